@@ -1,0 +1,85 @@
+//! The `signet` binary: parses flags, calls the library crates, maps errors to exit codes.
+//!
+//! Exit codes (SPEC §2): 0 ok; 1 error (one `error: …` line on stderr, and a `hint: …` line
+//! where one helps); 2 usage error; 3 a check or verification found problems.
+
+mod cmd;
+mod flags;
+mod fsx;
+mod output;
+mod secret_arg;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use signet_formats::FormatError;
+
+use crate::flags::{Cli, Command, KeystoreCommand};
+
+/// A command was used wrongly in a way clap cannot see (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keystore(KeystoreCommand::Generate(args)) => cmd::keystore::generate(&args),
+        Command::Keystore(KeystoreCommand::Inspect(args)) => cmd::keystore::inspect(&args),
+        Command::Keystore(KeystoreCommand::UploadCert(args)) => cmd::keystore::upload_cert(&args),
+        Command::Keystore(KeystoreCommand::Convert(args)) => cmd::keystore::convert(&args),
+        Command::Inspect(args) => cmd::inspect::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report(&err),
+    }
+}
+
+fn report(err: &anyhow::Error) -> ExitCode {
+    // A closed pipe (`signet … | head`) is not an error worth a message.
+    if let Some(io) = err.downcast_ref::<std::io::Error>() {
+        if io.kind() == std::io::ErrorKind::BrokenPipe {
+            return ExitCode::SUCCESS;
+        }
+    }
+    // One line: the context chain joined, outermost first.
+    let message: Vec<String> = err.chain().map(ToString::to_string).collect();
+    eprintln!("error: {}", message.join(": "));
+    if let Some(hint) = hint(err) {
+        eprintln!("hint: {hint}");
+    }
+    if err.downcast_ref::<UsageError>().is_some() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn hint(err: &anyhow::Error) -> Option<&'static str> {
+    if err.downcast_ref::<fsx::OutputExists>().is_some() {
+        return Some("pass --force to overwrite it, or choose another --out");
+    }
+    let format_err = err.chain().find_map(|e| e.downcast_ref::<FormatError>())?;
+    Some(match format_err {
+        FormatError::WrongStorePassword => {
+            "check --store-pass (keytool reports this as \"Keystore was tampered with, or password was incorrect\")"
+        }
+        FormatError::WrongKeyPassword { .. } => {
+            "the key password defaults to the store password; pass the key's own with --key-pass"
+        }
+        FormatError::StorePasswordRequired => {
+            "pass --store-pass as pass:VALUE, env:VAR, file:PATH or stdin"
+        }
+        FormatError::AmbiguousAlias { .. } => "choose one with --alias",
+        FormatError::Truncated { .. } => "the file may have been cut short in a download or copy",
+        _ => return None,
+    })
+}

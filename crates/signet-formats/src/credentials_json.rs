@@ -1,0 +1,151 @@
+//! eas-cli's `credentials.json`, the file a project keeps its local build credentials in:
+//!
+//! ```json
+//! { "android": { "keystore": { "keystorePath": "…", "keystorePassword": "…",
+//!                              "keyAlias": "…", "keyPassword": "…" } },
+//!   "ios": { "provisioningProfilePath": "…",
+//!            "distributionCertificate": { "path": "…", "password": "…" } } }
+//! ```
+//!
+//! signet reads the Android section and writes it while keeping every other key of an
+//! existing file as it was.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{FormatError, Password, Result};
+
+/// The `android.keystore` object.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AndroidKeystore {
+    /// Path of the keystore, relative to the project directory (where credentials.json is).
+    pub keystore_path: String,
+    /// The store password.
+    #[serde(with = "password_serde")]
+    pub keystore_password: Password,
+    /// The alias of the key entry.
+    pub key_alias: String,
+    /// The key password.
+    #[serde(with = "password_serde")]
+    pub key_password: Password,
+}
+
+impl std::fmt::Debug for AndroidKeystore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AndroidKeystore")
+            .field("keystore_path", &self.keystore_path)
+            .field("key_alias", &self.key_alias)
+            .finish_non_exhaustive()
+    }
+}
+
+mod password_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::Password;
+
+    pub fn serialize<S: Serializer>(p: &Password, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(p.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Password, D::Error> {
+        String::deserialize(d).map(Password::new)
+    }
+}
+
+/// Reads `android.keystore` from a credentials.json, if present.
+pub fn read_android_keystore(bytes: &[u8]) -> Result<Option<AndroidKeystore>> {
+    let root: Value = serde_json::from_slice(bytes).map_err(|e| malformed(&e))?;
+    match root.get("android").and_then(|a| a.get("keystore")) {
+        None => Ok(None),
+        Some(ks) => serde_json::from_value(ks.clone())
+            .map(Some)
+            .map_err(|e| malformed(&e)),
+    }
+}
+
+/// Sets `android.keystore` in `existing` (or in a new file), keeping every other key.
+/// Returns the new file, pretty-printed with two-space indents as eas-cli writes it.
+pub fn with_android_keystore(
+    existing: Option<&[u8]>,
+    keystore: &AndroidKeystore,
+) -> Result<Vec<u8>> {
+    let mut root = match existing {
+        Some(bytes) if !bytes.iter().all(u8::is_ascii_whitespace) => {
+            serde_json::from_slice::<Value>(bytes).map_err(|e| malformed(&e))?
+        }
+        _ => Value::Object(Map::new()),
+    };
+    let root_obj = root.as_object_mut().ok_or_else(|| FormatError::Malformed {
+        what: "credentials.json",
+        detail: "the top level is not an object".into(),
+    })?;
+    let android = root_obj
+        .entry("android")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let android = android
+        .as_object_mut()
+        .ok_or_else(|| FormatError::Malformed {
+            what: "credentials.json",
+            detail: "`android` is not an object".into(),
+        })?;
+    let value = serde_json::to_value(keystore).map_err(|e| malformed(&e))?;
+    android.insert("keystore".into(), value);
+    let mut out = serde_json::to_vec_pretty(&root).map_err(|e| malformed(&e))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn malformed(e: &serde_json::Error) -> FormatError {
+    // serde_json's messages name positions and expected types, never values.
+    FormatError::Malformed {
+        what: "credentials.json",
+        detail: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> AndroidKeystore {
+        AndroidKeystore {
+            keystore_path: "keystores/upload.jks".into(),
+            keystore_password: Password::new("sp"),
+            key_alias: "upload".into(),
+            key_password: Password::new("kp"),
+        }
+    }
+
+    #[test]
+    fn writes_eas_field_names_and_keeps_other_sections() {
+        let existing =
+            br#"{"ios":{"provisioningProfilePath":"a.mobileprovision"},"android":{"other":1}}"#;
+        let out = with_android_keystore(Some(existing), &sample()).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["ios"]["provisioningProfilePath"], "a.mobileprovision");
+        assert_eq!(v["android"]["other"], 1);
+        assert_eq!(
+            v["android"]["keystore"]["keystorePath"],
+            "keystores/upload.jks"
+        );
+        assert_eq!(v["android"]["keystore"]["keystorePassword"], "sp");
+        assert_eq!(v["android"]["keystore"]["keyAlias"], "upload");
+        assert_eq!(v["android"]["keystore"]["keyPassword"], "kp");
+        let back = read_android_keystore(&out).unwrap().unwrap();
+        assert_eq!(back.key_password.expose(), "kp");
+    }
+
+    #[test]
+    fn refuses_a_file_that_is_not_an_object() {
+        assert!(with_android_keystore(Some(b"[1]"), &sample()).is_err());
+        assert!(with_android_keystore(Some(b"{\"android\":3}"), &sample()).is_err());
+        assert!(with_android_keystore(Some(b"{"), &sample()).is_err());
+    }
+
+    #[test]
+    fn debug_hides_passwords() {
+        assert!(!format!("{:?}", sample()).contains("sp\""));
+    }
+}

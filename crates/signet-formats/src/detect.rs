@@ -1,0 +1,62 @@
+//! Telling credential files apart by their content.
+
+use crate::{FormatError, KeystoreType, Result, keystore, pem};
+
+/// What a file holds, judged by its bytes alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// A JKS or PKCS#12 keystore.
+    Keystore(KeystoreType),
+    /// One or more PEM `CERTIFICATE` blocks.
+    PemCertificate,
+    /// A DER X.509 certificate.
+    DerCertificate,
+}
+
+/// Detects the kind of a credential file. JCEKS and empty files are errors that say so.
+pub fn detect_file(bytes: &[u8]) -> Result<FileKind> {
+    match keystore::detect(bytes) {
+        Ok(kind) => return Ok(FileKind::Keystore(kind)),
+        Err(FormatError::NotAKeystore) => {}
+        Err(e) => return Err(e),
+    }
+    if pem::contains_label(bytes, "CERTIFICATE") {
+        return Ok(FileKind::PemCertificate);
+    }
+    // A certificate is SEQUENCE { SEQUENCE (tbsCertificate) … }.
+    if bytes.first() == Some(&0x30) && crate::Certificate::from_der(bytes).is_ok() {
+        return Ok(FileKind::DerCertificate);
+    }
+    Err(FormatError::Malformed {
+        what: "file",
+        detail: "not a keystore (JKS, PKCS#12) or an X.509 certificate (PEM, DER)".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_content() {
+        assert_eq!(
+            detect_file(&[0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2]).unwrap(),
+            FileKind::Keystore(KeystoreType::Jks)
+        );
+        assert_eq!(
+            detect_file(&[0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x03, 0x30]).unwrap(),
+            FileKind::Keystore(KeystoreType::Pkcs12)
+        );
+        assert_eq!(
+            detect_file(&[0xCE, 0xCE, 0xCE, 0xCE]).unwrap_err(),
+            FormatError::UnsupportedJceks
+        );
+        assert_eq!(detect_file(&[]).unwrap_err(), FormatError::Empty);
+        assert!(detect_file(b"hello world").is_err());
+        assert_eq!(
+            detect_file(b"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n").unwrap(),
+            FileKind::PemCertificate
+        );
+    }
+}

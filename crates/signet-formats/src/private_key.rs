@@ -1,0 +1,289 @@
+//! Private keys as PKCS#8 (RFC 5208) DER, generated and used through aws-lc-rs.
+//!
+//! ```text
+//! PrivateKeyInfo ::= SEQUENCE {
+//!     version              Version,
+//!     privateKeyAlgorithm  AlgorithmIdentifier,
+//!     privateKey           OCTET STRING,
+//!     attributes       [0] IMPLICIT Attributes OPTIONAL }
+//! ```
+
+use std::fmt;
+
+use aws_lc_rs::{
+    encoding::AsDer,
+    rand::SystemRandom,
+    rsa::{self, KeySize},
+    signature::{self, EcdsaKeyPair, KeyPair},
+};
+use der::{Decode, asn1::ObjectIdentifier};
+use zeroize::Zeroizing;
+
+use crate::{FormatError, Result, x509::Certificate};
+
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+
+/// A key algorithm and size that signet can generate and use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum KeyAlgorithm {
+    /// RSA with a 2048-bit modulus (keytool's and Android Studio's default).
+    Rsa2048,
+    /// RSA with a 3072-bit modulus.
+    Rsa3072,
+    /// RSA with a 4096-bit modulus.
+    Rsa4096,
+    /// ECDSA on NIST P-256 (secp256r1).
+    EcP256,
+    /// ECDSA on NIST P-384 (secp384r1).
+    EcP384,
+}
+
+impl KeyAlgorithm {
+    /// Picks the algorithm from a family name (`rsa` or `ec`, any case) and a size in bits,
+    /// the way keytool's `-keyalg` and `-keysize` do.
+    pub fn from_name_and_size(name: &str, bits: Option<u32>) -> Result<KeyAlgorithm> {
+        let alg = match (name.to_ascii_lowercase().as_str(), bits) {
+            ("rsa", None | Some(2048)) => KeyAlgorithm::Rsa2048,
+            ("rsa", Some(3072)) => KeyAlgorithm::Rsa3072,
+            ("rsa", Some(4096)) => KeyAlgorithm::Rsa4096,
+            ("ec", None | Some(256)) => KeyAlgorithm::EcP256,
+            ("ec", Some(384)) => KeyAlgorithm::EcP384,
+            ("rsa", Some(n)) => {
+                return Err(FormatError::InvalidParameter(format!(
+                    "unsupported RSA key size {n}; use 2048, 3072 or 4096"
+                )));
+            }
+            ("ec", Some(n)) => {
+                return Err(FormatError::InvalidParameter(format!(
+                    "unsupported EC key size {n}; use 256 or 384"
+                )));
+            }
+            (other, _) => {
+                return Err(FormatError::InvalidParameter(format!(
+                    "unsupported key algorithm `{other}`; use rsa or ec"
+                )));
+            }
+        };
+        Ok(alg)
+    }
+
+    /// The family, as keytool names it: `RSA` or `EC`.
+    pub fn family(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => "RSA",
+            KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => "EC",
+        }
+    }
+
+    /// Key size in bits (the modulus for RSA, the field for EC).
+    pub fn bits(self) -> u32 {
+        match self {
+            KeyAlgorithm::Rsa2048 => 2048,
+            KeyAlgorithm::Rsa3072 => 3072,
+            KeyAlgorithm::Rsa4096 => 4096,
+            KeyAlgorithm::EcP256 => 256,
+            KeyAlgorithm::EcP384 => 384,
+        }
+    }
+}
+
+/// A private key in PKCS#8 DER, wiped from memory when dropped.
+#[derive(Clone)]
+pub struct PrivateKey {
+    der: Zeroizing<Vec<u8>>,
+    algorithm: KeyAlgorithm,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey({:?}, [redacted])", self.algorithm)
+    }
+}
+
+impl PrivateKey {
+    /// Generates a fresh key pair.
+    pub fn generate(algorithm: KeyAlgorithm) -> Result<PrivateKey> {
+        let der = match algorithm {
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                let size = match algorithm {
+                    KeyAlgorithm::Rsa3072 => KeySize::Rsa3072,
+                    KeyAlgorithm::Rsa4096 => KeySize::Rsa4096,
+                    _ => KeySize::Rsa2048,
+                };
+                let pair = rsa::KeyPair::generate(size)
+                    .map_err(|_| FormatError::Crypto("RSA key generation"))?;
+                let der = pair
+                    .as_der()
+                    .map_err(|_| FormatError::Crypto("RSA key encoding"))?;
+                der.as_ref().to_vec()
+            }
+            KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => {
+                let pair = EcdsaKeyPair::generate(ec_signing(algorithm))
+                    .map_err(|_| FormatError::Crypto("EC key generation"))?;
+                let doc = pair
+                    .to_pkcs8v1()
+                    .map_err(|_| FormatError::Crypto("EC key encoding"))?;
+                doc.as_ref().to_vec()
+            }
+        };
+        Ok(PrivateKey {
+            der: Zeroizing::new(der),
+            algorithm,
+        })
+    }
+
+    /// Reads PKCS#8 DER, checking that the key is one signet can use.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey> {
+        let info = pkcs8::PrivateKeyInfoRef::from_der(der)
+            .map_err(|e| FormatError::BadPrivateKey(format!("not PKCS#8: {e}")))?;
+        let oid = info.algorithm.oid;
+        let algorithm = if oid == RSA_ENCRYPTION {
+            let pair = rsa::KeyPair::from_pkcs8(der)
+                .map_err(|e| FormatError::BadPrivateKey(format!("RSA: {e}")))?;
+            match pair.public_modulus_len() * 8 {
+                2048 => KeyAlgorithm::Rsa2048,
+                3072 => KeyAlgorithm::Rsa3072,
+                4096 => KeyAlgorithm::Rsa4096,
+                n => {
+                    return Err(FormatError::UnsupportedAlgorithm(format!(
+                        "RSA key of {n} bits"
+                    )));
+                }
+            }
+        } else if oid == EC_PUBLIC_KEY {
+            let curve = info
+                .algorithm
+                .parameters
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+            let algorithm = match curve {
+                Some(c) if c == SECP256R1 => KeyAlgorithm::EcP256,
+                Some(c) if c == SECP384R1 => KeyAlgorithm::EcP384,
+                Some(c) => return Err(FormatError::UnsupportedAlgorithm(format!("EC curve {c}"))),
+                None => {
+                    return Err(FormatError::BadPrivateKey(
+                        "EC key without a named curve".into(),
+                    ));
+                }
+            };
+            EcdsaKeyPair::from_pkcs8(ec_signing(algorithm), der)
+                .map_err(|e| FormatError::BadPrivateKey(format!("EC: {e}")))?;
+            algorithm
+        } else {
+            return Err(FormatError::UnsupportedAlgorithm(format!(
+                "private key type {oid}"
+            )));
+        };
+        Ok(PrivateKey {
+            der: Zeroizing::new(der.to_vec()),
+            algorithm,
+        })
+    }
+
+    /// The PKCS#8 DER encoding.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The key's algorithm and size.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    /// The public key as it appears in a certificate's `subjectPublicKey` bit string
+    /// (PKCS#1 `RSAPublicKey` DER for RSA, the uncompressed point for EC).
+    pub fn public_key_bits(&self) -> Result<Vec<u8>> {
+        match self.algorithm {
+            KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => {
+                let pair = EcdsaKeyPair::from_pkcs8(ec_signing(self.algorithm), &self.der)
+                    .map_err(|_| FormatError::BadPrivateKey("EC".into()))?;
+                Ok(pair.public_key().as_ref().to_vec())
+            }
+            _ => {
+                let pair = rsa::KeyPair::from_pkcs8(&self.der)
+                    .map_err(|_| FormatError::BadPrivateKey("RSA".into()))?;
+                Ok(pair.public_key().as_ref().to_vec())
+            }
+        }
+    }
+
+    /// Whether `cert` certifies this key's public key.
+    pub fn matches(&self, cert: &Certificate) -> Result<bool> {
+        Ok(cert.public_key_bits()? == self.public_key_bits()?)
+    }
+
+    /// Signs `message` with the digest that fits the key: PKCS#1 v1.5 with SHA-256 for RSA,
+    /// ECDSA (ASN.1 DER signature) with SHA-256 on P-256 and SHA-384 on P-384. The
+    /// signature verifies with [`Certificate::verify_signature`].
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let rng = SystemRandom::new();
+        match self.algorithm {
+            KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => {
+                let pair = EcdsaKeyPair::from_pkcs8(ec_signing(self.algorithm), &self.der)
+                    .map_err(|_| FormatError::BadPrivateKey("EC".into()))?;
+                let sig = pair
+                    .sign(&rng, message)
+                    .map_err(|_| FormatError::Crypto("ECDSA signing"))?;
+                Ok(sig.as_ref().to_vec())
+            }
+            _ => {
+                let pair = rsa::KeyPair::from_pkcs8(&self.der)
+                    .map_err(|_| FormatError::BadPrivateKey("RSA".into()))?;
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
+                    .map_err(|_| FormatError::Crypto("RSA signing"))?;
+                Ok(sig)
+            }
+        }
+    }
+}
+
+fn ec_signing(algorithm: KeyAlgorithm) -> &'static signature::EcdsaSigningAlgorithm {
+    match algorithm {
+        KeyAlgorithm::EcP384 => &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        _ => &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_its_own_generated_keys() {
+        for alg in [
+            KeyAlgorithm::Rsa2048,
+            KeyAlgorithm::EcP256,
+            KeyAlgorithm::EcP384,
+        ] {
+            let key = PrivateKey::generate(alg).unwrap();
+            let again = PrivateKey::from_pkcs8_der(key.pkcs8_der()).unwrap();
+            assert_eq!(again.algorithm(), alg);
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_and_unknown_algorithms() {
+        assert!(matches!(
+            PrivateKey::from_pkcs8_der(b"\x30\x03\x02\x01\x00"),
+            Err(FormatError::BadPrivateKey(_))
+        ));
+        assert!(PrivateKey::from_pkcs8_der(&[]).is_err());
+    }
+
+    #[test]
+    fn size_names_follow_keytool() {
+        assert_eq!(
+            KeyAlgorithm::from_name_and_size("RSA", None).unwrap(),
+            KeyAlgorithm::Rsa2048
+        );
+        assert_eq!(
+            KeyAlgorithm::from_name_and_size("ec", Some(384)).unwrap(),
+            KeyAlgorithm::EcP384
+        );
+        assert!(KeyAlgorithm::from_name_and_size("rsa", Some(1024)).is_err());
+        assert!(KeyAlgorithm::from_name_and_size("dsa", None).is_err());
+    }
+}
