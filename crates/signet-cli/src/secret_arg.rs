@@ -25,6 +25,9 @@ pub enum SecretArg {
     File(PathBuf),
     /// `stdin`: the next line of standard input.
     Stdin,
+    /// Anything else. Kept, not rejected by the parser, so that clap's error message does
+    /// not echo what may be a password; [`SecretArg::resolve`] reports it as a usage error.
+    Invalid,
 }
 
 impl fmt::Debug for SecretArg {
@@ -34,6 +37,7 @@ impl fmt::Debug for SecretArg {
             SecretArg::Env(v) => write!(f, "env:{v}"),
             SecretArg::File(p) => write!(f, "file:{}", p.display()),
             SecretArg::Stdin => f.write_str("stdin"),
+            SecretArg::Invalid => f.write_str("[invalid]"),
         }
     }
 }
@@ -57,8 +61,7 @@ impl FromStr for SecretArg {
         } else if s == "stdin" {
             Ok(SecretArg::Stdin)
         } else {
-            // Deliberately does not echo the value: it may be the password itself.
-            Err("expected pass:VALUE, env:VAR, file:PATH or stdin".into())
+            Ok(SecretArg::Invalid)
         }
     }
 }
@@ -70,6 +73,11 @@ impl SecretArg {
     /// Reads the secret.
     pub fn resolve(&self) -> anyhow::Result<Password> {
         match self {
+            // Deliberately does not echo the value: it may be the password itself.
+            SecretArg::Invalid => Err(crate::UsageError(
+                "a password argument must be pass:VALUE, env:VAR, file:PATH or stdin".into(),
+            )
+            .into()),
             SecretArg::Literal(p) => Ok(p.clone()),
             SecretArg::Env(var) => match std::env::var(var) {
                 Ok(v) => Ok(Password::new(v)),
@@ -147,7 +155,9 @@ mod tests {
 
     #[test]
     fn rejects_bare_values_without_echoing_them() {
-        let err = "hunter2".parse::<SecretArg>().unwrap_err();
+        let arg = "hunter2".parse::<SecretArg>().unwrap();
+        let err = arg.resolve().unwrap_err().to_string();
+        assert!(err.contains("pass:VALUE"), "{err}");
         assert!(!err.contains("hunter2"));
         assert!("env:".parse::<SecretArg>().is_err());
         assert!("file:".parse::<SecretArg>().is_err());

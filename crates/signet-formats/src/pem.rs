@@ -4,8 +4,8 @@ use base64::Engine as _;
 
 use crate::{FormatError, Result};
 
-/// Encodes `der` under `label` with 64-character lines and `\n` line ends, byte for byte
-/// what `keytool -exportcert -rfc` writes on Linux.
+/// Encodes `der` under `label` in RFC 7468's strict form: 64-character lines, `\n` line
+/// ends (what OpenSSL writes).
 pub fn encode(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
@@ -21,6 +21,22 @@ pub fn encode(label: &str, der: &[u8]) -> String {
     out.push_str(label);
     out.push_str("-----\n");
     out
+}
+
+/// Encodes a certificate exactly as `keytool -exportcert -rfc` does: Java's MIME base64
+/// encoder joins the 64-character lines with `\r\n`, and keytool ends the last line and
+/// the footer with `\n`.
+pub fn encode_keytool_rfc(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|l| std::str::from_utf8(l).unwrap_or_default())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\r\n")
+    )
 }
 
 /// Whether the bytes look like PEM text with a block of this label.
@@ -75,6 +91,19 @@ mod tests {
         assert_eq!(
             decode_all(pem.as_bytes(), "CERTIFICATE").unwrap(),
             vec![der]
+        );
+    }
+
+    #[test]
+    fn keytool_form_uses_crlf_between_lines_only() {
+        let der = [7u8; 100];
+        let pem = encode_keytool_rfc("CERTIFICATE", &der);
+        assert_eq!(pem.matches("\r\n").count(), 2);
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert!(pem.ends_with("==\n-----END CERTIFICATE-----\n"));
+        assert_eq!(
+            decode_all(pem.as_bytes(), "CERTIFICATE").unwrap(),
+            vec![der.to_vec()]
         );
     }
 

@@ -149,10 +149,10 @@ impl Certificate {
         Ok(&self.key_bits)
     }
 
-    /// PEM, byte for byte what `keytool -exportcert -rfc` writes: 64-character base64 lines,
-    /// `\n` line ends.
+    /// PEM, byte for byte what `keytool -exportcert -rfc` writes (see
+    /// [`crate::pem::encode_keytool_rfc`]).
     pub fn to_pem(&self) -> String {
-        crate::pem::encode("CERTIFICATE", &self.der)
+        crate::pem::encode_keytool_rfc("CERTIFICATE", &self.der)
     }
 
     /// Verifies a signature made by [`crate::PrivateKey::sign`] with this certificate's key.
