@@ -44,6 +44,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, secret: bool) -> any
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
+    persist(tmp, path, force)
+}
+
+/// Renames a finished temporary file into place.
+pub fn persist(tmp: tempfile::NamedTempFile, path: &Path, force: bool) -> anyhow::Result<()> {
     let persisted = if force {
         tmp.persist(path).map(drop)
     } else {
@@ -59,13 +64,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, secret: bool) -> any
 }
 
 #[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
+pub fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set permissions on {}", path.display()))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> anyhow::Result<()> {
+pub fn set_mode(_path: &Path, _mode: u32) -> anyhow::Result<()> {
     Ok(())
 }

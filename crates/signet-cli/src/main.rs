@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use signet_formats::FormatError;
 
-use crate::flags::{Cli, Command, KeystoreCommand};
+use signet_sign::apk::ArchiveKind;
+
+use crate::flags::{ArchiveCommand, Cli, Command, KeystoreCommand};
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
 #[derive(Debug)]
@@ -35,6 +37,10 @@ fn main() -> ExitCode {
         Command::Keystore(KeystoreCommand::Inspect(args)) => cmd::keystore::inspect(&args),
         Command::Keystore(KeystoreCommand::UploadCert(args)) => cmd::keystore::upload_cert(&args),
         Command::Keystore(KeystoreCommand::Convert(args)) => cmd::keystore::convert(&args),
+        Command::Apk(ArchiveCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Apk),
+        Command::Apk(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Apk),
+        Command::Aab(ArchiveCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Aab),
+        Command::Aab(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Aab),
         Command::Inspect(args) => cmd::inspect::run(&args),
     };
     match result {
@@ -44,6 +50,13 @@ fn main() -> ExitCode {
 }
 
 fn report(err: &anyhow::Error) -> ExitCode {
+    // A verification that ran and found problems has printed them already.
+    if err
+        .downcast_ref::<cmd::archive::VerificationFailed>()
+        .is_some()
+    {
+        return ExitCode::from(3);
+    }
     // A closed pipe (`signet … | head`) is not an error worth a message.
     if let Some(io) = err.downcast_ref::<std::io::Error>() {
         if io.kind() == std::io::ErrorKind::BrokenPipe {
@@ -70,13 +83,13 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
     let format_err = err.chain().find_map(|e| e.downcast_ref::<FormatError>())?;
     Some(match format_err {
         FormatError::WrongStorePassword => {
-            "check --store-pass (keytool reports this as \"Keystore was tampered with, or password was incorrect\")"
+            "check the store password, --store-pass or --ks-pass (keytool reports this as \"Keystore was tampered with, or password was incorrect\")"
         }
         FormatError::WrongKeyPassword { .. } => {
             "the key password defaults to the store password; pass the key's own with --key-pass"
         }
         FormatError::StorePasswordRequired => {
-            "pass --store-pass as pass:VALUE, env:VAR, file:PATH or stdin"
+            "give the store password (--store-pass, --ks-pass or --pass) as pass:VALUE, env:VAR, file:PATH or stdin"
         }
         FormatError::AmbiguousAlias { .. } => "choose one with --alias",
         FormatError::Truncated { .. } => "the file may have been cut short in a download or copy",

@@ -98,11 +98,31 @@ pub fn with_android_keystore(
 }
 
 fn malformed(e: &serde_json::Error) -> FormatError {
-    // serde_json's messages name positions and expected types, never values.
+    // serde_json's own messages can quote a value (`invalid type: integer `123``), and a
+    // value here may be a password: report only the kind of error and where.
+    use serde_json::error::Category;
+    let kind = match e.classify() {
+        Category::Syntax => "invalid JSON",
+        Category::Eof => "JSON ends early",
+        Category::Data => "unexpected value type (passwords and paths must be strings)",
+        Category::Io => "read error",
+    };
+    let detail = if e.line() > 0 {
+        format!("{kind} at line {} column {}", e.line(), e.column())
+    } else {
+        kind.to_owned()
+    };
     FormatError::Malformed {
         what: "credentials.json",
-        detail: e.to_string(),
+        detail,
     }
+}
+
+/// Whether the file already has an `android.keystore` section.
+pub fn has_android_keystore(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .is_some_and(|v| v.get("android").and_then(|a| a.get("keystore")).is_some())
 }
 
 #[cfg(test)]
@@ -142,6 +162,18 @@ mod tests {
         assert!(with_android_keystore(Some(b"[1]"), &sample()).is_err());
         assert!(with_android_keystore(Some(b"{\"android\":3}"), &sample()).is_err());
         assert!(with_android_keystore(Some(b"{"), &sample()).is_err());
+    }
+
+    #[test]
+    fn errors_never_quote_values() {
+        let bad = br#"{"android":{"keystore":{"keystorePath":"a","keystorePassword":987654321,"keyAlias":"k","keyPassword":"x"}}}"#;
+        let err = read_android_keystore(bad).unwrap_err().to_string();
+        assert!(!err.contains("987654321"), "{err}");
+        assert!(err.contains("unexpected value type"), "{err}");
+        let err = read_android_keystore(b"{\n  \"android\": [1,")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::{
 /// Issues a self-signed certificate for `key`, valid from now for `validity_days` days.
 ///
 /// Like keytool: X.509 v3, a random positive 64-bit serial, a SubjectKeyIdentifier, and a
-/// signature digest no weaker than the key (SHA-256 for RSA up to 3072 bits and P-256,
-/// SHA-384 for larger RSA keys and P-384).
+/// signature digest chosen as Java's `SignatureUtil.getDefaultSigAlgForKey` does (SHA-256
+/// for RSA up to 3072 bits and P-256, SHA-384 for RSA up to 7680 bits and P-384).
 pub fn self_signed(
     key: &PrivateKey,
     subject: &DistinguishedName,
@@ -24,8 +24,8 @@ pub fn self_signed(
         ));
     }
     let sign_alg = match key.algorithm() {
-        KeyAlgorithm::Rsa2048 => &rcgen::PKCS_RSA_SHA256,
-        KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => &rcgen::PKCS_RSA_SHA384,
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => &rcgen::PKCS_RSA_SHA256,
+        KeyAlgorithm::Rsa4096 => &rcgen::PKCS_RSA_SHA384,
         KeyAlgorithm::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
         KeyAlgorithm::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
     };
@@ -38,7 +38,14 @@ pub fn self_signed(
         .replace_nanosecond(0)
         .unwrap_or(OffsetDateTime::now_utc());
     params.not_before = now;
-    params.not_after = now + Duration::days(i64::from(validity_days));
+    params.not_after = now
+        .checked_add(Duration::days(i64::from(validity_days)))
+        .filter(|t| t.year() <= 9999)
+        .ok_or_else(|| {
+            FormatError::InvalidParameter(format!(
+                "validity of {validity_days} days ends after the year 9999"
+            ))
+        })?;
     params.is_ca = IsCa::NoCa;
     params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
     params.distinguished_name = rcgen::DistinguishedName::new();
@@ -123,10 +130,18 @@ mod tests {
     }
 
     #[test]
-    fn zero_validity_is_refused() {
+    fn zero_and_overlong_validity_are_refused() {
         let dn = DistinguishedName::parse("CN=x").unwrap();
         let key = PrivateKey::generate(KeyAlgorithm::EcP256).unwrap();
         assert!(self_signed(&key, &dn, 0).is_err());
+        assert!(matches!(
+            self_signed(&key, &dn, u32::MAX),
+            Err(FormatError::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            self_signed(&key, &dn, 4_000_000),
+            Err(FormatError::InvalidParameter(_))
+        ));
     }
 
     #[test]
@@ -134,6 +149,7 @@ mod tests {
         let dn = DistinguishedName::parse("CN=x").unwrap();
         for (alg, sig) in [
             (KeyAlgorithm::Rsa2048, "SHA256withRSA"),
+            (KeyAlgorithm::Rsa3072, "SHA256withRSA"),
             (KeyAlgorithm::EcP256, "SHA256withECDSA"),
             (KeyAlgorithm::EcP384, "SHA384withECDSA"),
         ] {

@@ -54,7 +54,7 @@ pub use crate::{
         Entry, KeyEntry, Keystore, KeystoreType, Pkcs12Encryption, TrustedEntry, WriteOptions,
         detect, write,
     },
-    private_key::{KeyAlgorithm, PrivateKey},
+    private_key::{KeyAlgorithm, PrivateKey, SignatureScheme},
     secret::{Password, random_hex32},
     x509::{
         ANDROID_DEBUG_SUBJECT, Certificate, CertificateInfo, Fingerprints, PLAY_VALIDITY_DEADLINE,

@@ -90,6 +90,33 @@ impl KeyAlgorithm {
     }
 }
 
+/// A signature algorithm: the digest and, for RSA, the padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureScheme {
+    /// RSASSA-PKCS1-v1_5 with SHA-1 (JAR signing for Android below API 18 only).
+    RsaPkcs1Sha1,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RsaPkcs1Sha256,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RsaPkcs1Sha512,
+    /// ECDSA with SHA-256, DER-encoded signature.
+    EcdsaSha256,
+    /// ECDSA with SHA-512, DER-encoded signature.
+    EcdsaSha512,
+}
+
+impl SignatureScheme {
+    /// Whether this scheme is for RSA keys.
+    pub fn is_rsa(self) -> bool {
+        matches!(
+            self,
+            SignatureScheme::RsaPkcs1Sha1
+                | SignatureScheme::RsaPkcs1Sha256
+                | SignatureScheme::RsaPkcs1Sha512
+        )
+    }
+}
+
 /// A private key in PKCS#8 DER, wiped from memory when dropped.
 #[derive(Clone)]
 pub struct PrivateKey {
@@ -235,6 +262,71 @@ impl PrivateKey {
                 pair.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
                     .map_err(|_| FormatError::Crypto("RSA signing"))?;
                 Ok(sig)
+            }
+        }
+    }
+}
+
+impl PrivateKey {
+    /// Whether this is an RSA key.
+    pub fn is_rsa(&self) -> bool {
+        matches!(
+            self.algorithm,
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096
+        )
+    }
+
+    /// Signs `message` with an explicit scheme. Signatures are deterministic for RSA and
+    /// P-384 (RFC 6979), randomized for P-256.
+    pub fn sign_with(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>> {
+        if scheme.is_rsa() != self.is_rsa() {
+            return Err(FormatError::UnsupportedAlgorithm(format!(
+                "{scheme:?} with a {} key",
+                self.algorithm.family()
+            )));
+        }
+        let rng = SystemRandom::new();
+        match (scheme, self.algorithm) {
+            (SignatureScheme::RsaPkcs1Sha1, _) => {
+                use rsa_legacy::pkcs8::DecodePrivateKey as _;
+                let key = rsa_legacy::RsaPrivateKey::from_pkcs8_der(&self.der)
+                    .map_err(|_| FormatError::BadPrivateKey("RSA".into()))?;
+                let digest = <sha1_010::Sha1 as sha1_010::Digest>::digest(message);
+                key.sign(rsa_legacy::Pkcs1v15Sign::new::<sha1_010::Sha1>(), &digest)
+                    .map_err(|_| FormatError::Crypto("RSA signing"))
+            }
+            (SignatureScheme::RsaPkcs1Sha256 | SignatureScheme::RsaPkcs1Sha512, _) => {
+                let pair = rsa::KeyPair::from_pkcs8(&self.der)
+                    .map_err(|_| FormatError::BadPrivateKey("RSA".into()))?;
+                let padding: &'static dyn signature::RsaEncoding =
+                    if scheme == SignatureScheme::RsaPkcs1Sha256 {
+                        &signature::RSA_PKCS1_SHA256
+                    } else {
+                        &signature::RSA_PKCS1_SHA512
+                    };
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(padding, &rng, message, &mut sig)
+                    .map_err(|_| FormatError::Crypto("RSA signing"))?;
+                Ok(sig)
+            }
+            (SignatureScheme::EcdsaSha256, KeyAlgorithm::EcP256) => self.sign(message),
+            (SignatureScheme::EcdsaSha512, KeyAlgorithm::EcP256) => Err(
+                FormatError::UnsupportedAlgorithm("ECDSA P-256 with SHA-512".into()),
+            ),
+            (_, _) => {
+                use p384::ecdsa::signature::hazmat::PrehashSigner as _;
+                use p384::pkcs8::DecodePrivateKey as _;
+                let key = p384::ecdsa::SigningKey::from_pkcs8_der(&self.der)
+                    .map_err(|_| FormatError::BadPrivateKey("EC P-384".into()))?;
+                let digest = if scheme == SignatureScheme::EcdsaSha256 {
+                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message)
+                } else {
+                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, message)
+                };
+                let sig: p384::ecdsa::Signature = key
+                    .sign_prehash(digest.as_ref())
+                    .map_err(|_| FormatError::Crypto("ECDSA signing"))?;
+                Ok(sig.to_der().as_bytes().to_vec())
             }
         }
     }

@@ -35,6 +35,9 @@ pub struct Certificate {
     der: Vec<u8>,
     info: CertificateInfo,
     key_bits: Vec<u8>,
+    spki: Vec<u8>,
+    issuer_der: Vec<u8>,
+    serial_der: Vec<u8>,
 }
 
 impl PartialEq for Certificate {
@@ -126,6 +129,9 @@ impl Certificate {
             der: der.to_vec(),
             info,
             key_bits,
+            spki: cert.public_key().raw.to_vec(),
+            issuer_der: cert.issuer().as_raw().to_vec(),
+            serial_der: cert.raw_serial().to_vec(),
         })
     }
 
@@ -169,6 +175,56 @@ impl Certificate {
         Ok(signature::UnparsedPublicKey::new(alg, &self.key_bits)
             .verify(message, sig)
             .is_ok())
+    }
+}
+
+impl Certificate {
+    /// Verifies `sig` over `message` under an explicit scheme with this certificate's key.
+    /// `Ok(false)` is a signature that does not verify; an error is a scheme that does not
+    /// fit the key.
+    pub fn verify_with(
+        &self,
+        scheme: crate::SignatureScheme,
+        message: &[u8],
+        sig: &[u8],
+    ) -> Result<bool> {
+        use crate::SignatureScheme as S;
+        let curve = self.info.key_curve.as_deref();
+        let alg: &dyn signature::VerificationAlgorithm =
+            match (scheme, self.info.key_algorithm.as_str(), curve) {
+                (S::RsaPkcs1Sha1, "RSA", _) => {
+                    &signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+                }
+                (S::RsaPkcs1Sha256, "RSA", _) => {
+                    &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+                }
+                (S::RsaPkcs1Sha512, "RSA", _) => {
+                    &signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
+                }
+                (S::EcdsaSha256, "EC", Some("secp256r1")) => &signature::ECDSA_P256_SHA256_ASN1,
+                (S::EcdsaSha512, "EC", Some("secp256r1")) => &signature::ECDSA_P256_SHA512_ASN1,
+                (S::EcdsaSha256, "EC", Some("secp384r1")) => &signature::ECDSA_P384_SHA256_ASN1,
+                (S::EcdsaSha512, "EC", Some("secp384r1")) => &signature::ECDSA_P384_SHA512_ASN1,
+                (scheme, alg, _) => {
+                    return Err(FormatError::UnsupportedAlgorithm(format!(
+                        "{scheme:?} with a {alg} key"
+                    )));
+                }
+            };
+        Ok(signature::UnparsedPublicKey::new(alg, &self.key_bits)
+            .verify(message, sig)
+            .is_ok())
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn subject_public_key_info(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// The DER encoding of the issuer name and the serial number's content bytes, as a
+    /// CMS `IssuerAndSerialNumber` needs them.
+    pub fn issuer_and_serial(&self) -> (&[u8], &[u8]) {
+        (&self.issuer_der, &self.serial_der)
     }
 }
 

@@ -11,6 +11,7 @@ struct CertificatesReport {
     file: String,
     kind: FileKind,
     certificates: Vec<CertificateInfo>,
+    warnings: Vec<String>,
 }
 
 pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
@@ -32,10 +33,17 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         .map(|d| Certificate::from_der(d).map(|c| c.info().clone()))
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("{name}"))?;
+    let now = time::OffsetDateTime::now_utc();
+    // The first certificate is the one that signs (a leaf, then its chain).
+    let warnings = certificates
+        .first()
+        .map(|c| output::signing_certificate_warnings(c, now))
+        .unwrap_or_default();
     let report = CertificatesReport {
         file: name.to_string(),
         kind,
         certificates,
+        warnings,
     };
     if args.output.json {
         return output::json(&report);

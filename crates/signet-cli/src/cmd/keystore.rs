@@ -115,8 +115,13 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
     let algorithm = KeyAlgorithm::from_name_and_size(family, args.key_size)
         .map_err(|e| UsageError(e.to_string()))?;
     let dname = DistinguishedName::parse(&args.dname).map_err(|e| UsageError(e.to_string()))?;
-    if args.validity_days == 0 {
-        bail!(UsageError("--validity-days must be at least 1".into()));
+    let ends_in_range = OffsetDateTime::now_utc()
+        .checked_add(time::Duration::days(i64::from(args.validity_days)))
+        .is_some_and(|t| t.year() <= 9999);
+    if args.validity_days == 0 || !ends_in_range {
+        bail!(UsageError(
+            "--validity-days must be at least 1 and end before the year 10000".into()
+        ));
     }
     if args.alias.as_deref() == Some("") {
         bail!(UsageError("--alias cannot be empty".into()));
@@ -153,6 +158,28 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
         ));
     }
 
+    // JKS stores aliases in lower case (Java looks them up that way).
+    let stored_alias = match kind {
+        KeystoreType::Jks => alias.to_lowercase(),
+        KeystoreType::Pkcs12 => alias.clone(),
+    };
+    // Prepare credentials.json before the keystore exists, so a bad credentials.json
+    // cannot leave a keystore behind whose generated password nobody saw.
+    let credentials = match &args.credentials_json {
+        Some(path) => Some((
+            path,
+            credentials_json_bytes(
+                path,
+                &args.out,
+                &stored_alias,
+                &store_pass,
+                &key_pass,
+                args.force,
+            )?,
+        )),
+        None => None,
+    };
+
     let entry = signet_formats::generate::key_entry(&alias, algorithm, &dname, args.validity_days)?;
     let options = WriteOptions {
         kind,
@@ -162,15 +189,14 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
     };
     let bytes = signet_formats::write(std::slice::from_ref(&entry), &[], &options)?;
     fsx::write_atomic(&args.out, &bytes, args.force, true)?;
-    // JKS stores aliases in lower case (Java looks them up that way).
-    let alias = match kind {
-        KeystoreType::Jks => alias.to_lowercase(),
-        KeystoreType::Pkcs12 => alias,
-    };
-
-    let credentials_json = match &args.credentials_json {
-        Some(path) => {
-            write_credentials_json(path, &args.out, &alias, &store_pass, &key_pass)?;
+    let alias = stored_alias;
+    let credentials_json = match credentials {
+        Some((path, bytes)) => {
+            if let Err(e) = fsx::write_atomic(path, &bytes, true, true) {
+                // Do not leave a keystore whose password is lost.
+                let _ = std::fs::remove_file(&args.out);
+                return Err(e);
+            }
             Some(path.display().to_string())
         }
         None => None,
@@ -224,27 +250,38 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_credentials_json(
+fn credentials_json_bytes(
     path: &Path,
     keystore: &Path,
     alias: &str,
     store_pass: &Password,
     key_pass: &Password,
-) -> anyhow::Result<()> {
+    force: bool,
+) -> anyhow::Result<Vec<u8>> {
     let existing = match std::fs::read(path) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
+    if !force
+        && existing
+            .as_deref()
+            .is_some_and(credentials_json::has_android_keystore)
+    {
+        bail!(
+            "{} already has an android.keystore section (it may hold the only copy of another \
+             key's password); pass --force to replace it",
+            path.display()
+        );
+    }
     let entry = credentials_json::AndroidKeystore {
         keystore_path: relative_keystore_path(path, keystore),
         keystore_password: store_pass.clone(),
         key_alias: alias.to_owned(),
         key_password: key_pass.clone(),
     };
-    let bytes = credentials_json::with_android_keystore(existing.as_deref(), &entry)
-        .with_context(|| format!("{}", path.display()))?;
-    fsx::write_atomic(path, &bytes, true, true)
+    credentials_json::with_android_keystore(existing.as_deref(), &entry)
+        .with_context(|| format!("{}", path.display()))
 }
 
 /// eas-cli resolves `keystorePath` against the project directory, where credentials.json
@@ -274,6 +311,7 @@ pub struct InspectReport {
     kind: KeystoreType,
     integrity_checked: bool,
     entries: Vec<EntryReport>,
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -340,7 +378,9 @@ pub fn inspect_opened(
             if let Some(leaf) = certificates.first() {
                 warnings.extend(output::signing_certificate_warnings(leaf, now));
             }
-            Some(key_password_status(opened, entry.alias())?)
+            let (status, warning) = key_status(opened, entry.alias())?;
+            warnings.extend(warning);
+            Some(status)
         } else {
             None
         };
@@ -357,11 +397,24 @@ pub fn inspect_opened(
             warnings,
         });
     }
+    let mut warnings = Vec::new();
+    if store.kind() == KeystoreType::Pkcs12 && !store.integrity_checked() {
+        warnings.push(
+            "this PKCS#12 file has no MAC: its password and integrity were not checked".to_owned(),
+        );
+    }
+    if store.secret_entries() > 0 {
+        warnings.push(format!(
+            "{} secret-key entries are not shown",
+            store.secret_entries()
+        ));
+    }
     let report = InspectReport {
         file: file.display().to_string(),
         kind: store.kind(),
         integrity_checked: store.integrity_checked(),
         entries,
+        warnings,
     };
     if json {
         return output::json(&report);
@@ -370,19 +423,24 @@ pub fn inspect_opened(
     Ok(())
 }
 
-/// Checks the key password where the format has one: `ok`, `differs` (the store password
-/// does not open the key and no `--key-pass` was given) or `not-checked` (no password).
-fn key_password_status(opened: &Opened, alias: &str) -> anyhow::Result<&'static str> {
-    if opened.store.kind() == KeystoreType::Pkcs12 {
-        return Ok("ok");
-    }
+/// Opens the key: `ok`; `differs` (the store password does not open it and no
+/// `--key-pass` was given); `not-checked` (no password); `unusable` (a key type signet
+/// cannot sign with, reported as a warning, not an error: keytool lists such keys too).
+/// A wrong explicit `--key-pass` is an error.
+fn key_status(opened: &Opened, alias: &str) -> anyhow::Result<(&'static str, Option<String>)> {
     let Some(password) = opened.key_password() else {
-        return Ok("not-checked");
+        return Ok(("not-checked", None));
     };
     match opened.store.unlock(Some(alias), password) {
-        Ok(_) => Ok("ok"),
-        Err(FormatError::WrongKeyPassword { .. }) if opened.key_pass.is_none() => Ok("differs"),
-        Err(e) => Err(e.into()),
+        Ok(_) => Ok(("ok", None)),
+        Err(FormatError::WrongKeyPassword { .. }) if opened.key_pass.is_none() => {
+            Ok(("differs", None))
+        }
+        Err(e @ FormatError::WrongKeyPassword { .. }) => Err(e.into()),
+        Err(e) => Ok((
+            "unusable",
+            Some(format!("signet cannot sign with this key: {e}")),
+        )),
     }
 }
 
@@ -396,11 +454,14 @@ fn render_inspect(report: &InspectReport) -> String {
             if report.integrity_checked {
                 "verified with the store password"
             } else {
-                "NOT checked (no store password given)"
+                "NOT checked"
             },
         )
         .add("Entries", report.entries.len().to_string());
     out.push_str(&f.render());
+    for w in &report.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
     for e in &report.entries {
         out.push('\n');
         let mut f = output::Fields::new(0);
@@ -421,6 +482,7 @@ fn render_inspect(report: &InspectReport) -> String {
                 match k {
                     "ok" => "ok",
                     "differs" => "differs from the store password (pass --key-pass to check it)",
+                    "unusable" => "opens, but the key type is not one signet can sign with",
                     _ => "not checked",
                 },
             );
@@ -522,7 +584,9 @@ pub fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
     let bytes = signet_formats::write(&keys, &trusted, &options)?;
     // Prove the result opens before it replaces anything.
     let check = Keystore::open(&bytes, Some(&options.store_password))?;
-    debug_assert_eq!(check.entries().len(), keys.len() + trusted.len());
+    if check.entries().len() != keys.len() + trusted.len() {
+        bail!("the converted keystore lost entries; nothing was written");
+    }
     fsx::write_atomic(&args.out, &bytes, args.force, true)?;
 
     let report = ConvertReport {

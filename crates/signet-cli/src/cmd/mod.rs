@@ -1,4 +1,5 @@
 //! One module per command group.
 
+pub mod archive;
 pub mod inspect;
 pub mod keystore;

@@ -360,3 +360,91 @@ fn ec_p384_and_rsa_4096() {
         assert!(listing.contains(expect), "{listing}");
     }
 }
+
+#[test]
+fn credentials_json_guards_an_existing_keystore_section() {
+    let dir = Dir::new();
+    dir.write("credentials.json", r#"{"android":{"keystore":{"keystorePath":"old.jks","keystorePassword":"old-secret","keyAlias":"a","keyPassword":"old-secret"}}}"#);
+    let run = dir.signet(&[
+        "keystore",
+        "generate",
+        "--out",
+        "new.p12",
+        "--credentials-json",
+        "credentials.json",
+    ]);
+    let err = run.fails_with(1);
+    assert!(
+        err.contains("already has an android.keystore section"),
+        "{err}"
+    );
+    assert!(
+        !dir.exists("new.p12"),
+        "keystore written although its password could not be saved"
+    );
+    let creds: serde_json::Value = serde_json::from_slice(&dir.read("credentials.json")).unwrap();
+    assert_eq!(creds["android"]["keystore"]["keystorePath"], "old.jks");
+
+    // A malformed credentials.json: error, no keystore, no secret in the message.
+    dir.write("broken.json", "{\"android\": {\"keystore\": 12345678");
+    let run = dir.signet(&[
+        "keystore",
+        "generate",
+        "--out",
+        "new.p12",
+        "--credentials-json",
+        "broken.json",
+    ]);
+    let err = run.fails_with(1);
+    assert!(
+        err.contains("credentials.json") || err.contains("broken.json"),
+        "{err}"
+    );
+    assert!(!err.contains("12345678"), "{err}");
+    assert!(!dir.exists("new.p12"));
+
+    // With --force the section is replaced, and --json leaves the secrets out.
+    let v = dir
+        .signet(&[
+            "keystore",
+            "generate",
+            "--out",
+            "new.p12",
+            "--credentials-json",
+            "credentials.json",
+            "--force",
+            "--json",
+        ])
+        .json();
+    assert!(v.get("store_password").is_none(), "{v}");
+    assert!(v.get("key_password").is_none(), "{v}");
+    let creds: serde_json::Value = serde_json::from_slice(&dir.read("credentials.json")).unwrap();
+    assert_eq!(creds["android"]["keystore"]["keystorePath"], "new.p12");
+    let pw = creds["android"]["keystore"]["keystorePassword"]
+        .as_str()
+        .unwrap();
+    dir.tool(
+        "keytool",
+        &["-list", "-keystore", "new.p12", "-storepass", pw],
+    )
+    .ok();
+}
+
+#[test]
+fn overlong_validity_is_a_usage_error() {
+    let dir = Dir::new();
+    let err = dir
+        .signet(&[
+            "keystore",
+            "generate",
+            "--out",
+            "a.p12",
+            "--store-pass",
+            "pass:x",
+            "--validity-days",
+            "4000000000",
+        ])
+        .fails_with(2);
+    assert!(err.contains("--validity-days"), "{err}");
+    assert!(!dir.exists("a.p12"));
+}

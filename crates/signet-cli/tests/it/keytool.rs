@@ -617,8 +617,69 @@ fn jks_to_pkcs12_to_jks_keeps_key_and_chain() {
             ],
         )
         .ok();
+    assert_eq!(keytool_fingerprints(&orig).len(), 1, "{orig}");
     assert_eq!(keytool_fingerprints(&orig), keytool_fingerprints(&mid));
     assert_eq!(keytool_fingerprints(&orig), keytool_fingerprints(&back));
     assert!(mid.contains("Keystore type: PKCS12"), "{mid}");
     assert!(back.contains("Keystore type: JKS"), "{back}");
+}
+
+#[test]
+fn keys_signet_cannot_use_are_listed_with_a_warning() {
+    // DSA was keytool's default key type up to Java 6; many old Android keys are DSA.
+    let dir = Dir::new();
+    for (store_type, store) in [("JKS", "old.jks"), ("PKCS12", "old.p12")] {
+        keytool_genkey(
+            &dir,
+            store,
+            store_type,
+            "legacy",
+            &["-keyalg", "DSA", "-keysize", "1024"],
+        );
+        let v = dir
+            .signet(&[
+                "keystore",
+                "inspect",
+                store,
+                "--store-pass",
+                "pass:kt-store-pw",
+                "--json",
+            ])
+            .json();
+        let e = &v["entries"][0];
+        assert_eq!(e["alias"], "legacy", "{store_type}");
+        assert_eq!(e["key_password"], "unusable", "{store_type}");
+        assert!(
+            e["warnings"]
+                .to_string()
+                .contains("cannot sign with this key"),
+            "{store_type}: {e}"
+        );
+        // The certificate is still exported, byte-identical to keytool's.
+        let pem = dir
+            .signet(&[
+                "keystore",
+                "upload-cert",
+                store,
+                "--store-pass",
+                "pass:kt-store-pw",
+            ])
+            .ok();
+        let expected = dir
+            .tool(
+                "keytool",
+                &[
+                    "-exportcert",
+                    "-rfc",
+                    "-keystore",
+                    store,
+                    "-storepass",
+                    "kt-store-pw",
+                    "-alias",
+                    "legacy",
+                ],
+            )
+            .ok();
+        assert_eq!(pem, expected, "{store_type}");
+    }
 }

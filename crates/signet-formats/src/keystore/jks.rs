@@ -73,15 +73,6 @@ pub(crate) fn parse(bytes: &[u8], password: Option<&Password>) -> Result<Parsed>
     }
     let count = r.u32("JKS header")? as usize;
 
-    // Check the digest before trusting anything else: a wrong password must say so, not
-    // report some structural error further in.
-    if let Some(password) = password {
-        let expected = integrity_digest(password, body);
-        if constant_time::verify_slices_are_equal(expected.as_ref(), digest).is_err() {
-            return Err(FormatError::WrongStorePassword);
-        }
-    }
-
     let mut entries = Vec::with_capacity(count.min(1024));
     for _ in 0..count {
         let tag = r.u32("JKS entry")?;
@@ -121,6 +112,13 @@ pub(crate) fn parse(bytes: &[u8], password: Option<&Password>) -> Result<Parsed>
     }
     if r.pos != body.len() {
         return Err(FormatError::TrailingData("JKS entries"));
+    }
+    // Like Java: the structure first (so a cut file says so), then the digest.
+    if let Some(password) = password {
+        let expected = integrity_digest(password, body);
+        if constant_time::verify_slices_are_equal(expected.as_ref(), digest).is_err() {
+            return Err(FormatError::WrongStorePassword);
+        }
     }
     Ok(Parsed {
         entries,

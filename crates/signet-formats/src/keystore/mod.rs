@@ -78,7 +78,7 @@ pub(crate) enum EntryKind {
 #[derive(Clone)]
 pub(crate) enum SealedKey {
     Jks(Vec<u8>),
-    Open(PrivateKey),
+    Pkcs8(zeroize::Zeroizing<Vec<u8>>),
 }
 
 impl std::fmt::Debug for SealedKey {
@@ -118,6 +118,7 @@ pub struct Keystore {
     kind: KeystoreType,
     entries: Vec<Entry>,
     integrity_checked: bool,
+    secret_entries: usize,
 }
 
 impl Keystore {
@@ -128,20 +129,22 @@ impl Keystore {
     /// password is [`FormatError::WrongStorePassword`].
     pub fn open(bytes: &[u8], store_password: Option<&Password>) -> Result<Keystore> {
         let kind = detect(bytes)?;
-        let (entries, integrity_checked) = match kind {
+        let (entries, integrity_checked, secret_entries) = match kind {
             KeystoreType::Jks => {
                 let parsed = jks::parse(bytes, store_password)?;
-                (parsed.entries, parsed.integrity_checked)
+                (parsed.entries, parsed.integrity_checked, 0)
             }
             KeystoreType::Pkcs12 => {
                 let password = store_password.ok_or(FormatError::StorePasswordRequired)?;
-                (pkcs12::parse(bytes, password)?, true)
+                let parsed = pkcs12::parse(bytes, password)?;
+                (parsed.entries, parsed.has_mac, parsed.secret_entries)
             }
         };
         Ok(Keystore {
             kind,
             entries,
             integrity_checked,
+            secret_entries,
         })
     }
 
@@ -155,9 +158,15 @@ impl Keystore {
         &self.entries
     }
 
-    /// Whether the store password was checked against the file's integrity digest or MAC.
+    /// Whether the store password was checked against the file's integrity digest or MAC
+    /// (false for a JKS listed without password, and for a PKCS#12 file without a MAC).
     pub fn integrity_checked(&self) -> bool {
         self.integrity_checked
+    }
+
+    /// PKCS#12 secret-key entries, which signet neither lists nor converts.
+    pub fn secret_entries(&self) -> usize {
+        self.secret_entries
     }
 
     /// Every alias, in entry order.
@@ -222,7 +231,7 @@ impl Keystore {
         };
         let key = match sealed {
             SealedKey::Jks(bytes) => jks::unprotect(bytes, key_password, &entry.alias)?,
-            SealedKey::Open(key) => key.clone(),
+            SealedKey::Pkcs8(der) => PrivateKey::from_pkcs8_der(der)?,
         };
         if let Some(leaf) = chain.first() {
             if !key.matches(leaf)? {

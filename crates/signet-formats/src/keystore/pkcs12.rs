@@ -27,7 +27,6 @@ use p12_keystore::{
 use crate::{
     FormatError, Password, Result,
     keystore::{Entry, EntryKind, KeyEntry, SealedKey, TrustedEntry},
-    private_key::PrivateKey,
     x509::Certificate,
 };
 
@@ -64,14 +63,48 @@ fn skip_der_header(bytes: &[u8], tag: u8) -> Option<&[u8]> {
     bytes.get(header..)
 }
 
-pub(crate) fn parse(bytes: &[u8], password: &Password) -> Result<Vec<Entry>> {
+/// `PFX ::= SEQUENCE { version INTEGER, authSafe ContentInfo, macData MacData OPTIONAL }`,
+/// read only to learn whether the file carries a MAC.
+#[derive(der::Sequence)]
+struct PfxOutline {
+    version: der::Any,
+    auth_safe: der::Any,
+    mac_data: Option<der::Any>,
+}
+
+/// The entries of a PKCS#12 file, and what could not be carried.
+pub(crate) struct Parsed {
+    pub entries: Vec<Entry>,
+    /// Whether a MAC covered the contents (without one, any password "opens" the file).
+    pub has_mac: bool,
+    /// Secret-key entries, which signet lists nowhere and cannot convert.
+    pub secret_entries: usize,
+}
+
+pub(crate) fn parse(bytes: &[u8], password: &Password) -> Result<Parsed> {
+    use der::Decode as _;
+    let outline = PfxOutline::from_der(bytes).map_err(|e| {
+        if matches!(e.kind(), der::ErrorKind::Incomplete { .. }) {
+            FormatError::Truncated {
+                what: "PKCS#12 structure",
+            }
+        } else {
+            FormatError::Malformed {
+                what: "PKCS#12 structure",
+                detail: e.to_string(),
+            }
+        }
+    })?;
+    let _ = (&outline.version, &outline.auth_safe);
     let store = KeyStore::from_pkcs12(bytes, password.expose(), Pkcs12ImportPolicy::Strict)
         .map_err(map_error)?;
+    let mut secret_entries = 0;
     let mut entries = Vec::with_capacity(store.entries_len());
     for (alias, entry) in store.entries() {
         let kind = match entry {
             KeyStoreEntry::PrivateKeyChain(chain) => {
-                let key = PrivateKey::from_pkcs8_der(chain.key().as_der())?;
+                // Kept as bytes: a key type signet cannot use must not stop the listing.
+                let key = zeroize::Zeroizing::new(chain.key().as_der().to_vec());
                 let chain = chain
                     .certs()
                     .iter()
@@ -79,14 +112,17 @@ pub(crate) fn parse(bytes: &[u8], password: &Password) -> Result<Vec<Entry>> {
                     .collect::<Result<Vec<_>>>()?;
                 EntryKind::PrivateKey {
                     chain,
-                    sealed: SealedKey::Open(key),
+                    sealed: SealedKey::Pkcs8(key),
                 }
             }
             KeyStoreEntry::Certificate(cert) => {
                 EntryKind::TrustedCertificate(Box::new(Certificate::from_der(cert.as_der())?))
             }
-            // Secret-key entries hold no signing material; they are not listed.
-            KeyStoreEntry::Secret(_) => continue,
+            // Secret-key entries hold no signing material; they are counted, not listed.
+            KeyStoreEntry::Secret(_) => {
+                secret_entries += 1;
+                continue;
+            }
         };
         entries.push(Entry {
             alias: alias.clone(),
@@ -94,7 +130,11 @@ pub(crate) fn parse(bytes: &[u8], password: &Password) -> Result<Vec<Entry>> {
             kind,
         });
     }
-    Ok(entries)
+    Ok(Parsed {
+        entries,
+        has_mac: outline.mac_data.is_some(),
+        secret_entries,
+    })
 }
 
 pub(crate) fn write(

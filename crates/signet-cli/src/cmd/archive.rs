@@ -1,0 +1,190 @@
+//! `signet apk sign|verify` and `signet aab sign|verify`.
+
+use std::{io::BufWriter, path::Path};
+
+use anyhow::{Context, bail};
+use signet_sign::apk::{self, ArchiveKind, SignOptions};
+
+use crate::{
+    UsageError,
+    flags::{ArchiveSignArgs, ArchiveVerifyArgs},
+    fsx, output,
+    secret_arg::resolve_or_prompt,
+};
+
+/// Verification found problems (exit code 3).
+#[derive(Debug)]
+pub struct VerificationFailed;
+
+impl std::fmt::Display for VerificationFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("verification failed")
+    }
+}
+
+impl std::error::Error for VerificationFailed {}
+
+pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
+    if args.v4_signing_enabled == Some(true) {
+        bail!(UsageError(
+            "APK Signature Scheme v4 (.idsig) is not supported yet".into()
+        ));
+    }
+    if args.out != args.input {
+        fsx::check_writable(&args.out, args.force)?;
+    }
+    let bytes = crate::cmd::keystore::read_file(&args.ks)?;
+    let ks_name = args.ks.display();
+    signet_formats::detect(&bytes).with_context(|| format!("{ks_name}"))?;
+    let store_pass = resolve_or_prompt(args.ks_pass.as_ref(), Some("Keystore password: "))?;
+    let key_pass = args
+        .key_pass
+        .as_ref()
+        .map(crate::secret_arg::SecretArg::resolve)
+        .transpose()?;
+    let store = signet_formats::Keystore::open(&bytes, store_pass.as_ref())
+        .with_context(|| format!("{ks_name}"))?;
+    let key_password = key_pass.as_ref().or(store_pass.as_ref()).ok_or_else(|| {
+        UsageError("pass --ks-pass (and --key-pass if the key has its own)".into())
+    })?;
+    let key = store
+        .unlock(args.ks_key_alias.as_deref(), key_password)
+        .with_context(|| format!("{ks_name}"))?;
+
+    let options = SignOptions {
+        kind,
+        min_sdk: args.min_sdk_version,
+        v1: args.v1_signing_enabled,
+        v2: args.v2_signing_enabled,
+        v3: args.v3_signing_enabled,
+        v1_basename: apk::v1::basename_for_alias(&key.alias),
+        allow_debug_key: args.allow_debug_key,
+    };
+    let dir = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".signet-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let report = {
+        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let name = args.input.display();
+        apk::sign(&args.input, &mut w, &key, &options).with_context(|| format!("{name}"))?
+    };
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    fsx::set_mode(tmp.path(), 0o644)?;
+    fsx::persist(tmp, &args.out, args.force || args.out == args.input)?;
+
+    if args.output.json {
+        return output::json(&report);
+    }
+    let schemes: Vec<&str> = [(report.v1, "v1"), (report.v2, "v2"), (report.v3, "v3")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+    eprintln!(
+        "Signed {} ({}; min SDK {}) with `{}`",
+        args.out.display(),
+        schemes.join(", "),
+        report.min_sdk,
+        key.alias
+    );
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct VerifyJson<'a> {
+    #[serde(flatten)]
+    report: &'a apk::VerifyReport,
+    signers: Vec<&'a signet_formats::CertificateInfo>,
+}
+
+pub fn verify(args: &ArchiveVerifyArgs, kind: ArchiveKind) -> anyhow::Result<()> {
+    let name = args.input.display();
+    let report =
+        apk::verify(&args.input, kind, args.min_sdk_version).with_context(|| format!("{name}"))?;
+    if args.output.json {
+        output::json(&VerifyJson {
+            report: &report,
+            signers: report
+                .signers
+                .iter()
+                .map(signet_formats::Certificate::info)
+                .collect(),
+        })?;
+    } else {
+        print!("{}", render(&report, kind, args.verbose, args.print_certs));
+    }
+    if report.verified {
+        Ok(())
+    } else {
+        Err(VerificationFailed.into())
+    }
+}
+
+/// Output in `apksigner verify -v --print-certs` form.
+fn render(
+    report: &apk::VerifyReport,
+    kind: ArchiveKind,
+    verbose: bool,
+    print_certs: bool,
+) -> String {
+    let mut out = String::new();
+    if report.verified {
+        out.push_str("Verifies\n");
+    } else {
+        out.push_str("DOES NOT VERIFY\n");
+    }
+    if verbose {
+        out.push_str(&format!(
+            "Verified using v1 scheme (JAR signing): {}\n",
+            report.v1
+        ));
+        if kind == ArchiveKind::Apk {
+            out.push_str(&format!(
+                "Verified using v2 scheme (APK Signature Scheme v2): {}\n",
+                report.v2
+            ));
+            out.push_str(&format!(
+                "Verified using v3 scheme (APK Signature Scheme v3): {}\n",
+                report.v3
+            ));
+            out.push_str("Verified using v4 scheme (APK Signature Scheme v4): false\n");
+        }
+        out.push_str(&format!("Number of signers: {}\n", report.signers.len()));
+    }
+    if print_certs {
+        for (i, c) in report.signers.iter().enumerate() {
+            let info = c.info();
+            let n = i + 1;
+            let hex = |s: &str| s.replace(':', "").to_ascii_lowercase();
+            out.push_str(&format!("Signer #{n} certificate DN: {}\n", info.subject));
+            out.push_str(&format!(
+                "Signer #{n} certificate SHA-256 digest: {}\n",
+                hex(&info.fingerprints.sha256)
+            ));
+            out.push_str(&format!(
+                "Signer #{n} certificate SHA-1 digest: {}\n",
+                hex(&info.fingerprints.sha1)
+            ));
+            out.push_str(&format!(
+                "Signer #{n} certificate MD5 digest: {}\n",
+                hex(&info.fingerprints.md5)
+            ));
+            out.push_str(&format!(
+                "Signer #{n} key algorithm: {}\n",
+                info.key_algorithm
+            ));
+            out.push_str(&format!("Signer #{n} key size (bits): {}\n", info.key_size));
+        }
+    }
+    for e in &report.errors {
+        out.push_str(&format!("ERROR: {e}\n"));
+    }
+    out
+}

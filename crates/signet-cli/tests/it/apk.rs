@@ -1,0 +1,679 @@
+//! APK and AAB signing against Debian's apksigner, zipalign, aapt and jarsigner.
+
+use std::path::Path;
+
+use crate::util::Dir;
+
+const FRAMEWORK_RES: &str = "/usr/share/android-framework-res/framework-res.apk";
+
+/// Builds an unsigned APK with aapt: a binary manifest for `min_sdk`, a deflated and a
+/// stored resource, a stored classes.dex and a stored native library.
+fn build_apk(dir: &Dir, name: &str, min_sdk: u32) {
+    let src = dir.path(&format!("src-{name}"));
+    std::fs::create_dir_all(src.join("lib/arm64-v8a")).unwrap();
+    std::fs::write(
+        src.join("AndroidManifest.xml"),
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<manifest xmlns:android="http://schemas.android.com/apk/res/android" package="com.example.signet">
+  <uses-sdk android:minSdkVersion="{min_sdk}" android:targetSdkVersion="33"/>
+  <application android:label="signet test"/>
+</manifest>"#
+        ),
+    )
+    .unwrap();
+    let dex: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(src.join("classes.dex"), &dex).unwrap();
+    let lib: Vec<u8> = (0..70_000u32).map(|i| (i * 13 % 253) as u8).collect();
+    std::fs::write(src.join("lib/arm64-v8a/libnative.so"), &lib).unwrap();
+    std::fs::write(src.join("notes.txt"), "compressible text ".repeat(500)).unwrap();
+    let src_s = src.display().to_string();
+    dir.tool(
+        "aapt",
+        &[
+            "package",
+            "-f",
+            "-M",
+            &format!("{src_s}/AndroidManifest.xml"),
+            "-I",
+            FRAMEWORK_RES,
+            "-F",
+            name,
+        ],
+    )
+    .ok();
+    let apk = dir.path(name).display().to_string();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("zip")
+            .args(args)
+            .current_dir(&src)
+            .output()
+            .expect("zip");
+        assert!(
+            out.status.success(),
+            "zip {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "-q",
+        "-0",
+        &apk,
+        "classes.dex",
+        "lib/arm64-v8a/libnative.so",
+    ]);
+    run(&["-q", "-9", &apk, "notes.txt"]);
+}
+
+fn keystores(dir: &Dir) {
+    for (file, alg, ty) in [
+        ("rsa.p12", "rsa", "pkcs12"),
+        ("ec.p12", "ec", "pkcs12"),
+        ("rsa.jks", "rsa", "jks"),
+        ("ec.jks", "ec", "jks"),
+    ] {
+        dir.signet(&[
+            "keystore",
+            "generate",
+            "--out",
+            file,
+            "--type",
+            ty,
+            "--key-alg",
+            alg,
+            "--alias",
+            "upload",
+            "--store-pass",
+            "pass:android",
+            "--dname",
+            "CN=signet test, O=signet, C=US",
+        ])
+        .ok();
+    }
+}
+
+/// The `Verified using …` lines of `apksigner verify -v`.
+fn scheme_lines(out: &str) -> Vec<String> {
+    out.lines()
+        .filter(|l| l.starts_with("Verified using"))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn apksigner_verify(dir: &Dir, apk: &str, min_sdk: u32) -> String {
+    dir.tool(
+        "apksigner",
+        &[
+            "verify",
+            "-v",
+            "--print-certs",
+            "--min-sdk-version",
+            &min_sdk.to_string(),
+            apk,
+        ],
+    )
+    .ok()
+}
+
+#[test]
+fn signet_signed_apks_verify_with_apksigner_like_its_own() {
+    let dir = Dir::new();
+    keystores(&dir);
+    for min_sdk in [14u32, 21, 24, 28, 33] {
+        let unsigned = format!("app{min_sdk}.apk");
+        build_apk(&dir, &unsigned, min_sdk);
+        for ks in ["rsa.p12", "ec.p12", "rsa.jks", "ec.jks"] {
+            let ours = format!("ours-{min_sdk}-{ks}.apk");
+            let theirs = format!("theirs-{min_sdk}-{ks}.apk");
+            let signet = dir.signet(&[
+                "apk",
+                "sign",
+                &unsigned,
+                "--out",
+                &ours,
+                "--ks",
+                ks,
+                "--ks-pass",
+                "pass:android",
+            ]);
+            let apksigner = dir.tool(
+                "apksigner",
+                &[
+                    "sign",
+                    "--ks",
+                    ks,
+                    "--ks-pass",
+                    "pass:android",
+                    "--v4-signing-enabled",
+                    "false",
+                    "--out",
+                    &theirs,
+                    &unsigned,
+                ],
+            );
+            if ks.starts_with("ec") && min_sdk < 18 {
+                // Neither signs: Android below API 18 cannot verify ECDSA JAR signatures.
+                let err = signet.fails_with(1);
+                assert!(err.contains("only supported for min SDK 18"), "{err}");
+                assert_ne!(apksigner.code(), 0);
+                assert!(!dir.exists(&ours));
+                continue;
+            }
+            signet.ok();
+            apksigner.ok();
+            let ours_v = apksigner_verify(&dir, &ours, min_sdk);
+            let theirs_v = apksigner_verify(&dir, &theirs, min_sdk);
+            assert!(ours_v.starts_with("Verifies"), "{ours}: {ours_v}");
+            assert_eq!(scheme_lines(&ours_v), scheme_lines(&theirs_v), "{ours}");
+            let digest = |s: &str| {
+                s.lines()
+                    .find(|l| l.contains("certificate SHA-256 digest"))
+                    .map(str::to_owned)
+            };
+            assert_eq!(digest(&ours_v), digest(&theirs_v), "{ours}");
+            assert!(digest(&ours_v).is_some());
+            // zipalign agrees with the alignment.
+            dir.tool("zipalign", &["-c", "-p", "4", &ours]).ok();
+        }
+    }
+}
+
+#[test]
+fn apksigner_signed_apks_pass_signet_verify_with_the_same_report() {
+    let dir = Dir::new();
+    keystores(&dir);
+    for (min_sdk, ks) in [(21u32, "rsa.p12"), (24, "ec.jks"), (14, "rsa.jks")] {
+        build_apk(&dir, "u.apk", min_sdk);
+        dir.tool(
+            "apksigner",
+            &[
+                "sign",
+                "--ks",
+                ks,
+                "--ks-pass",
+                "pass:android",
+                "--out",
+                "s.apk",
+                "u.apk",
+            ],
+        )
+        .ok();
+        let theirs = apksigner_verify(&dir, "s.apk", min_sdk);
+        let ours = dir
+            .signet(&["apk", "verify", "-v", "--print-certs", "s.apk"])
+            .ok();
+        assert!(ours.starts_with("Verifies"), "{ours}");
+        let v4less = |s: &str| {
+            scheme_lines(s)
+                .into_iter()
+                .filter(|l| !l.contains("v4"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(v4less(&ours), v4less(&theirs), "{ks} {min_sdk}");
+        for key in [
+            "certificate DN",
+            "certificate SHA-256 digest",
+            "certificate SHA-1 digest",
+            "certificate MD5 digest",
+            "key algorithm",
+            "key size",
+        ] {
+            let line = |s: &str| s.lines().find(|l| l.contains(key)).map(str::to_owned);
+            assert!(line(&ours).is_some(), "{key}: {ours}");
+            assert_eq!(line(&ours), line(&theirs), "{key}");
+        }
+        std::fs::remove_file(dir.path("s.apk")).unwrap();
+        std::fs::remove_file(dir.path("u.apk")).unwrap();
+    }
+}
+
+/// Both verifiers refuse `apk`.
+fn both_refuse(dir: &Dir, apk: &str, what: &str) {
+    let theirs = dir.tool("apksigner", &["verify", "-v", apk]);
+    assert_ne!(
+        theirs.code(),
+        0,
+        "apksigner accepted {what}: {}",
+        theirs.stdout()
+    );
+    let ours = dir.signet(&["apk", "verify", "-v", apk]);
+    assert_ne!(ours.code(), 0, "signet accepted {what}: {}", ours.stdout());
+    assert!(
+        ours.code() == 3 || ours.code() == 1,
+        "{what}: exit {}",
+        ours.code()
+    );
+    if ours.code() == 3 {
+        assert!(
+            ours.stdout().starts_with("DOES NOT VERIFY"),
+            "{what}: {}",
+            ours.stdout()
+        );
+        assert!(
+            ours.stdout().contains("ERROR: "),
+            "{what}: {}",
+            ours.stdout()
+        );
+    }
+}
+
+struct Layout {
+    block_start: usize,
+    cd_offset: usize,
+    eocd: usize,
+}
+
+fn layout(bytes: &[u8]) -> Layout {
+    let eocd = bytes
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .expect("eocd");
+    let cd_offset = u32::from_le_bytes(bytes[eocd + 16..eocd + 20].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[cd_offset - 16..cd_offset], b"APK Sig Block 42");
+    let size =
+        u64::from_le_bytes(bytes[cd_offset - 24..cd_offset - 16].try_into().unwrap()) as usize;
+    Layout {
+        block_start: cd_offset - size - 8,
+        cd_offset,
+        eocd,
+    }
+}
+
+/// Rewrites the signing block keeping only the pairs `keep` accepts (none: no block).
+fn rewrite_block(bytes: &[u8], keep: impl Fn(u32) -> bool) -> Vec<u8> {
+    let l = layout(bytes);
+    let mut pairs = Vec::new();
+    let mut p = l.block_start + 8;
+    while p < l.cd_offset - 24 {
+        let len = u64::from_le_bytes(bytes[p..p + 8].try_into().unwrap()) as usize;
+        let id = u32::from_le_bytes(bytes[p + 8..p + 12].try_into().unwrap());
+        if keep(id) {
+            pairs.push((id, bytes[p + 12..p + 8 + len].to_vec()));
+        }
+        p += 8 + len;
+    }
+    let block = if pairs.is_empty() {
+        Vec::new()
+    } else {
+        signet_sign::apk::signing_block::build(&pairs)
+    };
+    let mut out = bytes[..l.block_start].to_vec();
+    out.extend_from_slice(&block);
+    let new_cd = out.len() as u32;
+    out.extend_from_slice(&bytes[l.cd_offset..]);
+    let eocd = l.eocd - l.cd_offset + new_cd as usize;
+    out[eocd + 16..eocd + 20].copy_from_slice(&new_cd.to_le_bytes());
+    out
+}
+
+#[test]
+fn tampered_apks_fail_both_verifiers() {
+    let dir = Dir::new();
+    keystores(&dir);
+    build_apk(&dir, "u.apk", 21);
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "s.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+    ])
+    .ok();
+    let good = dir.read("s.apk");
+    let l = layout(&good);
+
+    // One byte inside an entry's data (classes.dex is stored: find its contents).
+    let dex_at = good
+        .windows(8)
+        .position(|w| w == [0u8, 7, 14, 21, 28, 35, 42, 49])
+        .expect("dex data");
+    let mut b = good.clone();
+    b[dex_at + 100] ^= 1;
+    dir.write("t-entry.apk", &b);
+    both_refuse(&dir, "t-entry.apk", "a changed entry byte");
+
+    // One byte in the central directory (an entry's modification time).
+    let mut b = good.clone();
+    b[l.cd_offset + 12] ^= 1;
+    dir.write("t-cd.apk", &b);
+    both_refuse(&dir, "t-cd.apk", "a changed central directory byte");
+
+    // One byte in the signing block (inside the v2 signer's signed data).
+    let mut b = good.clone();
+    b[l.block_start + 100] ^= 1;
+    dir.write("t-block.apk", &b);
+    both_refuse(&dir, "t-block.apk", "a changed signing block byte");
+
+    // An entry added after signing.
+    dir.write("t-added.apk", &good);
+    dir.write("extra.txt", "added later");
+    let out = std::process::Command::new("zip")
+        .args(["-q", "t-added.apk", "extra.txt"])
+        .current_dir(dir.root())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    both_refuse(&dir, "t-added.apk", "an entry added after signing");
+
+    // The v3 block stripped from a v2 + v3 APK: v2's stripping protection catches it.
+    dir.write("t-nov3.apk", rewrite_block(&good, |id| id != 0xf053_68c0));
+    both_refuse(&dir, "t-nov3.apk", "a stripped v3 block");
+
+    // The whole signing block stripped while the JAR signature says v2 and v3 exist.
+    dir.write("t-nov2.apk", rewrite_block(&good, |_| false));
+    both_refuse(&dir, "t-nov2.apk", "a stripped v2 block");
+
+    // The untouched file still verifies with both.
+    dir.write("t-good.apk", &good);
+    assert!(apksigner_verify(&dir, "t-good.apk", 21).starts_with("Verifies"));
+    dir.signet(&["apk", "verify", "t-good.apk"]).ok();
+}
+
+#[test]
+fn native_libraries_sit_on_16k_pages_and_stored_entries_on_4_bytes() {
+    let dir = Dir::new();
+    keystores(&dir);
+    build_apk(&dir, "u.apk", 24);
+    // Misalign the input first: zipalign -p would fix it; signet must do it itself.
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "s.apk",
+        "--ks",
+        "ec.p12",
+        "--ks-pass",
+        "pass:android",
+    ])
+    .ok();
+    let bytes = dir.read("s.apk");
+    let mut f = std::fs::File::open(dir.path("s.apk")).unwrap();
+    let eocd = signet_sign::zip::read_eocd(&mut f, bytes.len() as u64).unwrap();
+    let l = layout(&bytes);
+    let cd = &bytes[l.cd_offset..l.eocd];
+    let entries =
+        signet_sign::zip::read_central_directory(cd, eocd.entries, l.block_start as u64).unwrap();
+    let mut checked = 0;
+    for e in entries.iter().filter(|e| e.method == 0) {
+        let h = signet_sign::zip::LocalHeader::read(&mut f, e).unwrap();
+        let data = e.local_offset + h.data_offset();
+        let align = if e.name.ends_with(".so") { 16384 } else { 4 };
+        assert_eq!(data % align, 0, "{} at {data}", e.name);
+        checked += 1;
+    }
+    assert!(checked >= 2, "no stored entries checked");
+    dir.tool("zipalign", &["-c", "-p", "4", "s.apk"]).ok();
+}
+
+#[test]
+fn resigning_replaces_the_signatures() {
+    let dir = Dir::new();
+    keystores(&dir);
+    build_apk(&dir, "u.apk", 21);
+    dir.tool(
+        "apksigner",
+        &[
+            "sign",
+            "--ks",
+            "ec.jks",
+            "--ks-pass",
+            "pass:android",
+            "--out",
+            "first.apk",
+            "u.apk",
+        ],
+    )
+    .ok();
+    dir.signet(&[
+        "apk",
+        "sign",
+        "first.apk",
+        "--out",
+        "second.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+    ])
+    .ok();
+    let v = apksigner_verify(&dir, "second.apk", 21);
+    assert!(v.contains("Number of signers: 1"), "{v}");
+    assert!(v.contains("Signer #1 key algorithm: RSA"), "{v}");
+    let listing = dir.tool("unzip", &["-l", "second.apk"]).ok();
+    assert_eq!(listing.matches("META-INF/").count(), 3, "{listing}");
+    // In place, too.
+    dir.signet(&[
+        "apk",
+        "sign",
+        "second.apk",
+        "--out",
+        "second.apk",
+        "--ks",
+        "ec.p12",
+        "--ks-pass",
+        "pass:android",
+    ])
+    .ok();
+    assert!(apksigner_verify(&dir, "second.apk", 21).contains("Signer #1 key algorithm: EC"));
+}
+
+#[test]
+fn debug_key_is_refused_unless_allowed() {
+    let dir = Dir::new();
+    dir.signet(&[
+        "keystore",
+        "generate",
+        "--out",
+        "debug.keystore",
+        "--type",
+        "jks",
+        "--alias",
+        "androiddebugkey",
+        "--store-pass",
+        "pass:android",
+        "--dname",
+        "CN=Android Debug,O=Android,C=US",
+    ])
+    .ok();
+    build_apk(&dir, "u.apk", 21);
+    let err = dir
+        .signet(&[
+            "apk",
+            "sign",
+            "u.apk",
+            "--out",
+            "d.apk",
+            "--ks",
+            "debug.keystore",
+            "--ks-pass",
+            "pass:android",
+        ])
+        .fails_with(1);
+    assert!(
+        err.contains("Market does not accept apks signed with the debug certificate"),
+        "{err}"
+    );
+    assert!(!dir.exists("d.apk"));
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "d.apk",
+        "--ks",
+        "debug.keystore",
+        "--ks-pass",
+        "pass:android",
+        "--allow-debug-key",
+    ])
+    .ok();
+    assert!(apksigner_verify(&dir, "d.apk", 21).starts_with("Verifies"));
+}
+
+#[test]
+fn aab_signed_by_signet_passes_jarsigner() {
+    let dir = Dir::new();
+    keystores(&dir);
+    let src = dir.path("bundle");
+    std::fs::create_dir_all(src.join("base/manifest")).unwrap();
+    std::fs::create_dir_all(src.join("base/dex")).unwrap();
+    std::fs::write(
+        src.join("base/manifest/AndroidManifest.xml"),
+        [0x0a, 0x03, 0x61, 0x62, 0x63],
+    )
+    .unwrap();
+    std::fs::write(src.join("base/dex/classes.dex"), vec![5u8; 10_000]).unwrap();
+    std::fs::write(src.join("BundleConfig.pb"), [0x0a, 0x00]).unwrap();
+    let aab = dir.path("app.aab").display().to_string();
+    let out = std::process::Command::new("zip")
+        .args(["-q", "-r", &aab, "."])
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for ks in ["rsa.jks", "ec.p12"] {
+        dir.signet(&[
+            "aab",
+            "sign",
+            "app.aab",
+            "--out",
+            "signed.aab",
+            "--ks",
+            ks,
+            "--ks-pass",
+            "pass:android",
+            "--force",
+        ])
+        .ok();
+        let v = dir
+            .tool("jarsigner", &["-verify", "-verbose", "signed.aab"])
+            .ok();
+        assert!(v.contains("jar verified."), "{ks}: {v}");
+        assert!(
+            !dir.read("signed.aab")
+                .windows(16)
+                .any(|w| w == b"APK Sig Block 42"),
+            "an AAB has no signing block"
+        );
+        dir.signet(&["aab", "verify", "signed.aab"]).ok();
+    }
+    // jarsigner's own signature (with signed attributes) verifies with signet.
+    dir.tool(
+        "jarsigner",
+        &[
+            "-keystore",
+            "rsa.p12",
+            "-storepass",
+            "android",
+            "-signedjar",
+            "js.aab",
+            "app.aab",
+            "upload",
+        ],
+    )
+    .ok();
+    let out = dir.signet(&["aab", "verify", "-v", "js.aab"]).ok();
+    assert!(
+        out.contains("Verified using v1 scheme (JAR signing): true"),
+        "{out}"
+    );
+}
+
+fn assert_refused(dir: &Dir, input: &str, needle: &str) {
+    let run = dir.signet(&[
+        "apk",
+        "sign",
+        input,
+        "--out",
+        "out.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+    ]);
+    let err = run.fails_with(1);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.contains(needle),
+        "{input}: expected `{needle}` in {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!dir.exists("out.apk"), "{input}: output written");
+    assert!(
+        dir.listing().iter().all(|f| !f.starts_with(".signet-")),
+        "temporary file left: {:?}",
+        dir.listing()
+    );
+    let run = dir.signet(&["apk", "verify", input]);
+    assert_eq!(run.code(), 1, "{input}: {}", run.stderr());
+}
+
+/// Replaces every occurrence of `from` with `to` (same length) in a file.
+fn patch(dir: &Dir, src: &str, dst: &str, from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let mut b = dir.read(src);
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(p) = b[i..].windows(from.len()).position(|w| w == from) {
+        b[i + p..i + p + to.len()].copy_from_slice(to);
+        i += p + to.len();
+        n += 1;
+    }
+    assert!(
+        n >= 2,
+        "pattern not found in local header and central directory"
+    );
+    dir.write(dst, b);
+}
+
+#[test]
+fn bad_archives_are_refused_without_output() {
+    let dir = Dir::new();
+    keystores(&dir);
+    dir.write("text.apk", "not a zip at all");
+    assert_refused(&dir, "text.apk", "not a ZIP archive");
+
+    build_apk(&dir, "u.apk", 21);
+    let good = dir.read("u.apk");
+    dir.write("cut.apk", &good[..good.len() / 2]);
+    assert_refused(&dir, "cut.apk", "not a ZIP archive");
+    dir.write("cut2.apk", &good[..good.len() - 10]);
+    assert_refused(&dir, "cut2.apk", "ZIP");
+
+    // ZIP64, as Info-ZIP writes it with -fz.
+    let src = dir.path("z64");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), "hello").unwrap();
+    let z = dir.path("z64.apk").display().to_string();
+    let out = std::process::Command::new("zip")
+        .args(["-q", "-fz", &z, "a.txt"])
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_refused(&dir, "z64.apk", "ZIP64");
+
+    // Duplicate names and unsafe names, made by patching entry names of a real archive.
+    std::fs::write(src.join("aaaa1.txt"), "one").unwrap();
+    std::fs::write(src.join("aaaa2.txt"), "two").unwrap();
+    std::fs::write(src.join("evil_name"), "three").unwrap();
+    let base = dir.path("names.zip").display().to_string();
+    let out = std::process::Command::new("zip")
+        .args(["-q", &base, "aaaa1.txt", "aaaa2.txt", "evil_name"])
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    patch(&dir, "names.zip", "dup.apk", b"aaaa2.txt", b"aaaa1.txt");
+    assert_refused(&dir, "dup.apk", "duplicate ZIP entry `aaaa1.txt`");
+    patch(&dir, "names.zip", "dotdot.apk", b"evil_name", b"../../evi");
+    assert_refused(&dir, "dotdot.apk", "unsafe ZIP entry name");
+    patch(&dir, "names.zip", "abs.apk", b"evil_name", b"/etc/evil");
+    assert_refused(&dir, "abs.apk", "unsafe ZIP entry name");
+    assert!(Path::new(&dir.path("names.zip")).exists());
+}

@@ -1,0 +1,710 @@
+//! APK signing and verification: JAR (v1), APK Signature Scheme v2 and v3.
+//!
+//! [`sign`] streams the input once: every entry is copied verbatim (never recompressed),
+//! stored entries are aligned (4 bytes, shared libraries on 16 KiB pages) with apksig's
+//! `0xd935` extra field, old signatures are dropped, and while the bytes go out the v1
+//! entry digests and the v2/v3 chunk digests are computed. Memory holds the central
+//! directory and one chunk, never the APK.
+
+pub mod algorithms;
+mod lp;
+pub mod manifest;
+mod scheme;
+pub mod signing_block;
+pub mod v1;
+pub mod v2;
+pub mod v3;
+
+use std::{
+    fs::File,
+    io::{Read, Seek, SeekFrom, Write},
+    path::Path,
+};
+
+use aws_lc_rs::digest;
+use signet_formats::Certificate;
+
+use crate::{
+    SignError,
+    apk::{
+        algorithms::ApkSigAlg,
+        signing_block::{ChunkedDigester, ContentDigest},
+        v1::V1Digest,
+    },
+    error::ZipError,
+    key::SigningKey,
+    zip::{self, CdEntry, LocalHeader},
+};
+
+/// Which archive is being signed: an APK gets v1 + v2 + v3, an AAB only v1 (as jarsigner
+/// signs it; Play reads nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveKind {
+    /// An Android application package.
+    Apk,
+    /// An Android App Bundle.
+    Aab,
+}
+
+/// What to sign with, beyond the key.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// The archive type.
+    pub kind: ArchiveKind,
+    /// Overrides the min SDK read from AndroidManifest.xml.
+    pub min_sdk: Option<u32>,
+    /// JAR signing; default on (as apksigner).
+    pub v1: Option<bool>,
+    /// Scheme v2; default on for APKs.
+    pub v2: Option<bool>,
+    /// Scheme v3; default on for APKs.
+    pub v3: Option<bool>,
+    /// Basename of the JAR signature files (`META-INF/<NAME>.SF`).
+    pub v1_basename: String,
+    /// Sign even with the Android debug certificate.
+    pub allow_debug_key: bool,
+}
+
+/// What [`sign`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SignReport {
+    /// The min SDK the schemes were chosen for.
+    pub min_sdk: u32,
+    /// Whether a JAR signature was written.
+    pub v1: bool,
+    /// Whether a v2 block was written.
+    pub v2: bool,
+    /// Whether a v3 block was written.
+    pub v3: bool,
+    /// Entries copied.
+    pub entries: usize,
+}
+
+/// apksig's value for a codename (pre-release) min SDK: newer than any release.
+const DEVELOPMENT_SDK: u32 = 10_000;
+const COPY_BUF: usize = 256 * 1024;
+/// Stored shared libraries are aligned to 16 KiB pages so they can be mapped directly on
+/// devices with 16 KiB pages (and 4 KiB ones).
+const LIBRARY_ALIGNMENT: u64 = 16 * 1024;
+
+/// An opened archive: its end record, where its entries end, and its central directory.
+struct Archive {
+    file: zip::ArchiveReader<File>,
+    eocd: zip::Eocd,
+    entries_end: u64,
+    block: Option<Vec<(u32, Vec<u8>)>>,
+    cd: Vec<u8>,
+    entries: Vec<CdEntry>,
+    inflater: Inflater,
+}
+
+impl Archive {
+    fn open(path: &Path) -> Result<Archive, SignError> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        let mut file = zip::ArchiveReader::new(file, COPY_BUF);
+        let eocd = zip::read_eocd(&mut file, len)?;
+        let (entries_end, block) = match signing_block::find(&mut file, &eocd)? {
+            Some((start, pairs)) => (start, Some(pairs)),
+            None => (eocd.cd_offset, None),
+        };
+        let mut cd = vec![0u8; usize::try_from(eocd.cd_size).map_err(|_| ZipError::Zip64)?];
+        file.seek(SeekFrom::Start(eocd.cd_offset))?;
+        file.read_exact(&mut cd)?;
+        let entries = zip::read_central_directory(&cd, eocd.entries, entries_end)?;
+        for e in &entries {
+            if e.local_offset + e.compressed_size > entries_end {
+                return Err(ZipError::Malformed(format!(
+                    "entry `{}` extends past the end of the entries",
+                    e.name
+                ))
+                .into());
+            }
+        }
+        Ok(Archive {
+            file,
+            eocd,
+            entries_end,
+            block,
+            cd,
+            entries,
+            inflater: Inflater::new(),
+        })
+    }
+
+    /// Reads and inflates one entry into memory (for small entries: manifests, META-INF).
+    fn read_entry(&mut self, entry: &CdEntry, limit: u64) -> Result<Vec<u8>, SignError> {
+        if entry.uncompressed_size > limit {
+            return Err(ZipError::Malformed(format!(
+                "entry `{}` is implausibly large",
+                entry.name
+            ))
+            .into());
+        }
+        let mut out = Vec::with_capacity(entry.uncompressed_size as usize);
+        self.stream_entry(entry, &mut |chunk| {
+            if (out.len() + chunk.len()) as u64 > limit {
+                return Err(ZipError::Malformed(format!(
+                    "entry `{}` inflates past its size",
+                    entry.name
+                ))
+                .into());
+            }
+            out.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `sink` with the uncompressed data of `entry`, chunk by chunk.
+    fn stream_entry(
+        &mut self,
+        entry: &CdEntry,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), SignError>,
+    ) -> Result<(), SignError> {
+        let header = LocalHeader::read(&mut self.file, entry)?;
+        let start = entry.local_offset + header.data_offset();
+        if start + entry.compressed_size > self.entries_end {
+            return Err(ZipError::Truncated("entry data").into());
+        }
+        self.file.seek(SeekFrom::Start(start))?;
+        let mut reader = (&mut self.file).take(entry.compressed_size);
+        let inflater = &mut self.inflater;
+        inflater.start(entry)?;
+        let mut buf = vec![0u8; COPY_BUF];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            inflater.feed(&buf[..n], sink)?;
+        }
+        inflater.finish(sink)
+    }
+}
+
+/// Stored data passes through; deflated data is inflated. One inflater serves every
+/// entry in turn ([`Inflater::start`]), so its state and buffer are allocated once.
+struct Inflater {
+    stored: bool,
+    decompress: flate2::Decompress,
+    out: Vec<u8>,
+    name: String,
+}
+
+impl Inflater {
+    fn new() -> Inflater {
+        Inflater {
+            stored: true,
+            decompress: flate2::Decompress::new(false),
+            out: vec![0u8; 64 * 1024],
+            name: String::new(),
+        }
+    }
+
+    /// Prepares for the data of `entry`.
+    fn start(&mut self, entry: &CdEntry) -> Result<(), SignError> {
+        self.stored = match entry.method {
+            zip::METHOD_STORED => true,
+            zip::METHOD_DEFLATED => false,
+            m => {
+                return Err(ZipError::Unsupported(format!(
+                    "entry `{}` uses compression method {m}",
+                    entry.name
+                ))
+                .into());
+            }
+        };
+        self.decompress.reset(false);
+        self.name.clone_from(&entry.name);
+        Ok(())
+    }
+
+    fn feed(
+        &mut self,
+        mut input: &[u8],
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), SignError>,
+    ) -> Result<(), SignError> {
+        if self.stored {
+            return sink(input);
+        }
+        let bad =
+            || ZipError::Malformed(format!("entry `{}` is not valid deflate data", self.name));
+        while !input.is_empty() {
+            let before_in = self.decompress.total_in();
+            let before_out = self.decompress.total_out();
+            let status = self
+                .decompress
+                .decompress(input, &mut self.out, flate2::FlushDecompress::None)
+                .map_err(|_| bad())?;
+            let used = (self.decompress.total_in() - before_in) as usize;
+            let produced = (self.decompress.total_out() - before_out) as usize;
+            sink(&self.out[..produced])?;
+            input = &input[used..];
+            if status == flate2::Status::StreamEnd {
+                break;
+            }
+            if used == 0 && produced == 0 {
+                return Err(bad().into());
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(
+        &mut self,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), SignError>,
+    ) -> Result<(), SignError> {
+        if self.stored {
+            return Ok(());
+        }
+        loop {
+            let before_out = self.decompress.total_out();
+            let status = self
+                .decompress
+                .decompress(&[], &mut self.out, flate2::FlushDecompress::Finish)
+                .map_err(|_| {
+                    ZipError::Malformed(format!("entry `{}` is not valid deflate data", self.name))
+                })?;
+            let produced = (self.decompress.total_out() - before_out) as usize;
+            sink(&self.out[..produced])?;
+            if status == flate2::Status::StreamEnd || produced == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The min SDK of an APK: the flag, else AndroidManifest.xml's `uses-sdk`.
+fn min_sdk(archive: &mut Archive, options: &SignOptions) -> Result<u32, SignError> {
+    if let Some(v) = options.min_sdk {
+        return Ok(v);
+    }
+    if options.kind == ArchiveKind::Aab {
+        // An AAB's manifest is protobuf; its signature is only read by Play's upload
+        // checks, which accept SHA-256 JAR signatures.
+        return Ok(18);
+    }
+    let entry = archive
+        .entries
+        .iter()
+        .find(|e| e.name == "AndroidManifest.xml")
+        .cloned()
+        .ok_or_else(|| {
+            SignError::Manifest("the APK has no AndroidManifest.xml; pass --min-sdk-version".into())
+        })?;
+    let bytes = archive.read_entry(&entry, 16 * 1024 * 1024)?;
+    match manifest::min_sdk_version(&bytes).map_err(|e| SignError::Manifest(e.to_string()))? {
+        manifest::MinSdk::Level(n) => Ok(n),
+        manifest::MinSdk::Codename(_) => Ok(DEVELOPMENT_SDK),
+        manifest::MinSdk::Absent => Ok(1),
+    }
+}
+
+/// A writer that counts bytes and feeds the entries section to the chunk digester.
+struct Out<'a, W: Write> {
+    inner: &'a mut W,
+    pos: u64,
+    digester: Option<ChunkedDigester>,
+}
+
+impl<W: Write> Out<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SignError> {
+        self.inner.write_all(bytes)?;
+        if let Some(d) = &mut self.digester {
+            d.update(bytes);
+        }
+        self.pos += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+/// Signs the archive at `input`, writing the signed archive to `output`.
+pub fn sign<W: Write>(
+    input: &Path,
+    output: &mut W,
+    key: &dyn SigningKey,
+    options: &SignOptions,
+) -> Result<SignReport, SignError> {
+    let leaf = key
+        .certificates()
+        .first()
+        .ok_or_else(|| SignError::Config("the signing key has no certificate".into()))?;
+    if leaf.info().is_debug && !options.allow_debug_key {
+        return Err(SignError::DebugKey);
+    }
+    let mut archive = Archive::open(input)?;
+    let min_sdk = min_sdk(&mut archive, options)?;
+    let is_apk = options.kind == ArchiveKind::Apk;
+    let v1 = options.v1.unwrap_or(true);
+    let v2 = is_apk && options.v2.unwrap_or(true);
+    let v3 = is_apk && options.v3.unwrap_or(true);
+    if !is_apk && (options.v2 == Some(true) || options.v3 == Some(true)) {
+        return Err(SignError::Config(
+            "an AAB is signed with JAR signing (v1) only".into(),
+        ));
+    }
+    if !(v1 || v2 || v3) {
+        return Err(SignError::Config(
+            "every signature scheme is disabled".into(),
+        ));
+    }
+    let v1_digest = if v1 {
+        Some(V1Digest::for_key(key.algorithm(), min_sdk)?)
+    } else {
+        None
+    };
+    let sig_alg = ApkSigAlg::for_key(key.algorithm());
+    let content_alg = sig_alg.parts().map_or(ContentDigest::Sha256, |(_, d)| d);
+
+    let mut kept: Vec<CdEntry> = archive
+        .entries
+        .iter()
+        .filter(|e| !v1::is_signature_file(&e.name))
+        .cloned()
+        .collect();
+    kept.sort_by_key(|e| e.local_offset);
+    let mut out = Out {
+        inner: output,
+        pos: 0,
+        digester: (v2 || v3).then(|| ChunkedDigester::new(&[content_alg])),
+    };
+    let mut cd_records: Vec<(usize, Vec<u8>)> = Vec::with_capacity(kept.len() + 3);
+    let mut v1_digests: Vec<(String, Vec<u8>)> = Vec::new();
+    let order: std::collections::HashMap<&str, usize> = archive
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect();
+    let mut buf = vec![0u8; COPY_BUF];
+
+    for entry in &kept {
+        let header = LocalHeader::read(&mut archive.file, entry)?;
+        let align = match entry.method {
+            zip::METHOD_STORED if entry.name.ends_with(".so") => LIBRARY_ALIGNMENT,
+            zip::METHOD_STORED => 4,
+            _ => 1,
+        };
+        let new_offset = out.pos;
+        out.write(&zip::write::aligned_local_header(
+            &header, new_offset, align,
+        ))?;
+        let data_start = entry.local_offset + header.data_offset();
+        let dd_len = zip::data_descriptor_len(
+            &mut archive.file,
+            header.flags(),
+            data_start + entry.compressed_size,
+        )?;
+        let copy_len = entry.compressed_size + dd_len;
+        if data_start + copy_len > archive.entries_end {
+            return Err(ZipError::Truncated("entry data").into());
+        }
+        archive.file.seek(SeekFrom::Start(data_start))?;
+
+        let want_v1 = v1_digest.is_some() && !entry.is_dir();
+        let mut ctx = if want_v1 {
+            v1_digest.map(V1Digest::context)
+        } else {
+            None
+        };
+        if want_v1 {
+            archive.inflater.start(entry)?;
+        }
+        let inflater = &mut archive.inflater;
+        let mut left = copy_len;
+        let mut data_left = entry.compressed_size;
+        while left > 0 {
+            let n = usize::try_from(left.min(COPY_BUF as u64)).unwrap_or(COPY_BUF);
+            archive.file.read_exact(&mut buf[..n])?;
+            out.write(&buf[..n])?;
+            if let Some(ctx) = &mut ctx {
+                let data_n = usize::try_from(data_left.min(n as u64)).unwrap_or(n);
+                inflater.feed(&buf[..data_n], &mut |c| {
+                    ctx.update(c);
+                    Ok(())
+                })?;
+                data_left -= data_n as u64;
+            }
+            left -= n as u64;
+        }
+        if let Some(mut ctx) = ctx {
+            inflater.finish(&mut |c| {
+                ctx.update(c);
+                Ok(())
+            })?;
+            v1_digests.push((entry.name.clone(), ctx.finish().as_ref().to_vec()));
+        }
+        let index = order
+            .get(entry.name.as_str())
+            .copied()
+            .unwrap_or(usize::MAX);
+        cd_records.push((
+            index,
+            zip::write::relocated_cd_record(&entry.raw, new_offset),
+        ));
+    }
+    // The central directory keeps the input's order; new entries go last.
+    cd_records.sort_by_key(|(i, _)| *i);
+    let mut cd: Vec<u8> = cd_records.into_iter().flat_map(|(_, r)| r).collect();
+    let mut count = kept.len();
+
+    if let Some(digest_alg) = v1_digest {
+        v1_digests.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut schemes = Vec::new();
+        if v2 {
+            schemes.push(2);
+        }
+        if v3 {
+            schemes.push(3);
+        }
+        let files = v1::sign(&v1_digests, digest_alg, &schemes, &options.v1_basename, key)?;
+        for (name, data) in [
+            ("META-INF/MANIFEST.MF".to_owned(), &files.manifest),
+            (
+                format!("META-INF/{}.SF", files.basename),
+                &files.signature_file,
+            ),
+            (
+                format!("META-INF/{}.{}", files.basename, files.block_extension),
+                &files.block,
+            ),
+        ] {
+            let (local, record) = zip::write::new_entry(&name, data, out.pos);
+            out.write(&local)?;
+            cd.extend_from_slice(&record);
+            count += 1;
+        }
+    }
+    let count = u16::try_from(count).map_err(|_| ZipError::Zip64)?;
+    let entries_end = out.pos;
+
+    let mut block = Vec::new();
+    if let Some(mut d) = out.digester.take() {
+        d.end_section();
+        d.update(&cd);
+        d.end_section();
+        d.update(&zip::write::eocd(count, cd.len() as u64, entries_end));
+        let digests = d.finish();
+        let digest = &digests[0].1;
+        let mut pairs = Vec::new();
+        if v2 {
+            pairs.push((v2::BLOCK_ID, v2::sign(key, sig_alg, digest, v3)?));
+        }
+        if v3 {
+            pairs.push((v3::BLOCK_ID, v3::sign(key, sig_alg, digest)?));
+        }
+        block = signing_block::build(&pairs);
+    }
+    out.write(&block)?;
+    out.write(&cd)?;
+    out.write(&zip::write::eocd(
+        count,
+        cd.len() as u64,
+        entries_end + block.len() as u64,
+    ))?;
+    out.inner.flush()?;
+    Ok(SignReport {
+        min_sdk,
+        v1: v1_digest.is_some(),
+        v2,
+        v3,
+        entries: kept.len(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Verification
+
+/// What verification found, scheme by scheme.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct VerifyReport {
+    /// Whether every check passed.
+    pub verified: bool,
+    /// The min SDK verification assumed.
+    pub min_sdk: u32,
+    /// v1 verified.
+    pub v1: bool,
+    /// v2 verified.
+    pub v2: bool,
+    /// v3 verified.
+    pub v3: bool,
+    /// The signers' certificates.
+    #[serde(skip)]
+    pub signers: Vec<Certificate>,
+    /// Problems, each a sentence.
+    pub errors: Vec<String>,
+}
+
+/// Verifies every signature scheme present in the archive at `path`.
+pub fn verify(
+    path: &Path,
+    kind: ArchiveKind,
+    min_sdk_override: Option<u32>,
+) -> Result<VerifyReport, SignError> {
+    let mut archive = Archive::open(path)?;
+    let options = SignOptions {
+        kind,
+        min_sdk: min_sdk_override,
+        v1: None,
+        v2: None,
+        v3: None,
+        v1_basename: String::new(),
+        allow_debug_key: true,
+    };
+    let min_sdk = min_sdk(&mut archive, &options)?;
+    let mut report = VerifyReport {
+        min_sdk,
+        ..VerifyReport::default()
+    };
+
+    // v2 / v3.
+    let pairs = archive.block.clone().unwrap_or_default();
+    let v2_block = pairs
+        .iter()
+        .find(|(id, _)| *id == v2::BLOCK_ID)
+        .map(|(_, v)| v.as_slice());
+    let v3_block = pairs
+        .iter()
+        .find(|(id, _)| *id == v3::BLOCK_ID)
+        .map(|(_, v)| v.as_slice());
+    let mut needed: Vec<ContentDigest> = Vec::new();
+    for (b, is_v3) in [(v2_block, false), (v3_block, true)] {
+        if let Some(b) = b {
+            for d in scheme::content_digests_needed(b, is_v3) {
+                if !needed.contains(&d) {
+                    needed.push(d);
+                }
+            }
+        }
+    }
+    let computed = if needed.is_empty() {
+        Vec::new()
+    } else {
+        let entries_end = archive.entries_end;
+        let cd = archive.cd.clone();
+        let eocd = archive.eocd.raw.clone();
+        signing_block::digest_file(&mut archive.file, entries_end, &cd, &eocd, &needed)?
+    };
+    let lookup = |alg: ContentDigest| {
+        computed
+            .iter()
+            .find(|(a, _)| *a == alg)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default()
+    };
+    let mut signer_sets: Vec<Vec<Certificate>> = Vec::new();
+    let mut v2_stripping: Vec<u32> = Vec::new();
+    if let Some(b) = v2_block {
+        let r = v2::verify(b, &lookup);
+        report.v2 = r.issues.is_empty();
+        report.errors.extend(r.issues);
+        v2_stripping = r.stripping_protection;
+        if report.v2 {
+            signer_sets.push(r.signers);
+        }
+    }
+    if let Some(b) = v3_block {
+        let r = v3::verify(b, &lookup);
+        report.v3 = r.issues.is_empty();
+        report.errors.extend(r.issues);
+        if report.v3 {
+            signer_sets.push(r.signers);
+        }
+    }
+    if v2_stripping.contains(&3) && v3_block.is_none() {
+        report.errors.push(
+            "APK Signature Scheme v2 says a v3 signature is present, but it is not (stripped?)"
+                .into(),
+        );
+    }
+
+    // v1. Like apksigner, a JAR signature is only checked where a platform would check
+    // it: below API 24, or when there is no newer scheme.
+    let meta: Vec<CdEntry> = archive
+        .entries
+        .iter()
+        .filter(|e| v1::is_signature_file(&e.name))
+        .cloned()
+        .collect();
+    let newer_present = v2_block.is_some() || v3_block.is_some();
+    let check_v1 = kind == ArchiveKind::Aab || min_sdk < 24 || !newer_present;
+    if check_v1
+        && meta
+            .iter()
+            .any(|e| e.name.eq_ignore_ascii_case("META-INF/MANIFEST.MF"))
+    {
+        let mut files = Vec::with_capacity(meta.len());
+        for e in &meta {
+            files.push((e.name.clone(), archive.read_entry(e, 256 * 1024 * 1024)?));
+        }
+        let names: Vec<String> = archive
+            .entries
+            .iter()
+            .filter(|e| !v1::is_signature_file(&e.name) && !e.is_dir())
+            .map(|e| e.name.clone())
+            .collect();
+        let by_name: std::collections::HashMap<String, CdEntry> = archive
+            .entries
+            .iter()
+            .map(|e| (e.name.clone(), e.clone()))
+            .collect();
+        let archive_ref = &mut archive;
+        let mut entry_digest =
+            |name: &str, alg: &'static digest::Algorithm| -> Result<Vec<u8>, SignError> {
+                let entry = by_name
+                    .get(name)
+                    .ok_or_else(|| ZipError::Malformed(format!("no entry `{name}`")))?;
+                let mut ctx = digest::Context::new(alg);
+                archive_ref.stream_entry(entry, &mut |c| {
+                    ctx.update(c);
+                    Ok(())
+                })?;
+                Ok(ctx.finish().as_ref().to_vec())
+            };
+        let r = v1::verify(&files, &names, &mut entry_digest)?;
+        report.v1 = r.issues.is_empty() && !r.signers.is_empty();
+        report.errors.extend(r.issues);
+        if report.v1 {
+            signer_sets.push(r.signers);
+        }
+        if r.apk_signed_schemes.contains(&2) && v2_block.is_none() {
+            report.errors.push("JAR signature says an APK Signature Scheme v2 signature is present, but it is not (stripped?)".into());
+        }
+        if r.apk_signed_schemes.contains(&3) && v3_block.is_none() {
+            report.errors.push("JAR signature says an APK Signature Scheme v3 signature is present, but it is not (stripped?)".into());
+        }
+    }
+
+    // Signers must agree across schemes.
+    if let Some(first) = signer_sets.first() {
+        let fp = |set: &Vec<Certificate>| {
+            set.iter()
+                .map(|c| c.fingerprints().sha256.clone())
+                .collect::<Vec<_>>()
+        };
+        if signer_sets.iter().any(|s| fp(s) != fp(first)) {
+            report
+                .errors
+                .push("signers differ between signature schemes".into());
+        }
+        report.signers.clone_from(first);
+    }
+    if !(report.v1 || report.v2 || report.v3) && report.errors.is_empty() {
+        report.errors.push("no signatures found".into());
+    }
+    if kind == ArchiveKind::Apk {
+        if min_sdk < 24 && !report.v1 && report.errors.is_empty() {
+            report.errors.push(format!(
+                "no JAR signature (v1), which Android below API 24 needs (min SDK {min_sdk})"
+            ));
+        }
+        if min_sdk < 28 && !report.v1 && !report.v2 && report.v3 && report.errors.is_empty() {
+            report.errors.push(format!(
+                "only a v3 signature, which Android below API 28 cannot verify (min SDK {min_sdk})"
+            ));
+        }
+    }
+    report.verified = report.errors.is_empty();
+    Ok(report)
+}

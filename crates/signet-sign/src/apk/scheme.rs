@@ -1,0 +1,224 @@
+//! What v2 and v3 share: encoding a signer, and verifying one.
+
+use signet_formats::Certificate;
+
+use crate::{
+    SignError,
+    apk::{algorithms::ApkSigAlg, lp, signing_block::ContentDigest},
+    key::SigningKey,
+};
+
+/// `lp(seq of lp(u32 alg || lp(digest)))`'s content.
+pub fn digests(alg: ApkSigAlg, digest: &[u8]) -> Vec<u8> {
+    let mut d = alg.0.to_le_bytes().to_vec();
+    lp::put(&mut d, digest);
+    lp::seq([d.as_slice()])
+}
+
+/// The certificate chain as a sequence.
+pub fn certificates(key: &dyn SigningKey) -> Vec<u8> {
+    lp::seq(key.certificates().iter().map(Certificate::der))
+}
+
+/// Signs `signed_data` and frames a signer (v3 signers carry their platform range).
+pub fn signer(
+    key: &dyn SigningKey,
+    alg: ApkSigAlg,
+    signed_data: &[u8],
+    sdk_range: Option<(u32, u32)>,
+) -> Result<Vec<u8>, SignError> {
+    let (scheme, _) = alg.parts().ok_or_else(|| {
+        SignError::Config(format!("unsupported signature algorithm {:#x}", alg.0))
+    })?;
+    let sig = key.sign(scheme, signed_data)?;
+    let mut s = alg.0.to_le_bytes().to_vec();
+    lp::put(&mut s, &sig);
+    let leaf = key
+        .certificates()
+        .first()
+        .ok_or_else(|| SignError::Config("the signing key has no certificate".into()))?;
+    let mut out = Vec::new();
+    lp::put(&mut out, signed_data);
+    if let Some((min, max)) = sdk_range {
+        out.extend_from_slice(&min.to_le_bytes());
+        out.extend_from_slice(&max.to_le_bytes());
+    }
+    lp::put(&mut out, &lp::seq([s.as_slice()]));
+    lp::put(&mut out, leaf.subject_public_key_info());
+    Ok(out)
+}
+
+/// The outcome of verifying one scheme's block.
+#[derive(Debug, Default)]
+pub struct SchemeResult {
+    /// Signers whose signatures and digests verified.
+    pub signers: Vec<Certificate>,
+    /// Problems; empty when the block verified.
+    pub issues: Vec<String>,
+    /// Scheme ids named by v2's stripping-protection attribute.
+    pub stripping_protection: Vec<u32>,
+}
+
+/// The content digest algorithms a block's signers use.
+pub fn content_digests_needed(block: &[u8], is_v3: bool) -> Vec<ContentDigest> {
+    let mut out = Vec::new();
+    let Some(signers) = lp::Reader::new(block)
+        .lp()
+        .and_then(|s| lp::Reader::new(s).all())
+    else {
+        return out;
+    };
+    for signer in signers {
+        let mut r = lp::Reader::new(signer);
+        let _ = r.lp();
+        if is_v3 {
+            let _ = (r.u32(), r.u32());
+        }
+        let Some(sigs) = r.lp().and_then(|s| lp::Reader::new(s).all()) else {
+            continue;
+        };
+        for s in sigs {
+            if let Some((_, d)) = lp::Reader::new(s).u32().and_then(|a| ApkSigAlg(a).parts()) {
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Verifies every signer of a v2 or v3 block.
+pub fn verify(
+    block: &[u8],
+    is_v3: bool,
+    digests: &dyn Fn(ContentDigest) -> Vec<u8>,
+    on_attributes: impl Fn(&[&[u8]], &mut SchemeResult),
+) -> SchemeResult {
+    let name = if is_v3 { "v3" } else { "v2" };
+    let mut result = SchemeResult::default();
+    let signers = lp::Reader::new(block)
+        .lp()
+        .and_then(|s| lp::Reader::new(s).all());
+    let Some(signers) = signers.filter(|s| !s.is_empty()) else {
+        result.issues.push(format!(
+            "APK Signature Scheme {name}: malformed or empty list of signers"
+        ));
+        return result;
+    };
+    for (i, signer) in signers.iter().enumerate() {
+        match verify_signer(signer, is_v3, digests) {
+            Ok((cert, attrs)) => {
+                let attrs: Vec<&[u8]> = lp::Reader::new(&attrs).all().unwrap_or_default();
+                on_attributes(&attrs, &mut result);
+                result.signers.push(cert);
+            }
+            Err(issue) => result.issues.push(format!(
+                "APK Signature Scheme {name} signer #{}: {issue}",
+                i + 1
+            )),
+        }
+    }
+    if !result.issues.is_empty() {
+        result.signers.clear();
+    }
+    result
+}
+
+fn verify_signer(
+    signer: &[u8],
+    is_v3: bool,
+    digests: &dyn Fn(ContentDigest) -> Vec<u8>,
+) -> Result<(Certificate, Vec<u8>), String> {
+    let malformed = || "malformed signer block".to_owned();
+    let mut r = lp::Reader::new(signer);
+    let signed = r.lp().ok_or_else(malformed)?;
+    let outer_range = if is_v3 {
+        Some((
+            r.u32().ok_or_else(malformed)?,
+            r.u32().ok_or_else(malformed)?,
+        ))
+    } else {
+        None
+    };
+    let sigs = lp::Reader::new(r.lp().ok_or_else(malformed)?)
+        .all()
+        .ok_or_else(malformed)?;
+    let public_key = r.lp().ok_or_else(malformed)?;
+
+    let mut sd = lp::Reader::new(signed);
+    let digest_list = lp::Reader::new(sd.lp().ok_or_else(malformed)?)
+        .all()
+        .ok_or_else(malformed)?;
+    let certs = lp::Reader::new(sd.lp().ok_or_else(malformed)?)
+        .all()
+        .ok_or_else(malformed)?;
+    let inner_range = if is_v3 {
+        Some((
+            sd.u32().ok_or_else(malformed)?,
+            sd.u32().ok_or_else(malformed)?,
+        ))
+    } else {
+        None
+    };
+    let attrs = sd.lp().ok_or_else(malformed)?.to_vec();
+    if outer_range != inner_range {
+        return Err("SDK range of signed data differs from the signer's".into());
+    }
+    if let Some((min, max)) = outer_range {
+        if min > max {
+            return Err(format!("invalid SDK range {min}..{max}"));
+        }
+    }
+    let leaf_der = certs.first().ok_or("no certificates")?;
+    let leaf = Certificate::from_der(leaf_der).map_err(|e| format!("certificate: {e}"))?;
+    if leaf.subject_public_key_info() != public_key {
+        return Err("public key does not match the first certificate".into());
+    }
+    if sigs.is_empty() {
+        return Err("no signatures".into());
+    }
+    let mut verified_algs = Vec::new();
+    for s in &sigs {
+        let mut sr = lp::Reader::new(s);
+        let alg = ApkSigAlg(sr.u32().ok_or_else(malformed)?);
+        let sig = sr.lp().ok_or_else(malformed)?;
+        let Some((scheme, _)) = alg.parts() else {
+            continue;
+        };
+        match leaf.verify_with(scheme, signed, sig) {
+            Ok(true) => verified_algs.push(alg),
+            Ok(false) => return Err(format!("signature ({:#06x}) does not verify", alg.0)),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    if verified_algs.is_empty() {
+        return Err("no signature with a supported algorithm".into());
+    }
+    let mut signed_algs = Vec::new();
+    for d in &digest_list {
+        let mut dr = lp::Reader::new(d);
+        let alg = ApkSigAlg(dr.u32().ok_or_else(malformed)?);
+        let value = dr.lp().ok_or_else(malformed)?;
+        signed_algs.push(alg.0);
+        if !verified_algs.contains(&alg) {
+            continue;
+        }
+        let Some((_, content)) = alg.parts() else {
+            continue;
+        };
+        if digests(content) != value {
+            return Err(
+                "APK content digest does not match (the APK was modified after signing)".into(),
+            );
+        }
+    }
+    let sig_algs: Vec<u32> = sigs
+        .iter()
+        .filter_map(|s| lp::Reader::new(s).u32())
+        .collect();
+    if signed_algs != sig_algs {
+        return Err("signature algorithms differ from digest algorithms".into());
+    }
+    Ok((leaf, attrs))
+}

@@ -1,0 +1,25 @@
+//! Signing and verifying Android archives.
+//!
+//! # Brief overview
+//!
+//! [`apk::sign`] signs an APK with JAR signing (v1) and APK Signature Scheme v2 and v3,
+//! choosing schemes and digests as apksigner does for the APK's min SDK; with
+//! [`apk::ArchiveKind::Aab`] it signs an App Bundle the way jarsigner does (v1 only).
+//! [`apk::verify`] checks every scheme present, as strictly as apksigner.
+//!
+//! Keys are behind the [`SigningKey`] trait: the signer computes what must be signed and
+//! hands it to the key, so a key held elsewhere (a server, an HSM) can sign. A
+//! [`signet_formats::KeyEntry`] from a local keystore implements it.
+
+#![deny(missing_docs)]
+
+pub mod apk;
+mod asn1;
+mod error;
+mod key;
+pub mod zip;
+
+pub use crate::{
+    error::{SignError, ZipError},
+    key::SigningKey,
+};
