@@ -69,7 +69,7 @@ pub struct ArchiveSignArgs {
     /// APK Signature Scheme v3.
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub v3_signing_enabled: Option<bool>,
-    /// APK Signature Scheme v4 (.idsig) [not yet supported].
+    /// APK Signature Scheme v4: also write `<out>.idsig` [default: false].
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub v4_signing_enabled: Option<bool>,
     /// Sign even with the Android debug certificate.

@@ -677,3 +677,77 @@ fn bad_archives_are_refused_without_output() {
     assert_refused(&dir, "abs.apk", "unsafe ZIP entry name");
     assert!(Path::new(&dir.path("names.zip")).exists());
 }
+
+#[test]
+fn v4_idsig_and_larger_keys_verify_with_apksigner() {
+    let dir = Dir::new();
+    build_apk(&dir, "u.apk", 21);
+    for (alg, size) in [("ec", "384"), ("rsa", "4096"), ("ec", "256")] {
+        let ks = format!("{alg}{size}.p12");
+        dir.signet(&[
+            "keystore",
+            "generate",
+            "--out",
+            &ks,
+            "--key-alg",
+            alg,
+            "--key-size",
+            size,
+            "--alias",
+            "k",
+            "--store-pass",
+            "pass:android",
+        ])
+        .ok();
+        let out = format!("v4-{alg}{size}.apk");
+        dir.signet(&[
+            "apk",
+            "sign",
+            "u.apk",
+            "--out",
+            &out,
+            "--ks",
+            &ks,
+            "--ks-pass",
+            "pass:android",
+            "--v4-signing-enabled",
+            "true",
+        ])
+        .ok();
+        let idsig = format!("{out}.idsig");
+        assert!(dir.exists(&idsig), "{idsig} not written");
+        let v = dir
+            .tool(
+                "apksigner",
+                &["verify", "-v", "--v4-signature-file", &idsig, &out],
+            )
+            .ok();
+        assert!(v.starts_with("Verifies"), "{alg}{size}: {v}");
+        assert!(
+            v.contains("Verified using v4 scheme (APK Signature Scheme v4): true"),
+            "{alg}{size}: {v}"
+        );
+        assert!(
+            v.contains("Verified using v3 scheme (APK Signature Scheme v3): true"),
+            "{alg}{size}: {v}"
+        );
+    }
+    // The .idsig belongs to one APK: a changed APK fails v4 verification.
+    let mut b = dir.read("v4-ec256.apk");
+    let at = b
+        .windows(8)
+        .position(|w| w == [0u8, 7, 14, 21, 28, 35, 42, 49])
+        .expect("dex data");
+    b[at + 10] ^= 1;
+    dir.write("v4-bad.apk", b);
+    let run = dir.tool(
+        "apksigner",
+        &[
+            "verify",
+            "--v4-signature-file",
+            "v4-ec256.apk.idsig",
+            "v4-bad.apk",
+        ],
+    );
+    assert_ne!(run.code(), 0);
+}

@@ -14,6 +14,7 @@ pub mod signing_block;
 pub mod v1;
 pub mod v2;
 pub mod v3;
+pub mod v4;
 
 use std::{
     fs::File,
@@ -78,6 +79,10 @@ pub struct SignReport {
     pub v3: bool,
     /// Entries copied.
     pub entries: usize,
+    /// The v2/v3 signature algorithm and top-level content digest, which a v4 signature
+    /// ([`v4::sign`]) signs over.
+    #[serde(skip)]
+    pub content_digest: Option<(ApkSigAlg, Vec<u8>)>,
 }
 
 /// apksig's value for a codename (pre-release) min SDK: newer than any release.
@@ -480,6 +485,7 @@ pub fn sign<W: Write>(
     let entries_end = out.pos;
 
     let mut block = Vec::new();
+    let mut content_digest = None;
     if let Some(mut d) = out.digester.take() {
         d.end_section();
         d.update(&cd);
@@ -495,6 +501,7 @@ pub fn sign<W: Write>(
             pairs.push((v3::BLOCK_ID, v3::sign(key, sig_alg, digest)?));
         }
         block = signing_block::build(&pairs);
+        content_digest = Some((sig_alg, digest.clone()));
     }
     out.write(&block)?;
     out.write(&cd)?;
@@ -510,6 +517,7 @@ pub fn sign<W: Write>(
         v2,
         v3,
         entries: kept.len(),
+        content_digest,
     })
 }
 
