@@ -26,8 +26,35 @@ pub enum Command {
     /// Android App Bundles: sign and verify (JAR signing, as jarsigner does).
     #[command(subcommand)]
     Aab(ArchiveCommand),
+    /// Apple credentials.
+    #[command(subcommand)]
+    Ios(IosCommand),
     /// Inspect any supported credential file, detected by content.
     Inspect(InspectArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IosCommand {
+    /// Mint an APNs provider token (ES256 JWT) with a .p8 push key.
+    ApnsToken(ApnsTokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApnsTokenArgs {
+    /// The .p8 key Apple issued (AuthKey_<KEYID>.p8).
+    #[arg(long, value_name = "FILE")]
+    pub push_key: PathBuf,
+    /// The key id [default: from the file name AuthKey_<KEYID>.p8].
+    #[arg(long, value_name = "KEYID")]
+    pub key_id: Option<String>,
+    /// The Apple team id (the token's issuer).
+    #[arg(long, value_name = "TEAMID")]
+    pub team_id: String,
+    /// Issued-at time in seconds since the epoch [default: now].
+    #[arg(long, value_name = "SECONDS")]
+    pub iat: Option<i64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,7 +16,7 @@ use signet_formats::FormatError;
 
 use signet_sign::apk::ArchiveKind;
 
-use crate::flags::{ArchiveCommand, Cli, Command, KeystoreCommand};
+use crate::flags::{ArchiveCommand, Cli, Command, IosCommand, KeystoreCommand};
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
 #[derive(Debug)]
@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Apk(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Apk),
         Command::Aab(ArchiveCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Aab),
         Command::Aab(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Aab),
+        Command::Ios(IosCommand::ApnsToken(args)) => cmd::ios::apns_token(&args),
         Command::Inspect(args) => cmd::inspect::run(&args),
     };
     match result {

@@ -35,6 +35,7 @@
 
 #![deny(missing_docs)]
 
+pub mod apple;
 pub mod credentials_json;
 mod detect;
 mod dname;

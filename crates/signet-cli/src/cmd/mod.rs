@@ -2,4 +2,5 @@
 
 pub mod archive;
 pub mod inspect;
+pub mod ios;
 pub mod keystore;

@@ -3,6 +3,8 @@
 
 // APK and AAB signing against apksigner, zipalign, aapt and jarsigner.
 mod apk;
+// Apple credentials.
+mod ios;
 // Interoperability with keytool and jarsigner, both directions.
 mod keytool;
 // Interoperability with OpenSSL's PKCS#12 files and certificates.

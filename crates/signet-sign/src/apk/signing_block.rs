@@ -126,46 +126,64 @@ impl ContentDigest {
 }
 
 /// Computes chunked content digests over sections fed in order, for one or two
-/// algorithms at once. Chunks are hashed on a worker thread, so the caller's reading,
-/// writing and inflating overlap with the hashing; at most four chunks are in flight.
+/// algorithms at once. Chunks are independent, so they are hashed on worker threads (one
+/// per core, at most four), round-robin, while the caller reads, writes and inflates; at
+/// most two chunks per worker are in flight.
 pub struct ChunkedDigester {
     algs: Vec<ContentDigest>,
     buf: Vec<u8>,
-    to_worker: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    from_worker: std::sync::mpsc::Receiver<Vec<u8>>,
-    worker: Option<std::thread::JoinHandle<(Vec<Vec<u8>>, u32)>>,
+    next: usize,
+    workers: Vec<Worker>,
+    recycle: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+struct Worker {
+    tx: Option<std::sync::mpsc::SyncSender<(usize, Vec<u8>)>>,
+    handle: Option<std::thread::JoinHandle<Vec<(usize, Vec<u8>)>>>,
 }
 
 impl ChunkedDigester {
     /// A digester for these algorithms.
     pub fn new(algs: &[ContentDigest]) -> ChunkedDigester {
-        let (to_worker, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let n = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, 4);
         // Emptied buffers come back for reuse, so steady state allocates nothing.
-        let (recycle, from_worker) = std::sync::mpsc::channel::<Vec<u8>>();
-        let worker_algs = algs.to_vec();
-        let worker = std::thread::spawn(move || {
-            let mut digests = vec![Vec::new(); worker_algs.len()];
-            let mut count = 0u32;
-            for chunk in chunks {
-                let len = (chunk.len() as u32).to_le_bytes();
-                for (i, alg) in worker_algs.iter().enumerate() {
-                    let mut ctx = digest::Context::new(alg.algorithm());
-                    ctx.update(&[0xa5]);
-                    ctx.update(&len);
-                    ctx.update(&chunk);
-                    digests[i].extend_from_slice(ctx.finish().as_ref());
+        let (give_back, recycle) = std::sync::mpsc::channel::<Vec<u8>>();
+        let workers = (0..n)
+            .map(|_| {
+                let (tx, chunks) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(2);
+                let algs = algs.to_vec();
+                let give_back = give_back.clone();
+                let handle = std::thread::spawn(move || {
+                    let mut out = Vec::new();
+                    for (index, chunk) in chunks {
+                        let len = (chunk.len() as u32).to_le_bytes();
+                        let mut digests = Vec::with_capacity(algs.len() * 64);
+                        for alg in &algs {
+                            let mut ctx = digest::Context::new(alg.algorithm());
+                            ctx.update(&[0xa5]);
+                            ctx.update(&len);
+                            ctx.update(&chunk);
+                            digests.extend_from_slice(ctx.finish().as_ref());
+                        }
+                        out.push((index, digests));
+                        let _ = give_back.send(chunk);
+                    }
+                    out
+                });
+                Worker {
+                    tx: Some(tx),
+                    handle: Some(handle),
                 }
-                count += 1;
-                let _ = recycle.send(chunk);
-            }
-            (digests, count)
-        });
+            })
+            .collect();
         ChunkedDigester {
             algs: algs.to_vec(),
             buf: Vec::with_capacity(CHUNK),
-            to_worker: Some(to_worker),
-            from_worker,
-            worker: Some(worker),
+            next: 0,
+            workers,
+            recycle,
         }
     }
 
@@ -189,7 +207,7 @@ impl ChunkedDigester {
     }
 
     fn send(&mut self) {
-        let next = self.from_worker.try_recv().map_or_else(
+        let next = self.recycle.try_recv().map_or_else(
             |_| Vec::with_capacity(CHUNK),
             |mut b| {
                 b.clear();
@@ -197,30 +215,41 @@ impl ChunkedDigester {
             },
         );
         let chunk = std::mem::replace(&mut self.buf, next);
-        if let Some(tx) = &self.to_worker {
-            // The worker only stops when the sender is dropped, so this cannot fail
-            // unless it panicked; `finish` reports that.
-            let _ = tx.send(chunk);
+        let worker = &self.workers[self.next % self.workers.len()];
+        if let Some(tx) = &worker.tx {
+            // A worker only stops when its sender is dropped, so this fails only if it
+            // panicked; `finish` then has fewer chunks than were sent.
+            let _ = tx.send((self.next, chunk));
         }
+        self.next += 1;
     }
 
     /// The top-level digests, one per algorithm, in the order given to [`ChunkedDigester::new`].
     pub fn finish(mut self) -> Vec<(ContentDigest, Vec<u8>)> {
         self.end_section();
-        drop(self.to_worker.take());
-        let (chunk_digests, chunks) = self
-            .worker
-            .take()
-            .and_then(|w| w.join().ok())
-            .unwrap_or_default();
+        let mut chunks: Vec<(usize, Vec<u8>)> = Vec::with_capacity(self.next);
+        for w in &mut self.workers {
+            drop(w.tx.take());
+        }
+        for w in &mut self.workers {
+            if let Some(h) = w.handle.take() {
+                chunks.extend(h.join().unwrap_or_default());
+            }
+        }
+        chunks.sort_unstable_by_key(|(i, _)| *i);
+        let count = chunks.len() as u32;
+        let mut offset = 0;
         self.algs
             .iter()
-            .zip(&chunk_digests)
-            .map(|(alg, chunk_list)| {
+            .map(|alg| {
+                let len = alg.algorithm().output_len();
                 let mut ctx = digest::Context::new(alg.algorithm());
                 ctx.update(&[0x5a]);
-                ctx.update(&chunks.to_le_bytes());
-                ctx.update(chunk_list);
+                ctx.update(&count.to_le_bytes());
+                for (_, d) in &chunks {
+                    ctx.update(d.get(offset..offset + len).unwrap_or_default());
+                }
+                offset += len;
                 (*alg, ctx.finish().as_ref().to_vec())
             })
             .collect()

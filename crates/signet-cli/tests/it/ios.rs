@@ -1,0 +1,184 @@
+//! Apple credentials: APNs provider tokens verified by OpenSSL.
+
+use base64::Engine as _;
+
+use crate::util::Dir;
+
+/// DER `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` from JOSE's r || s.
+fn jose_to_der(sig: &[u8]) -> Vec<u8> {
+    let int = |b: &[u8]| {
+        let b: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
+        let mut v = if b.first().is_some_and(|&x| x & 0x80 != 0) {
+            vec![0]
+        } else {
+            vec![]
+        };
+        v.extend(b);
+        let mut out = vec![0x02, v.len() as u8];
+        out.extend(v);
+        out
+    };
+    let mut body = int(&sig[..32]);
+    body.extend(int(&sig[32..]));
+    let mut out = vec![0x30, body.len() as u8];
+    out.extend(body);
+    out
+}
+
+#[test]
+fn apns_token_verifies_with_openssl() {
+    let dir = Dir::new();
+    // A key made the way Apple's are: PKCS#8 PEM, EC P-256.
+    dir.tool(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "AuthKey_ABC123DEFG.p8",
+        ],
+    )
+    .ok();
+    dir.tool(
+        "openssl",
+        &[
+            "pkey",
+            "-in",
+            "AuthKey_ABC123DEFG.p8",
+            "-pubout",
+            "-out",
+            "pub.pem",
+        ],
+    )
+    .ok();
+    let v = dir
+        .signet(&[
+            "ios",
+            "apns-token",
+            "--push-key",
+            "AuthKey_ABC123DEFG.p8",
+            "--team-id",
+            "TEAM123456",
+            "--iat",
+            "1700000000",
+            "--json",
+        ])
+        .json();
+    let token = v["token"].as_str().unwrap();
+    assert_eq!(v["key_id"], "ABC123DEFG", "key id taken from the file name");
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header: serde_json::Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(
+        header,
+        serde_json::json!({"alg": "ES256", "kid": "ABC123DEFG"})
+    );
+    assert_eq!(
+        claims,
+        serde_json::json!({"iss": "TEAM123456", "iat": 1_700_000_000})
+    );
+
+    dir.write("input.txt", format!("{}.{}", parts[0], parts[1]));
+    dir.write("sig.der", jose_to_der(&b64.decode(parts[2]).unwrap()));
+    let out = dir
+        .tool(
+            "openssl",
+            &[
+                "dgst",
+                "-sha256",
+                "-verify",
+                "pub.pem",
+                "-signature",
+                "sig.der",
+                "input.txt",
+            ],
+        )
+        .ok();
+    assert!(out.contains("Verified OK"), "{out}");
+
+    // A tampered claim does not verify.
+    dir.write("input2.txt", format!("{}.{}x", parts[0], parts[1]));
+    let bad = dir.tool(
+        "openssl",
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            "pub.pem",
+            "-signature",
+            "sig.der",
+            "input2.txt",
+        ],
+    );
+    assert_ne!(bad.code(), 0);
+}
+
+#[test]
+fn apns_token_refuses_bad_keys_and_ids() {
+    let dir = Dir::new();
+    dir.tool(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-out",
+            "AuthKey_ABC123DEFG.p8",
+        ],
+    )
+    .ok();
+    let err = dir
+        .signet(&[
+            "ios",
+            "apns-token",
+            "--push-key",
+            "AuthKey_ABC123DEFG.p8",
+            "--team-id",
+            "TEAM123456",
+        ])
+        .fails_with(1);
+    assert!(err.contains("EC P-256"), "{err}");
+    assert!(!err.contains("PRIVATE KEY"), "{err}");
+    dir.tool(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "key.p8",
+        ],
+    )
+    .ok();
+    let err = dir
+        .signet(&[
+            "ios",
+            "apns-token",
+            "--push-key",
+            "key.p8",
+            "--team-id",
+            "TEAM123456",
+        ])
+        .fails_with(2);
+    assert!(err.contains("--key-id"), "{err}");
+    let err = dir
+        .signet(&[
+            "ios",
+            "apns-token",
+            "--push-key",
+            "key.p8",
+            "--key-id",
+            "ABC123DEFG",
+            "--team-id",
+            "nope",
+        ])
+        .fails_with(2);
+    assert!(err.contains("team id"), "{err}");
+}

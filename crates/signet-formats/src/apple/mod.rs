@@ -1,0 +1,3 @@
+//! Apple credentials.
+
+pub mod p8;

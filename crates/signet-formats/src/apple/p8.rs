@@ -1,0 +1,160 @@
+//! APNs authentication keys (`AuthKey_<KEYID>.p8`): a PEM PKCS#8 EC P-256 private key that
+//! Apple lets a team download once, and the ES256 provider tokens (JWT) it signs for the
+//! APNs HTTP/2 API.
+//! <https://developer.apple.com/documentation/usernotifications/establishing-a-token-based-connection-to-apns>
+//!
+//! ```text
+//! token := base64url({"alg":"ES256","kid":KEY_ID}) "." base64url({"iss":TEAM_ID,"iat":UNIX_TIME})
+//!          "." base64url(r || s)
+//! ```
+
+use aws_lc_rs::{
+    rand::SystemRandom,
+    signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair},
+};
+use base64::Engine as _;
+
+use crate::{FormatError, KeyAlgorithm, PrivateKey, Result, pem};
+
+/// A validated APNs (or App Store Connect API) .p8 key.
+#[derive(Debug, Clone)]
+pub struct AuthKey {
+    key: PrivateKey,
+}
+
+impl AuthKey {
+    /// Reads a `.p8`: PEM `PRIVATE KEY` (or raw DER) PKCS#8 holding an EC P-256 key.
+    pub fn parse(bytes: &[u8]) -> Result<AuthKey> {
+        let der = if pem::contains_label(bytes, "PRIVATE KEY") {
+            let mut blocks = pem::decode_all(bytes, "PRIVATE KEY")?;
+            if blocks.len() != 1 {
+                return Err(FormatError::Malformed {
+                    what: ".p8 key",
+                    detail: format!("expected one PRIVATE KEY block, found {}", blocks.len()),
+                });
+            }
+            blocks.remove(0)
+        } else {
+            bytes.to_vec()
+        };
+        let key = PrivateKey::from_pkcs8_der(&der).map_err(|e| match e {
+            FormatError::BadPrivateKey(_) | FormatError::UnsupportedAlgorithm(_) => {
+                FormatError::BadPrivateKey(
+                    "not an APNs key: a .p8 holds a PKCS#8 EC P-256 private key".into(),
+                )
+            }
+            other => other,
+        })?;
+        if key.algorithm() != KeyAlgorithm::EcP256 {
+            return Err(FormatError::BadPrivateKey(format!(
+                "APNs keys are EC P-256, this is {:?}",
+                key.algorithm()
+            )));
+        }
+        Ok(AuthKey { key })
+    }
+
+    /// The public key as an uncompressed point (65 bytes), to verify tokens with.
+    pub fn public_key(&self) -> Result<Vec<u8>> {
+        self.key.public_key_bits()
+    }
+
+    /// Mints a provider token. `key_id` and `team_id` are Apple's 10-character ids.
+    pub fn provider_token(&self, key_id: &str, team_id: &str, issued_at: i64) -> Result<String> {
+        check_id("key id", key_id)?;
+        check_id("team id", team_id)?;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(format!(r#"{{"alg":"ES256","kid":"{key_id}"}}"#));
+        let claims = b64.encode(format!(r#"{{"iss":"{team_id}","iat":{issued_at}}}"#));
+        let signing_input = format!("{header}.{claims}");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, self.key.pkcs8_der())
+            .map_err(|_| FormatError::BadPrivateKey("EC P-256".into()))?;
+        let sig = pair
+            .sign(&SystemRandom::new(), signing_input.as_bytes())
+            .map_err(|_| FormatError::Crypto("ECDSA signing"))?;
+        Ok(format!("{signing_input}.{}", b64.encode(sig.as_ref())))
+    }
+}
+
+/// Apple's key and team ids: 10 upper-case letters and digits.
+pub fn check_id(what: &str, id: &str) -> Result<()> {
+    if id.len() == 10
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        Ok(())
+    } else {
+        Err(FormatError::InvalidParameter(format!(
+            "{what} `{id}` is not an Apple id (10 upper-case letters and digits)"
+        )))
+    }
+}
+
+/// The key id in a file name as Apple names downloads: `AuthKey_<KEYID>.p8`.
+pub fn key_id_from_file_name(name: &str) -> Option<&str> {
+    let id = name.strip_prefix("AuthKey_")?.strip_suffix(".p8")?;
+    check_id("key id", id).ok().map(|()| id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p8() -> Vec<u8> {
+        let key = PrivateKey::generate(KeyAlgorithm::EcP256).unwrap();
+        pem::encode("PRIVATE KEY", key.pkcs8_der()).into_bytes()
+    }
+
+    #[test]
+    fn token_has_apples_shape_and_verifies() {
+        let key = AuthKey::parse(&p8()).unwrap();
+        let token = key
+            .provider_token("ABC123DEFG", "TEAM123456", 1_700_000_000)
+            .unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        assert_eq!(
+            b64.decode(parts[0]).unwrap(),
+            br#"{"alg":"ES256","kid":"ABC123DEFG"}"#
+        );
+        assert_eq!(
+            b64.decode(parts[1]).unwrap(),
+            br#"{"iss":"TEAM123456","iat":1700000000}"#
+        );
+        let sig = b64.decode(parts[2]).unwrap();
+        assert_eq!(sig.len(), 64);
+        let public = key.public_key().unwrap();
+        let verifier = aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+            &public,
+        );
+        assert!(
+            verifier
+                .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn refuses_other_keys_and_bad_ids() {
+        let rsa = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
+        let pem_rsa = pem::encode("PRIVATE KEY", rsa.pkcs8_der());
+        assert!(AuthKey::parse(pem_rsa.as_bytes()).is_err());
+        assert!(AuthKey::parse(b"garbage").is_err());
+        let key = AuthKey::parse(&p8()).unwrap();
+        assert!(key.provider_token("short", "TEAM123456", 0).is_err());
+        assert!(key.provider_token("ABC123DEFG", "team123456", 0).is_err());
+    }
+
+    #[test]
+    fn key_id_comes_from_apples_file_name() {
+        assert_eq!(
+            key_id_from_file_name("AuthKey_ABC123DEFG.p8"),
+            Some("ABC123DEFG")
+        );
+        assert_eq!(key_id_from_file_name("AuthKey_abc.p8"), None);
+        assert_eq!(key_id_from_file_name("key.p8"), None);
+    }
+}
