@@ -82,6 +82,19 @@ pub fn certificate_fields(info: &CertificateInfo, indent: usize) -> String {
         .add("SHA1", &info.fingerprints.sha1)
         .add("SHA256", &info.fingerprints.sha256)
         .add("Base64 SHA1 (key hash)", &info.fingerprints.base64_sha1);
+    if let Some(apple) = &info.apple {
+        let kind = match apple.kind {
+            signet_formats::apple::AppleCertificateKind::Distribution => "distribution",
+            signet_formats::apple::AppleCertificateKind::Development => "development",
+            signet_formats::apple::AppleCertificateKind::DeveloperId => "Developer ID",
+            signet_formats::apple::AppleCertificateKind::Other => "other",
+        };
+        f.add("Apple certificate", kind);
+        f.add(
+            "Apple team id",
+            apple.team_id.as_deref().unwrap_or("(none)"),
+        );
+    }
     f.render()
 }
 

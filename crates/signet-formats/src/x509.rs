@@ -76,6 +76,9 @@ pub struct CertificateInfo {
     pub fingerprints: Fingerprints,
     /// Whether this is the Android SDK's debug certificate.
     pub is_debug: bool,
+    /// For Apple code-signing certificates: kind, team id and name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apple: Option<crate::apple::AppleInfo>,
 }
 
 /// Certificate fingerprints: digests of the DER encoding.
@@ -263,6 +266,17 @@ fn inspect(cert: &X509Certificate<'_>, der: &[u8]) -> Result<CertificateInfo> {
 
     let signature_algorithm = signature_name(&cert.signature_algorithm.algorithm.to_id_string());
     let is_debug = subject == ANDROID_DEBUG_SUBJECT;
+    let first = |it: &mut dyn Iterator<Item = &x509_parser::x509::AttributeTypeAndValue<'_>>| {
+        it.next().and_then(|a| a.as_str().ok()).map(str::to_owned)
+    };
+    let common_name = first(&mut cert.subject().iter_common_name());
+    let unit = first(&mut cert.subject().iter_organizational_unit());
+    let extension_oids: Vec<String> = cert
+        .extensions()
+        .iter()
+        .map(|e| e.oid.to_id_string())
+        .collect();
+    let apple = crate::apple::classify(common_name.as_deref(), unit.as_deref(), &extension_oids);
     Ok(CertificateInfo {
         subject,
         issuer,
@@ -275,6 +289,7 @@ fn inspect(cert: &X509Certificate<'_>, der: &[u8]) -> Result<CertificateInfo> {
         key_curve,
         fingerprints: fingerprints(der),
         is_debug,
+        apple,
     })
 }
 

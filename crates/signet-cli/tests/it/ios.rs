@@ -182,3 +182,117 @@ fn apns_token_refuses_bad_keys_and_ids() {
         .fails_with(2);
     assert!(err.contains("team id"), "{err}");
 }
+
+/// An Apple-like distribution identity made with OpenSSL: a CA, then a leaf with Apple's
+/// distribution extension OID and the team id in OU, exported as .p12.
+fn apple_identity(dir: &Dir, legacy: bool, out: &str) {
+    dir.write(
+        "ext.cnf",
+        "[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=critical,codeSigning\n1.2.840.113635.100.6.1.4=critical,DER:0500\n",
+    );
+    dir.tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=Test Apple Worldwide Developer Relations CA/O=Test Apple/C=US",
+        ],
+    )
+    .ok();
+    dir.tool("openssl", &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "dist.key", "-out", "dist.csr", "-subj", "/UID=A1B2C3D4E5/CN=Apple Distribution: Acme Inc (A1B2C3D4E5)/OU=A1B2C3D4E5/O=Acme Inc/C=US"]).ok();
+    dir.tool(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "dist.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "dist.pem",
+            "-days",
+            "365",
+            "-extfile",
+            "ext.cnf",
+            "-extensions",
+            "ext",
+        ],
+    )
+    .ok();
+    let mut args = vec![
+        "pkcs12",
+        "-export",
+        "-inkey",
+        "dist.key",
+        "-in",
+        "dist.pem",
+        "-certfile",
+        "ca.pem",
+        "-name",
+        "Apple Distribution: Acme Inc (A1B2C3D4E5)",
+        "-out",
+        out,
+        "-passout",
+        "pass:p12-pass",
+    ];
+    if legacy {
+        args.push("-legacy");
+    }
+    dir.tool("openssl", &args).ok();
+}
+
+#[test]
+fn apple_p12_identities_modern_and_legacy_are_inspected() {
+    let dir = Dir::new();
+    for (legacy, file) in [(false, "modern.p12"), (true, "legacy.p12")] {
+        apple_identity(&dir, legacy, file);
+        let v = dir
+            .signet(&["inspect", file, "--pass", "pass:p12-pass", "--json"])
+            .json();
+        let leaf = &v["entries"][0]["certificates"][0];
+        assert_eq!(leaf["apple"]["kind"], "distribution", "{file}: {leaf}");
+        assert_eq!(leaf["apple"]["team_id"], "A1B2C3D4E5", "{file}");
+        assert_eq!(
+            leaf["apple"]["name"], "Apple Distribution: Acme Inc (A1B2C3D4E5)",
+            "{file}"
+        );
+        assert_eq!(
+            v["entries"][0]["certificates"].as_array().unwrap().len(),
+            2,
+            "chain kept: {file}"
+        );
+        let sha1 = dir
+            .tool(
+                "openssl",
+                &["x509", "-in", "dist.pem", "-noout", "-fingerprint", "-sha1"],
+            )
+            .ok();
+        assert_eq!(
+            leaf["fingerprints"]["sha1"],
+            sha1.trim().split_once('=').unwrap().1,
+            "{file}"
+        );
+        let human = dir
+            .signet(&["inspect", file, "--pass", "pass:p12-pass"])
+            .ok();
+        assert!(
+            human.contains("Apple certificate:") && human.contains("distribution"),
+            "{human}"
+        );
+    }
+}

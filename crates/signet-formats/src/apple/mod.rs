@@ -1,3 +1,7 @@
 //! Apple credentials.
 
+mod certificate;
 pub mod p8;
+
+pub(crate) use certificate::classify;
+pub use certificate::{AppleCertificateKind, AppleInfo};
