@@ -30,6 +30,12 @@ impl std::error::Error for OutputExists {}
 /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a
 /// reader sees the old file or the whole new one. Secret files get mode 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, secret: bool) -> anyhow::Result<()> {
+    let tmp = prepare(path, bytes, secret)?;
+    persist(tmp, path, force)
+}
+
+/// Writes `bytes` (synced) to a temporary file beside `path`, for [`persist`] later.
+pub fn prepare(path: &Path, bytes: &[u8], secret: bool) -> anyhow::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -44,7 +50,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, secret: bool) -> any
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    persist(tmp, path, force)
+    Ok(tmp)
 }
 
 /// Renames a finished temporary file into place.

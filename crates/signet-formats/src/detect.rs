@@ -12,7 +12,16 @@ pub enum FileKind {
     PemCertificate,
     /// A DER X.509 certificate.
     DerCertificate,
+    /// An Apple provisioning profile (CMS SignedData around a property list).
+    ProvisioningProfile,
+    /// A PEM PKCS#8 private key (an APNs / App Store Connect `.p8`).
+    PrivateKey,
 }
+
+/// SignedData's OID, which sits in the first bytes of a CMS ContentInfo.
+const SIGNED_DATA: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
+];
 
 /// Detects the kind of a credential file. JCEKS and empty files are errors that say so.
 pub fn detect_file(bytes: &[u8]) -> Result<FileKind> {
@@ -24,13 +33,23 @@ pub fn detect_file(bytes: &[u8]) -> Result<FileKind> {
     if pem::contains_label(bytes, "CERTIFICATE") {
         return Ok(FileKind::PemCertificate);
     }
+    if pem::contains_label(bytes, "PRIVATE KEY") {
+        return Ok(FileKind::PrivateKey);
+    }
+    if bytes.first() == Some(&0x30)
+        && bytes
+            .get(..24)
+            .is_some_and(|h| h.windows(SIGNED_DATA.len()).any(|w| w == SIGNED_DATA))
+    {
+        return Ok(FileKind::ProvisioningProfile);
+    }
     // A certificate is SEQUENCE { SEQUENCE (tbsCertificate) … }.
     if bytes.first() == Some(&0x30) && crate::Certificate::from_der(bytes).is_ok() {
         return Ok(FileKind::DerCertificate);
     }
     Err(FormatError::Malformed {
         what: "file",
-        detail: "not a keystore (JKS, PKCS#12) or an X.509 certificate (PEM, DER)".into(),
+        detail: "not a keystore (JKS, PKCS#12), an X.509 certificate (PEM, DER), a provisioning profile or a .p8 key".into(),
     })
 }
 

@@ -71,6 +71,8 @@ pub enum FormatError {
     BadDistinguishedName(String),
     /// A request that cannot be satisfied (unsupported key size, empty alias, …).
     InvalidParameter(String),
+    /// A signature that does not verify.
+    SignatureInvalid(String),
     /// A failure inside the cryptographic backend.
     Crypto(&'static str),
 }
@@ -121,6 +123,7 @@ impl fmt::Display for FormatError {
             FormatError::BadPrivateKey(d) => write!(f, "invalid private key: {d}"),
             FormatError::BadDistinguishedName(d) => write!(f, "invalid distinguished name: {d}"),
             FormatError::InvalidParameter(d) => f.write_str(d),
+            FormatError::SignatureInvalid(d) => write!(f, "invalid signature: {d}"),
             FormatError::Crypto(d) => write!(f, "cryptographic operation failed: {d}"),
         }
     }

@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 pub mod apple;
+pub mod cms;
 pub mod credentials_json;
 mod detect;
 mod dname;

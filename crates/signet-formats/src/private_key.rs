@@ -97,10 +97,14 @@ pub enum SignatureScheme {
     RsaPkcs1Sha1,
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     RsaPkcs1Sha256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RsaPkcs1Sha384,
     /// RSASSA-PKCS1-v1_5 with SHA-512.
     RsaPkcs1Sha512,
     /// ECDSA with SHA-256, DER-encoded signature.
     EcdsaSha256,
+    /// ECDSA with SHA-384, DER-encoded signature.
+    EcdsaSha384,
     /// ECDSA with SHA-512, DER-encoded signature.
     EcdsaSha512,
 }
@@ -295,34 +299,41 @@ impl PrivateKey {
                 key.sign(rsa_legacy::Pkcs1v15Sign::new::<sha1_010::Sha1>(), &digest)
                     .map_err(|_| FormatError::Crypto("RSA signing"))
             }
-            (SignatureScheme::RsaPkcs1Sha256 | SignatureScheme::RsaPkcs1Sha512, _) => {
+            (
+                SignatureScheme::RsaPkcs1Sha256
+                | SignatureScheme::RsaPkcs1Sha384
+                | SignatureScheme::RsaPkcs1Sha512,
+                _,
+            ) => {
                 let pair = rsa::KeyPair::from_pkcs8(&self.der)
                     .map_err(|_| FormatError::BadPrivateKey("RSA".into()))?;
-                let padding: &'static dyn signature::RsaEncoding =
-                    if scheme == SignatureScheme::RsaPkcs1Sha256 {
-                        &signature::RSA_PKCS1_SHA256
-                    } else {
-                        &signature::RSA_PKCS1_SHA512
-                    };
+                let padding: &'static dyn signature::RsaEncoding = match scheme {
+                    SignatureScheme::RsaPkcs1Sha256 => &signature::RSA_PKCS1_SHA256,
+                    SignatureScheme::RsaPkcs1Sha384 => &signature::RSA_PKCS1_SHA384,
+                    _ => &signature::RSA_PKCS1_SHA512,
+                };
                 let mut sig = vec![0u8; pair.public_modulus_len()];
                 pair.sign(padding, &rng, message, &mut sig)
                     .map_err(|_| FormatError::Crypto("RSA signing"))?;
                 Ok(sig)
             }
             (SignatureScheme::EcdsaSha256, KeyAlgorithm::EcP256) => self.sign(message),
-            (SignatureScheme::EcdsaSha512, KeyAlgorithm::EcP256) => Err(
-                FormatError::UnsupportedAlgorithm("ECDSA P-256 with SHA-512".into()),
-            ),
+            (SignatureScheme::EcdsaSha384 | SignatureScheme::EcdsaSha512, KeyAlgorithm::EcP256) => {
+                Err(FormatError::UnsupportedAlgorithm(format!(
+                    "ECDSA P-256 with {scheme:?}"
+                )))
+            }
             (_, _) => {
                 use p384::ecdsa::signature::hazmat::PrehashSigner as _;
                 use p384::pkcs8::DecodePrivateKey as _;
                 let key = p384::ecdsa::SigningKey::from_pkcs8_der(&self.der)
                     .map_err(|_| FormatError::BadPrivateKey("EC P-384".into()))?;
-                let digest = if scheme == SignatureScheme::EcdsaSha256 {
-                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message)
-                } else {
-                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, message)
+                let alg = match scheme {
+                    SignatureScheme::EcdsaSha256 => &aws_lc_rs::digest::SHA256,
+                    SignatureScheme::EcdsaSha384 => &aws_lc_rs::digest::SHA384,
+                    _ => &aws_lc_rs::digest::SHA512,
                 };
+                let digest = aws_lc_rs::digest::digest(alg, message);
                 let sig: p384::ecdsa::Signature = key
                     .sign_prehash(digest.as_ref())
                     .map_err(|_| FormatError::Crypto("ECDSA signing"))?;

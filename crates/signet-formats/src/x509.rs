@@ -38,6 +38,9 @@ pub struct Certificate {
     spki: Vec<u8>,
     issuer_der: Vec<u8>,
     serial_der: Vec<u8>,
+    tbs: Vec<u8>,
+    signature_oid: String,
+    signature: Vec<u8>,
 }
 
 impl PartialEq for Certificate {
@@ -135,6 +138,9 @@ impl Certificate {
             spki: cert.public_key().raw.to_vec(),
             issuer_der: cert.issuer().as_raw().to_vec(),
             serial_der: cert.raw_serial().to_vec(),
+            tbs: cert.tbs_certificate.as_ref().to_vec(),
+            signature_oid: cert.signature_algorithm.algorithm.to_id_string(),
+            signature: cert.signature_value.data.to_vec(),
         })
     }
 
@@ -205,7 +211,9 @@ impl Certificate {
                     &signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
                 }
                 (S::EcdsaSha256, "EC", Some("secp256r1")) => &signature::ECDSA_P256_SHA256_ASN1,
+                (S::EcdsaSha384, "EC", Some("secp256r1")) => &signature::ECDSA_P256_SHA384_ASN1,
                 (S::EcdsaSha512, "EC", Some("secp256r1")) => &signature::ECDSA_P256_SHA512_ASN1,
+                (S::EcdsaSha384, "EC", Some("secp384r1")) => &signature::ECDSA_P384_SHA384_ASN1,
                 (S::EcdsaSha256, "EC", Some("secp384r1")) => &signature::ECDSA_P384_SHA256_ASN1,
                 (S::EcdsaSha512, "EC", Some("secp384r1")) => &signature::ECDSA_P384_SHA512_ASN1,
                 (scheme, alg, _) => {
@@ -217,6 +225,29 @@ impl Certificate {
         Ok(signature::UnparsedPublicKey::new(alg, &self.key_bits)
             .verify(message, sig)
             .is_ok())
+    }
+
+    /// Whether `issuer` signed this certificate (names match and the signature verifies).
+    pub fn is_issued_by(&self, issuer: &Certificate) -> Result<bool> {
+        use crate::SignatureScheme as S;
+        if self.info.issuer != issuer.info.subject {
+            return Ok(false);
+        }
+        let scheme = match self.signature_oid.as_str() {
+            "1.2.840.113549.1.1.5" => S::RsaPkcs1Sha1,
+            "1.2.840.113549.1.1.11" => S::RsaPkcs1Sha256,
+            "1.2.840.113549.1.1.12" => S::RsaPkcs1Sha384,
+            "1.2.840.113549.1.1.13" => S::RsaPkcs1Sha512,
+            "1.2.840.10045.4.3.2" => S::EcdsaSha256,
+            "1.2.840.10045.4.3.3" => S::EcdsaSha384,
+            "1.2.840.10045.4.3.4" => S::EcdsaSha512,
+            other => {
+                return Err(FormatError::UnsupportedAlgorithm(format!(
+                    "certificate signature {other}"
+                )));
+            }
+        };
+        issuer.verify_with(scheme, &self.tbs, &self.signature)
     }
 
     /// The DER SubjectPublicKeyInfo.

@@ -1,5 +1,5 @@
-//! The little DER that JAR signature blocks need: an encoder for PKCS#7 SignedData and a
-//! bounds-checked TLV reader for parsing them back.
+//! The little DER that JAR signature blocks need: an encoder for PKCS#7 SignedData.
+//! Reading them back is `signet_formats::cms`.
 
 /// Encodes one TLV.
 pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
@@ -57,60 +57,8 @@ pub mod oids {
     pub const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
     /// 1.2.840.113549.1.1.1 rsaEncryption
     pub const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    /// 1.2.840.113549.1.1.5 sha1WithRSAEncryption
-    pub const SHA1_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
-    /// 1.2.840.113549.1.1.11 sha256WithRSAEncryption
-    pub const SHA256_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
     /// 1.2.840.10045.4.3.2 ecdsa-with-SHA256
     pub const ECDSA_WITH_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
-}
-
-/// A bounds-checked DER reader. Every method returns `None` on malformed input.
-#[derive(Clone, Copy)]
-pub struct Reader<'a> {
-    data: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    /// Reads from `data`.
-    pub fn new(data: &'a [u8]) -> Reader<'a> {
-        Reader { data }
-    }
-
-    /// Whether everything was consumed.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// Reads one TLV: its tag, its content and its whole encoding.
-    pub fn any(&mut self) -> Option<(u8, &'a [u8], &'a [u8])> {
-        let tag = *self.data.first()?;
-        let first = *self.data.get(1)?;
-        let (len, header) = if first < 0x80 {
-            (usize::from(first), 2)
-        } else {
-            let n = usize::from(first & 0x7f);
-            if n == 0 || n > 4 {
-                return None;
-            }
-            let mut len = 0usize;
-            for i in 0..n {
-                len = (len << 8) | usize::from(*self.data.get(2 + i)?);
-            }
-            (len, 2 + n)
-        };
-        let end = header.checked_add(len)?;
-        let whole = self.data.get(..end)?;
-        let content = whole.get(header..)?;
-        self.data = self.data.get(end..)?;
-        Some((tag, content, whole))
-    }
-
-    /// Reads a TLV that must have `tag`, returning its content.
-    pub fn expect(&mut self, tag: u8) -> Option<&'a [u8]> {
-        let (t, content, _) = self.any()?;
-        (t == tag).then_some(content)
-    }
 }
 
 #[cfg(test)]
@@ -118,21 +66,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn long_lengths_round_trip() {
-        for len in [0usize, 1, 127, 128, 255, 256, 70_000] {
-            let enc = tlv(0x04, &vec![7u8; len]);
-            let mut r = Reader::new(&enc);
-            assert_eq!(r.expect(0x04).map(<[u8]>::len), Some(len));
-            assert!(r.is_empty());
-        }
-    }
-
-    #[test]
-    fn reader_never_reads_past_the_end() {
-        let enc = tlv(0x30, &[1, 2, 3, 4, 5]);
-        for n in 0..enc.len() {
-            assert!(Reader::new(&enc[..n]).any().is_none(), "{n}");
-        }
-        assert!(Reader::new(&[0x30, 0x85, 1, 1, 1, 1, 1]).any().is_none());
+    fn long_lengths_use_the_minimal_form() {
+        assert_eq!(tlv(0x04, &[7; 3])[..2], [0x04, 3]);
+        assert_eq!(tlv(0x04, &[7; 128])[..3], [0x04, 0x81, 128]);
+        assert_eq!(
+            tlv(0x04, &vec![7; 70_000])[..5],
+            [0x04, 0x83, 0x01, 0x11, 0x70]
+        );
     }
 }

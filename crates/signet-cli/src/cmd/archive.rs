@@ -91,20 +91,22 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         })?;
         let mut f = std::fs::File::open(tmp.path())?;
         let len = f.metadata()?.len();
-        Some(apk::v4::sign(
+        let idsig = apk::v4::sign(
             &mut std::io::BufReader::new(&mut f),
             len,
             &key,
             alg,
             &digest,
-        )?)
+        )?;
+        // Written before the APK is renamed into place, so a failure leaves neither.
+        Some(fsx::prepare(&idsig_path, &idsig, false)?)
     } else {
         None
     };
     fsx::set_mode(tmp.path(), 0o644)?;
     fsx::persist(tmp, &args.out, args.force || args.out == args.input)?;
     if let Some(idsig) = idsig {
-        fsx::write_atomic(&idsig_path, &idsig, true, false)?;
+        fsx::persist(idsig, &idsig_path, true)?;
     }
 
     if args.output.json {

@@ -2,7 +2,11 @@
 
 use anyhow::Context;
 use serde::Serialize;
-use signet_formats::{Certificate, CertificateInfo, FileKind, pem};
+use signet_formats::{
+    Certificate, CertificateInfo, FileKind,
+    apple::mobileprovision::{Profile, ProfileKind},
+    pem,
+};
 
 use crate::{cmd::keystore, flags::InspectArgs, output};
 
@@ -27,6 +31,8 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
             pem::decode_all(&bytes, "CERTIFICATE").with_context(|| format!("{name}"))?
         }
         FileKind::DerCertificate => vec![bytes],
+        FileKind::ProvisioningProfile => return profile(&bytes, &args.file, args.output.json),
+        FileKind::PrivateKey => return private_key(&bytes, &args.file, args.output.json),
     };
     let certificates = ders
         .iter()
@@ -68,5 +74,127 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+fn profile(bytes: &[u8], path: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let p = Profile::parse(bytes).with_context(|| format!("{}", path.display()))?;
+    let now = time::OffsetDateTime::now_utc();
+    let mut warnings = Vec::new();
+    if !p.signature_valid {
+        warnings.push(
+            "the profile's signature does not verify: it was modified after signing".to_owned(),
+        );
+    } else if !p.apple_signed {
+        warnings.push(
+            "the profile is not signed by Apple (its signer does not chain to an Apple root CA)"
+                .to_owned(),
+        );
+    }
+    if p.expires < now {
+        warnings.push(format!(
+            "the profile expired on {}",
+            output::date(p.expires)
+        ));
+    } else if p.expires - now < time::Duration::days(30) {
+        warnings.push(format!(
+            "the profile expires on {}, within 30 days",
+            output::date(p.expires)
+        ));
+    }
+    if json {
+        #[derive(Serialize)]
+        struct ProfileJson<'a> {
+            file: String,
+            kind: FileKind,
+            profile: &'a Profile,
+            warnings: &'a [String],
+        }
+        return output::json(&ProfileJson {
+            file: path.display().to_string(),
+            kind: FileKind::ProvisioningProfile,
+            profile: &p,
+            warnings: &warnings,
+        });
+    }
+    let kind = match p.kind {
+        ProfileKind::AppStore => "app-store",
+        ProfileKind::AdHoc => "ad-hoc",
+        ProfileKind::Enterprise => "enterprise",
+        ProfileKind::Development => "development",
+    };
+    let mut f = output::Fields::new(0);
+    f.add("Provisioning profile", path.display().to_string())
+        .add("Name", &p.name)
+        .add("UUID", &p.uuid)
+        .add("Kind", kind)
+        .add("Team", format!("{} ({})", p.team_name, p.team_id))
+        .add("App id", &p.application_identifier)
+        .add("Bundle id", &p.bundle_id)
+        .add("Created", output::date(p.created))
+        .add("Expires", output::date(p.expires))
+        .add(
+            "Devices",
+            if p.provisions_all_devices {
+                "all (enterprise)".to_owned()
+            } else {
+                p.devices.len().to_string()
+            },
+        )
+        .add(
+            "Signature",
+            if p.signature_valid {
+                "valid"
+            } else {
+                "INVALID"
+            },
+        )
+        .add("Signed by Apple", if p.apple_signed { "yes" } else { "no" });
+    print!("{}", f.render());
+    println!("Certificates allowed to sign:");
+    for c in &p.certificates {
+        println!("  {}  SHA1 {}", c.subject, c.sha1);
+    }
+    println!("Entitlements:");
+    if let Some(map) = p.entitlements.as_object() {
+        for (k, v) in map {
+            println!("  {k}: {v}");
+        }
+    }
+    for w in &warnings {
+        println!("warning: {w}");
+    }
+    Ok(())
+}
+
+fn private_key(bytes: &[u8], path: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let name = path.display();
+    // Parsing validates it: a PKCS#8 EC P-256 key.
+    signet_formats::apple::p8::AuthKey::parse(bytes).with_context(|| format!("{name}"))?;
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let key_id = signet_formats::apple::p8::key_id_from_file_name(file_name);
+    if json {
+        return output::json(&serde_json::json!({
+            "file": name.to_string(),
+            "kind": "private-key",
+            "key_algorithm": "EC",
+            "key_curve": "secp256r1",
+            "apple_key_id": key_id,
+        }));
+    }
+    let mut f = output::Fields::new(0);
+    f.add("Key file", name.to_string())
+        .add(
+            "Key",
+            "EC P-256 (PKCS#8): an APNs or App Store Connect API key",
+        )
+        .add(
+            "Key id",
+            key_id.unwrap_or("(not in the file name; Apple names it AuthKey_<KEYID>.p8)"),
+        );
+    print!("{}", f.render());
     Ok(())
 }

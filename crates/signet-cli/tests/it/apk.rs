@@ -9,6 +9,11 @@ const FRAMEWORK_RES: &str = "/usr/share/android-framework-res/framework-res.apk"
 /// Builds an unsigned APK with aapt: a binary manifest for `min_sdk`, a deflated and a
 /// stored resource, a stored classes.dex and a stored native library.
 fn build_apk(dir: &Dir, name: &str, min_sdk: u32) {
+    build_apk_for(dir, name, min_sdk, 33);
+}
+
+/// As [`build_apk`], with a chosen target SDK (Android requires v2+ from target 30 on).
+fn build_apk_for(dir: &Dir, name: &str, min_sdk: u32, target_sdk: u32) {
     let src = dir.path(&format!("src-{name}"));
     std::fs::create_dir_all(src.join("lib/arm64-v8a")).unwrap();
     std::fs::write(
@@ -16,7 +21,7 @@ fn build_apk(dir: &Dir, name: &str, min_sdk: u32) {
         format!(
             r#"<?xml version="1.0" encoding="utf-8"?>
 <manifest xmlns:android="http://schemas.android.com/apk/res/android" package="com.example.signet">
-  <uses-sdk android:minSdkVersion="{min_sdk}" android:targetSdkVersion="33"/>
+  <uses-sdk android:minSdkVersion="{min_sdk}" android:targetSdkVersion="{target_sdk}"/>
   <application android:label="signet test"/>
 </manifest>"#
         ),
@@ -750,4 +755,93 @@ fn v4_idsig_and_larger_keys_verify_with_apksigner() {
         ],
     );
     assert_ne!(run.code(), 0);
+}
+
+/// A v1-only APK (min SDK 21), so the JAR verifier is what decides.
+fn v1_only(dir: &Dir, out: &str) {
+    keystores(dir);
+    build_apk_for(dir, "u1.apk", 21, 28);
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u1.apk",
+        "--out",
+        out,
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+        "--v2-signing-enabled",
+        "false",
+        "--v3-signing-enabled",
+        "false",
+    ])
+    .ok();
+    assert!(apksigner_verify(dir, out, 21).starts_with("Verifies"));
+}
+
+// Regression: an entry listed in MANIFEST.MF but in no .SF section was accepted.
+#[test]
+fn r_entry_in_manifest_but_not_in_sf_is_refused() {
+    let dir = Dir::new();
+    v1_only(&dir, "v1.apk");
+    dir.tool(
+        "unzip",
+        &["-q", "v1.apk", "META-INF/MANIFEST.MF", "-d", "x"],
+    )
+    .ok();
+    dir.write("x/evil.txt", "added after signing\n");
+    let digest = dir
+        .tool(
+            "sh",
+            &["-c", "openssl dgst -sha256 -binary x/evil.txt | base64"],
+        )
+        .ok();
+    let mut manifest = dir.read("x/META-INF/MANIFEST.MF");
+    manifest.extend_from_slice(
+        format!(
+            "Name: evil.txt\r\nSHA-256-Digest: {}\r\n\r\n",
+            digest.trim()
+        )
+        .as_bytes(),
+    );
+    dir.write("x/META-INF/MANIFEST.MF", manifest);
+    std::fs::copy(dir.path("v1.apk"), dir.path("evil.apk")).unwrap();
+    let apk = dir.path("evil.apk").display().to_string();
+    let out = std::process::Command::new("zip")
+        .args(["-q", &apk, "META-INF/MANIFEST.MF", "evil.txt"])
+        .current_dir(dir.path("x"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    both_refuse(&dir, "evil.apk", "an entry only the manifest lists");
+    let run = dir.signet(&["apk", "verify", "evil.apk"]);
+    assert!(
+        run.stdout().contains("`evil.txt` is not signed"),
+        "{}",
+        run.stdout()
+    );
+}
+
+// Regression: local header fields disagreeing with the central directory were ignored.
+#[test]
+fn r_local_header_must_match_the_central_directory() {
+    let dir = Dir::new();
+    v1_only(&dir, "v1.apk");
+    let good = dir.read("v1.apk");
+    let name = b"classes.dex";
+    let local = good
+        .windows(30 + name.len())
+        .position(|w| w.starts_with(b"PK\x03\x04") && &w[30..] == name)
+        .expect("local header of classes.dex");
+    // The CRC-32 in the local header.
+    let mut b = good.clone();
+    b[local + 14] ^= 0xff;
+    dir.write("crc.apk", &b);
+    both_refuse(&dir, "crc.apk", "a local header CRC that differs");
+    // The uncompressed size in the local header.
+    let mut b = good.clone();
+    b[local + 22] ^= 0x01;
+    dir.write("size.apk", &b);
+    both_refuse(&dir, "size.apk", "a local header size that differs");
 }

@@ -245,7 +245,7 @@ fn not_a_keystore() {
     assert_clean_error(
         &run,
         1,
-        "not a keystore (JKS, PKCS#12) or an X.509 certificate",
+        "not a keystore (JKS, PKCS#12), an X.509 certificate (PEM, DER), a provisioning profile or a .p8 key",
     );
 }
 

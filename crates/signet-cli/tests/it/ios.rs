@@ -296,3 +296,205 @@ fn apple_p12_identities_modern_and_legacy_are_inspected() {
         );
     }
 }
+
+/// A profile property list allowing `cert_pem`'s certificate.
+fn profile_plist(
+    dir: &Dir,
+    cert_pem: &str,
+    name: &str,
+    devices: bool,
+    get_task_allow: bool,
+    all_devices: bool,
+) -> String {
+    let pem = String::from_utf8(dir.read(cert_pem)).unwrap();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let devices_xml = if devices {
+        "<key>ProvisionedDevices</key><array><string>00008101-000A1B2C3D4E5F60</string><string>00008030-001122334455667A</string></array>"
+    } else {
+        ""
+    };
+    let all = if all_devices {
+        "<key>ProvisionsAllDevices</key><true/>"
+    } else {
+        ""
+    };
+    let gta = if get_task_allow {
+        "<true/>"
+    } else {
+        "<false/>"
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+<key>AppIDName</key><string>Acme</string>
+<key>ApplicationIdentifierPrefix</key><array><string>A1B2C3D4E5</string></array>
+<key>CreationDate</key><date>2026-01-01T00:00:00Z</date>
+<key>DeveloperCertificates</key><array><data>{b64}</data></array>
+<key>Entitlements</key><dict>
+  <key>application-identifier</key><string>A1B2C3D4E5.com.acme.*</string>
+  <key>com.apple.developer.team-identifier</key><string>A1B2C3D4E5</string>
+  <key>get-task-allow</key>{gta}
+  <key>aps-environment</key><string>production</string>
+  <key>keychain-access-groups</key><array><string>A1B2C3D4E5.*</string></array>
+</dict>
+<key>ExpirationDate</key><date>2099-01-01T00:00:00Z</date>
+<key>Name</key><string>{name}</string>
+{devices_xml}{all}
+<key>TeamIdentifier</key><array><string>A1B2C3D4E5</string></array>
+<key>TeamName</key><string>Acme Inc</string>
+<key>UUID</key><string>7d5c3e1a-1111-4a4a-9b9b-0123456789ab</string>
+<key>Version</key><integer>1</integer>
+</dict></plist>"#
+    )
+}
+
+/// Signs a plist as a provisioning profile with the test CA's signer (DER, or BER with -stream).
+fn sign_profile(dir: &Dir, plist: &str, out: &str, ber: bool) {
+    dir.write("profile.plist", plist);
+    if !dir.exists("signer.pem") {
+        dir.tool(
+            "openssl",
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "signer.key",
+                "-out",
+                "signer.csr",
+                "-subj",
+                "/CN=Test Provisioning Profile Signing/O=Test Apple/C=US",
+            ],
+        )
+        .ok();
+        dir.tool(
+            "openssl",
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "signer.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "signer.pem",
+                "-days",
+                "365",
+            ],
+        )
+        .ok();
+    }
+    let mut args = vec![
+        "cms",
+        "-sign",
+        "-binary",
+        "-nodetach",
+        "-outform",
+        "DER",
+        "-signer",
+        "signer.pem",
+        "-inkey",
+        "signer.key",
+        "-certfile",
+        "ca.pem",
+        "-in",
+        "profile.plist",
+        "-out",
+        out,
+    ];
+    if ber {
+        args.push("-stream");
+    }
+    dir.tool("openssl", &args).ok();
+}
+
+#[test]
+fn provisioning_profiles_der_and_ber_are_read() {
+    let dir = Dir::new();
+    apple_identity(&dir, false, "dist.p12");
+    let sha1 = dir
+        .tool(
+            "openssl",
+            &["x509", "-in", "dist.pem", "-noout", "-fingerprint", "-sha1"],
+        )
+        .ok();
+    let sha1 = sha1.trim().split_once('=').unwrap().1.to_owned();
+    for (file, ber) in [
+        ("der.mobileprovision", false),
+        ("ber.mobileprovision", true),
+    ] {
+        sign_profile(
+            &dir,
+            &profile_plist(&dir, "dist.pem", "Acme App Store", false, false, false),
+            file,
+            ber,
+        );
+        if ber {
+            // -stream really produced indefinite lengths.
+            assert_eq!(dir.read(file)[1], 0x80, "{file} is not BER");
+        }
+        let v = dir.signet(&["inspect", file, "--json"]).json();
+        let p = &v["profile"];
+        assert_eq!(p["kind"], "app-store", "{file}");
+        assert_eq!(p["name"], "Acme App Store");
+        assert_eq!(p["team_id"], "A1B2C3D4E5");
+        assert_eq!(p["team_name"], "Acme Inc");
+        assert_eq!(p["bundle_id"], "com.acme.*");
+        assert_eq!(p["uuid"], "7d5c3e1a-1111-4a4a-9b9b-0123456789ab");
+        assert_eq!(p["expires"], "2099-01-01T00:00:00Z");
+        assert_eq!(p["entitlements"]["aps-environment"], "production");
+        assert_eq!(p["certificates"][0]["sha1"], sha1.as_str());
+        assert_eq!(p["signature_valid"], true, "{file}");
+        assert_eq!(p["apple_signed"], false, "a test CA is not Apple");
+        assert!(
+            v["warnings"].to_string().contains("not signed by Apple"),
+            "{v}"
+        );
+    }
+
+    // A profile changed after signing keeps parsing but its signature is invalid.
+    let mut b = dir.read("der.mobileprovision");
+    let at = b.windows(14).position(|w| w == b"Acme App Store").unwrap();
+    b[at + 12] = b'x';
+    dir.write("tampered.mobileprovision", b);
+    let v = dir
+        .signet(&["inspect", "tampered.mobileprovision", "--json"])
+        .json();
+    assert_eq!(v["profile"]["signature_valid"], false);
+    assert!(
+        v["warnings"].to_string().contains("modified after signing"),
+        "{v}"
+    );
+
+    // Kinds by TN3125's rules.
+    for (devices, gta, all, kind) in [
+        (true, false, false, "ad-hoc"),
+        (true, true, false, "development"),
+        (false, false, true, "enterprise"),
+    ] {
+        sign_profile(
+            &dir,
+            &profile_plist(&dir, "dist.pem", "k", devices, gta, all),
+            "k.mobileprovision",
+            false,
+        );
+        let v = dir
+            .signet(&["inspect", "k.mobileprovision", "--json"])
+            .json();
+        assert_eq!(v["profile"]["kind"], kind);
+        if devices {
+            assert_eq!(v["profile"]["devices"].as_array().unwrap().len(), 2);
+        }
+    }
+    // Human output names the essentials.
+    let human = dir.signet(&["inspect", "der.mobileprovision"]).ok();
+    assert!(
+        human.contains("Kind:") && human.contains("app-store"),
+        "{human}"
+    );
+}

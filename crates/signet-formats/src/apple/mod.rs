@@ -1,6 +1,7 @@
 //! Apple credentials.
 
 mod certificate;
+pub mod mobileprovision;
 pub mod p8;
 
 pub(crate) use certificate::classify;

@@ -101,6 +101,7 @@ struct Archive {
     cd: Vec<u8>,
     entries: Vec<CdEntry>,
     inflater: Inflater,
+    buf: Vec<u8>,
 }
 
 impl Archive {
@@ -134,6 +135,7 @@ impl Archive {
             cd,
             entries,
             inflater: Inflater::new(),
+            buf: vec![0u8; 64 * 1024],
         })
     }
 
@@ -176,15 +178,36 @@ impl Archive {
         let mut reader = (&mut self.file).take(entry.compressed_size);
         let inflater = &mut self.inflater;
         inflater.start(entry)?;
-        let mut buf = vec![0u8; COPY_BUF];
+        let buf = &mut self.buf;
+        // The data must inflate to exactly the size the central directory promises.
+        let mut produced = 0u64;
+        let mut counted = |c: &[u8]| {
+            produced += c.len() as u64;
+            if produced > entry.uncompressed_size {
+                return Err(ZipError::Malformed(format!(
+                    "entry `{}` is larger than its recorded size",
+                    entry.name
+                ))
+                .into());
+            }
+            sink(c)
+        };
         loop {
-            let n = reader.read(&mut buf)?;
+            let n = reader.read(buf)?;
             if n == 0 {
                 break;
             }
-            inflater.feed(&buf[..n], sink)?;
+            inflater.feed(&buf[..n], &mut counted)?;
         }
-        inflater.finish(sink)
+        inflater.finish(&mut counted)?;
+        if produced != entry.uncompressed_size {
+            return Err(ZipError::Malformed(format!(
+                "entry `{}` is smaller than its recorded size",
+                entry.name
+            ))
+            .into());
+        }
+        Ok(())
     }
 }
 
@@ -394,7 +417,7 @@ pub fn sign<W: Write>(
         let new_offset = out.pos;
         out.write(&zip::write::aligned_local_header(
             &header, new_offset, align,
-        ))?;
+        )?)?;
         let data_start = entry.local_offset + header.data_offset();
         let dd_len = zip::data_descriptor_len(
             &mut archive.file,
@@ -446,7 +469,7 @@ pub fn sign<W: Write>(
             .unwrap_or(usize::MAX);
         cd_records.push((
             index,
-            zip::write::relocated_cd_record(&entry.raw, new_offset),
+            zip::write::relocated_cd_record(&entry.raw, new_offset)?,
         ));
     }
     // The central directory keeps the input's order; new entries go last.
@@ -475,7 +498,7 @@ pub fn sign<W: Write>(
                 &files.block,
             ),
         ] {
-            let (local, record) = zip::write::new_entry(&name, data, out.pos);
+            let (local, record) = zip::write::new_entry(&name, data, out.pos)?;
             out.write(&local)?;
             cd.extend_from_slice(&record);
             count += 1;
@@ -490,7 +513,7 @@ pub fn sign<W: Write>(
         d.end_section();
         d.update(&cd);
         d.end_section();
-        d.update(&zip::write::eocd(count, cd.len() as u64, entries_end));
+        d.update(&zip::write::eocd(count, cd.len() as u64, entries_end)?);
         let digests = d.finish();
         let digest = &digests[0].1;
         let mut pairs = Vec::new();
@@ -509,7 +532,7 @@ pub fn sign<W: Write>(
         count,
         cd.len() as u64,
         entries_end + block.len() as u64,
-    ))?;
+    )?)?;
     out.inner.flush()?;
     Ok(SignReport {
         min_sdk,
@@ -642,9 +665,30 @@ pub fn verify(
             .iter()
             .any(|e| e.name.eq_ignore_ascii_case("META-INF/MANIFEST.MF"))
     {
+        // Only the files a JAR signature consists of, with limits, before anything is
+        // authenticated: a manifest and .SF grow with the entry count, a block does not.
         let mut files = Vec::with_capacity(meta.len());
+        let mut budget: u64 = 512 * 1024 * 1024;
+        let mut signature_files = 0;
         for e in &meta {
-            files.push((e.name.clone(), archive.read_entry(e, 256 * 1024 * 1024)?));
+            let upper = e.name.to_ascii_uppercase();
+            let limit: u64 = if upper.ends_with(".SF") || upper.ends_with("MANIFEST.MF") {
+                256 * 1024 * 1024
+            } else if upper.ends_with(".RSA") || upper.ends_with(".EC") || upper.ends_with(".DSA") {
+                1024 * 1024
+            } else {
+                continue;
+            };
+            if upper.ends_with(".SF") {
+                signature_files += 1;
+                if signature_files > 16 {
+                    return Err(ZipError::Malformed("more than 16 JAR signers".into()).into());
+                }
+            }
+            let limit = limit.min(budget);
+            let data = archive.read_entry(e, limit)?;
+            budget -= data.len() as u64;
+            files.push((e.name.clone(), data));
         }
         let names: Vec<String> = archive
             .entries

@@ -340,13 +340,21 @@ pub struct V1Result {
     pub apk_signed_schemes: Vec<u32>,
 }
 
-/// Verifies a JAR signature. `files` maps META-INF file names to contents; `entries` are
-/// all other entry names with a function computing their digest under an algorithm.
+/// Verifies a JAR signature, as apksig's V1SchemeVerifier does. `files` maps META-INF
+/// signature file names to contents; `entries` are all other file entries; `entry_digest`
+/// computes an entry's digest under an algorithm.
+///
+/// An entry counts as signed by a signer only if that signer's .SF names it and the .SF
+/// vouches for its manifest section (through the whole-manifest digest or the section's
+/// own digest). Every entry must be signed by every signer whose block verifies, and its
+/// data must match the manifest's digest.
 pub fn verify(
     files: &[(String, Vec<u8>)],
     entries: &[String],
     entry_digest: &mut dyn FnMut(&str, &'static digest::Algorithm) -> Result<Vec<u8>, SignError>,
 ) -> Result<V1Result, SignError> {
+    use std::collections::{HashMap, HashSet};
+
     let mut result = V1Result::default();
     let get = |n: &str| {
         files
@@ -366,6 +374,20 @@ pub fn verify(
             .push("JAR signature: malformed META-INF/MANIFEST.MF".into());
         return Ok(result);
     };
+    // Named manifest sections, refusing duplicates (an old trick to show two digests).
+    let mut by_name: HashMap<&str, &Section<'_>> = HashMap::with_capacity(msections.len());
+    for m in msections.iter().skip(1) {
+        let Some(name) = attr(m, "Name") else {
+            continue;
+        };
+        if by_name.insert(name, m).is_some() {
+            result.issues.push(format!(
+                "JAR signature: META-INF/MANIFEST.MF names `{name}` twice"
+            ));
+            return Ok(result);
+        }
+    }
+
     let sf_names: Vec<&String> = files
         .iter()
         .map(|(k, _)| k)
@@ -377,13 +399,14 @@ pub fn verify(
             .push("JAR signature: no .SF signature file".into());
         return Ok(result);
     }
+    let mut signed_sets: Vec<(String, HashSet<&str>)> = Vec::new();
     for sf_name in sf_names {
         let sf = get(sf_name).unwrap_or_default();
         let base = &sf_name[..sf_name.len() - 3];
-        let block = ["RSA", "EC", "DSA"]
+        let Some(block) = ["RSA", "EC", "DSA"]
             .iter()
-            .find_map(|ext| get(&format!("{base}.{ext}")));
-        let Some(block) = block else {
+            .find_map(|ext| get(&format!("{base}.{ext}")))
+        else {
             result
                 .issues
                 .push(format!("JAR signature: {sf_name} has no signature block"));
@@ -416,54 +439,62 @@ pub fn verify(
         }
         let whole_ok = digest_attr(main, "-Manifest")
             .is_some_and(|(alg, d)| digest::digest(alg, manifest).as_ref() == d);
-        if !whole_ok {
-            // Fall back to per-section digests, as Java does.
-            for s in &sfsections[1..] {
-                let name = attr(s, "Name").unwrap_or_default();
-                let m = msections.iter().find(|m| attr(m, "Name") == Some(name));
-                let ok = match (m, digest_attr(s, "")) {
-                    (Some(m), Some((alg, d))) => digest::digest(alg, m.raw).as_ref() == d,
-                    _ => false,
-                };
-                if !ok {
-                    result.issues.push(format!(
-                        "JAR signature: {sf_name} does not match the manifest section of `{name}`"
-                    ));
+        let mut signed: HashSet<&str> = HashSet::with_capacity(sfsections.len());
+        for s in &sfsections[1..] {
+            let Some(name) = attr(s, "Name") else {
+                continue;
+            };
+            let Some(m) = by_name.get(name) else {
+                result.issues.push(format!(
+                    "JAR signature: {sf_name} names `{name}`, which the manifest does not"
+                ));
+                continue;
+            };
+            let vouched = whole_ok
+                || digest_attr(s, "")
+                    .is_some_and(|(alg, d)| digest::digest(alg, m.raw).as_ref() == d);
+            if vouched {
+                if let Some((key, _)) = by_name.get_key_value(name) {
+                    signed.insert(key);
                 }
+            } else {
+                result.issues.push(format!(
+                    "JAR signature: {sf_name} does not match the manifest section of `{name}`"
+                ));
             }
         }
+        signed_sets.push((sf_name.clone(), signed));
     }
 
-    // Every entry must be in the manifest with a matching digest, and every named
-    // section must name an entry.
-    let mut named = std::collections::HashSet::new();
-    for s in msections.iter().skip(1) {
-        let Some(name) = attr(s, "Name") else {
+    // Every entry: signed by every signer, and its data as the manifest says.
+    let present: HashSet<&str> = entries.iter().map(String::as_str).collect();
+    for e in entries {
+        for (sf_name, signed) in &signed_sets {
+            if !signed.contains(e.as_str()) {
+                result
+                    .issues
+                    .push(format!("JAR signature: `{e}` is not signed by {sf_name}"));
+            }
+        }
+        let Some(m) = by_name.get(e.as_str()) else {
             continue;
         };
-        named.insert(name.to_owned());
-        if !entries.iter().any(|e| e == name) {
-            result.issues.push(format!(
-                "JAR signature: manifest lists `{name}`, which is not in the archive"
-            ));
-            continue;
-        }
-        let Some((alg, expected)) = digest_attr(s, "") else {
+        let Some((alg, expected)) = digest_attr(m, "") else {
             result
                 .issues
-                .push(format!("JAR signature: no digest for `{name}`"));
+                .push(format!("JAR signature: no digest for `{e}`"));
             continue;
         };
-        if entry_digest(name, alg)? != expected {
+        if entry_digest(e, alg)? != expected {
             result.issues.push(format!(
-                "JAR signature: digest of `{name}` does not match the manifest"
+                "JAR signature: digest of `{e}` does not match the manifest"
             ));
         }
     }
-    for e in entries {
-        if !named.contains(e) {
+    for name in by_name.keys() {
+        if !present.contains(name) {
             result.issues.push(format!(
-                "JAR signature: `{e}` is not protected by the signature"
+                "JAR signature: manifest lists `{name}`, which is not in the archive"
             ));
         }
     }
@@ -475,114 +506,8 @@ pub fn verify(
 
 /// Verifies a PKCS#7 signature block over `sf`, returning the signer's certificate.
 fn verify_block(block: &[u8], sf: &[u8]) -> Result<Certificate, String> {
-    let malformed = || "malformed PKCS#7 signature block".to_owned();
-    let mut r = asn1::Reader::new(block);
-    let ci = r.expect(0x30).ok_or_else(malformed)?;
-    let mut ci = asn1::Reader::new(ci);
-    if ci.expect(0x06).ok_or_else(malformed)? != oids::SIGNED_DATA {
-        return Err("signature block is not PKCS#7 SignedData".into());
-    }
-    let sd = ci.expect(0xa0).ok_or_else(malformed)?;
-    let mut sd = asn1::Reader::new(asn1::Reader::new(sd).expect(0x30).ok_or_else(malformed)?);
-    sd.expect(0x02).ok_or_else(malformed)?;
-    sd.expect(0x31).ok_or_else(malformed)?;
-    sd.expect(0x30).ok_or_else(malformed)?;
-    let mut certs = Vec::new();
-    let mut next = sd.any().ok_or_else(malformed)?;
-    if next.0 == 0xa0 {
-        let mut cr = asn1::Reader::new(next.1);
-        while !cr.is_empty() {
-            let (_, _, whole) = cr.any().ok_or_else(malformed)?;
-            certs.push(Certificate::from_der(whole).map_err(|e| e.to_string())?);
-        }
-        next = sd.any().ok_or_else(malformed)?;
-    }
-    if next.0 == 0xa1 {
-        next = sd.any().ok_or_else(malformed)?;
-    }
-    if next.0 != 0x31 {
-        return Err(malformed());
-    }
-    let mut infos = asn1::Reader::new(next.1);
-    let mut si = asn1::Reader::new(infos.expect(0x30).ok_or_else(malformed)?);
-    si.expect(0x02).ok_or_else(malformed)?;
-    let mut ias = asn1::Reader::new(si.expect(0x30).ok_or_else(malformed)?);
-    let (_, _, issuer) = ias.any().ok_or_else(malformed)?;
-    let serial = ias.expect(0x02).ok_or_else(malformed)?;
-    let digest_oid = asn1::Reader::new(si.expect(0x30).ok_or_else(malformed)?)
-        .expect(0x06)
-        .ok_or_else(malformed)?
-        .to_vec();
-    let mut item = si.any().ok_or_else(malformed)?;
-    let signed_attrs = if item.0 == 0xa0 {
-        let attrs = item;
-        item = si.any().ok_or_else(malformed)?;
-        Some(attrs)
-    } else {
-        None
-    };
-    if item.0 != 0x30 {
-        return Err(malformed());
-    }
-    let sig_oid = asn1::Reader::new(item.1)
-        .expect(0x06)
-        .ok_or_else(malformed)?
-        .to_vec();
-    let signature = si.expect(0x04).ok_or_else(malformed)?;
-
-    let cert = certs
-        .into_iter()
-        .find(|c| c.issuer_and_serial() == (issuer, serial))
-        .ok_or_else(|| "signer certificate not in the signature block".to_owned())?;
-    let (digest_alg, digest_scheme) = match digest_oid.as_slice() {
-        oids::SHA1 => (&digest::SHA1_FOR_LEGACY_USE_ONLY, 1),
-        oids::SHA256 => (&digest::SHA256, 256),
-        [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03] => (&digest::SHA512, 512),
-        _ => return Err("unsupported digest algorithm in signature block".into()),
-    };
-    let is_rsa = matches!(
-        sig_oid.as_slice(),
-        oids::RSA_ENCRYPTION | oids::SHA1_WITH_RSA | oids::SHA256_WITH_RSA
-    ) || sig_oid.starts_with(&oids::RSA_ENCRYPTION[..8]);
-    let scheme = match (is_rsa, digest_scheme) {
-        (true, 1) => SignatureScheme::RsaPkcs1Sha1,
-        (true, 256) => SignatureScheme::RsaPkcs1Sha256,
-        (true, _) => SignatureScheme::RsaPkcs1Sha512,
-        (false, 512) => SignatureScheme::EcdsaSha512,
-        (false, _) => SignatureScheme::EcdsaSha256,
-    };
-    let message: Vec<u8> = match signed_attrs {
-        None => sf.to_vec(),
-        Some((_, content, _)) => {
-            // The messageDigest attribute (1.2.840.113549.1.9.4) must be the .SF's digest.
-            const MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
-            let mut attrs = asn1::Reader::new(content);
-            let mut found = false;
-            while !attrs.is_empty() {
-                let mut a = asn1::Reader::new(attrs.expect(0x30).ok_or_else(malformed)?);
-                let oid = a.expect(0x06).ok_or_else(malformed)?;
-                let values = a.expect(0x31).ok_or_else(malformed)?;
-                if oid == MESSAGE_DIGEST {
-                    let v = asn1::Reader::new(values)
-                        .expect(0x04)
-                        .ok_or_else(malformed)?;
-                    if v != digest::digest(digest_alg, sf).as_ref() {
-                        return Err("signed attributes do not match the .SF file".into());
-                    }
-                    found = true;
-                }
-            }
-            if !found {
-                return Err("signed attributes lack a message digest".into());
-            }
-            asn1::tlv(0x31, content)
-        }
-    };
-    match cert.verify_with(scheme, &message, signature) {
-        Ok(true) => Ok(cert),
-        Ok(false) => Err("signature does not verify".into()),
-        Err(e) => Err(e.to_string()),
-    }
+    let signed = signet_formats::cms::SignedData::parse(block).map_err(|e| e.to_string())?;
+    signed.verify(Some(sf)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

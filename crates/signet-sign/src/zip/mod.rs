@@ -315,7 +315,41 @@ impl LocalHeader {
             ))
             .into());
         }
-        Ok(LocalHeader { fixed, name, extra })
+        let header = LocalHeader { fixed, name, extra };
+        header.check_against(entry)?;
+        Ok(header)
+    }
+
+    /// The local header must agree with the central directory on what the data is, so
+    /// that a reader streaming local headers sees what was digested.
+    fn check_against(&self, entry: &CdEntry) -> Result<(), ZipError> {
+        let mismatch = |what: &str| {
+            ZipError::Malformed(format!(
+                "{what} of `{}` differs between local header and central directory",
+                entry.name
+            ))
+        };
+        if u16_at(&self.fixed, 8) != entry.method {
+            return Err(mismatch("compression method"));
+        }
+        let dd = self.flags() & FLAG_DATA_DESCRIPTOR;
+        if dd != entry.flags & FLAG_DATA_DESCRIPTOR {
+            return Err(mismatch("data descriptor flag"));
+        }
+        if dd == 0 {
+            if u32_at(&self.fixed, 14) != entry.crc32 {
+                return Err(mismatch("CRC-32"));
+            }
+            if u64::from(u32_at(&self.fixed, 18)) != entry.compressed_size
+                || u64::from(u32_at(&self.fixed, 22)) != entry.uncompressed_size
+            {
+                return Err(mismatch("size"));
+            }
+        }
+        if entry.method == METHOD_STORED && entry.compressed_size != entry.uncompressed_size {
+            return Err(mismatch("stored size"));
+        }
+        Ok(())
     }
 
     /// Offset of the entry's data from the start of the local header.
