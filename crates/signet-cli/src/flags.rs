@@ -37,6 +37,51 @@ pub enum Command {
 pub enum IosCommand {
     /// Mint an APNs provider token (ES256 JWT) with a .p8 push key.
     ApnsToken(ApnsTokenArgs),
+    /// Cross-check a certificate, a provisioning profile and a push key before a build.
+    Check(IosCheckArgs),
+}
+
+/// Apple distribution types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DistributionArg {
+    /// App Store and TestFlight.
+    AppStore,
+    /// Ad hoc, to registered devices.
+    AdHoc,
+    /// In-house (Apple Developer Enterprise Program).
+    Enterprise,
+    /// Development builds.
+    Development,
+}
+
+#[derive(Debug, Args)]
+pub struct IosCheckArgs {
+    /// The signing identity (.p12).
+    #[arg(long, value_name = "FILE")]
+    pub p12: Option<PathBuf>,
+    /// The .p12 password.
+    #[arg(long, value_name = "SECRET", help = format!("The .p12 password ({SECRET_HELP})"))]
+    pub p12_pass: Option<SecretArg>,
+    /// The provisioning profile.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// The APNs key (.p8).
+    #[arg(long, value_name = "FILE")]
+    pub push_key: Option<PathBuf>,
+    /// The push key's id [default: from AuthKey_<KEYID>.p8].
+    #[arg(long, value_name = "KEYID")]
+    pub key_id: Option<String>,
+    /// The team the push key belongs to.
+    #[arg(long, value_name = "TEAMID")]
+    pub team_id: Option<String>,
+    /// The app's bundle id.
+    #[arg(long, value_name = "ID")]
+    pub bundle_id: Option<String>,
+    /// What the build is for.
+    #[arg(long, value_enum)]
+    pub distribution: Option<DistributionArg>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

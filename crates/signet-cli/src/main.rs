@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Command::Aab(ArchiveCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Aab),
         Command::Aab(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Aab),
         Command::Ios(IosCommand::ApnsToken(args)) => cmd::ios::apns_token(&args),
+        Command::Ios(IosCommand::Check(args)) => cmd::ios::check(&args),
         Command::Inspect(args) => cmd::inspect::run(&args),
     };
     match result {

@@ -186,45 +186,69 @@ fn apns_token_refuses_bad_keys_and_ids() {
 /// An Apple-like distribution identity made with OpenSSL: a CA, then a leaf with Apple's
 /// distribution extension OID and the team id in OU, exported as .p12.
 fn apple_identity(dir: &Dir, legacy: bool, out: &str) {
+    apple_identity_of(dir, legacy, out, "dist", "Apple Distribution", "4");
+}
+
+/// An identity named `stem` ("dist" gives dist.key, dist.pem) with the given CN prefix and
+/// Apple extension OID leaf (4: iPhone Distribution, 12: Apple Development).
+fn apple_identity_of(dir: &Dir, legacy: bool, out: &str, stem: &str, cn: &str, oid_leaf: &str) {
     dir.write(
         "ext.cnf",
-        "[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=critical,codeSigning\n1.2.840.113635.100.6.1.4=critical,DER:0500\n",
+        format!(
+            "[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=critical,codeSigning\n1.2.840.113635.100.6.1.{oid_leaf}=critical,DER:0500\n"
+        ),
     );
+    if !dir.exists("ca.pem") {
+        dir.tool(
+            "openssl",
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=Test Apple Worldwide Developer Relations CA/O=Test Apple/C=US",
+            ],
+        )
+        .ok();
+    }
+    let (key, csr, pem) = (
+        format!("{stem}.key"),
+        format!("{stem}.csr"),
+        format!("{stem}.pem"),
+    );
+    let subject =
+        format!("/UID=A1B2C3D4E5/CN={cn}: Acme Inc (A1B2C3D4E5)/OU=A1B2C3D4E5/O=Acme Inc/C=US");
     dir.tool(
         "openssl",
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "3650",
-            "-subj",
-            "/CN=Test Apple Worldwide Developer Relations CA/O=Test Apple/C=US",
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj",
+            &subject,
         ],
     )
     .ok();
-    dir.tool("openssl", &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "dist.key", "-out", "dist.csr", "-subj", "/UID=A1B2C3D4E5/CN=Apple Distribution: Acme Inc (A1B2C3D4E5)/OU=A1B2C3D4E5/O=Acme Inc/C=US"]).ok();
     dir.tool(
         "openssl",
         &[
             "x509",
             "-req",
             "-in",
-            "dist.csr",
+            &csr,
             "-CA",
             "ca.pem",
             "-CAkey",
             "ca.key",
             "-CAcreateserial",
             "-out",
-            "dist.pem",
+            &pem,
             "-days",
             "365",
             "-extfile",
@@ -234,17 +258,18 @@ fn apple_identity(dir: &Dir, legacy: bool, out: &str) {
         ],
     )
     .ok();
+    let name = format!("{cn}: Acme Inc (A1B2C3D4E5)");
     let mut args = vec![
         "pkcs12",
         "-export",
         "-inkey",
-        "dist.key",
+        &key,
         "-in",
-        "dist.pem",
+        &pem,
         "-certfile",
         "ca.pem",
         "-name",
-        "Apple Distribution: Acme Inc (A1B2C3D4E5)",
+        &name,
         "-out",
         out,
         "-passout",
@@ -496,5 +521,275 @@ fn provisioning_profiles_der_and_ber_are_read() {
     assert!(
         human.contains("Kind:") && human.contains("app-store"),
         "{human}"
+    );
+}
+
+/// A profile plist with every field the checks look at under control.
+struct ProfileSpec<'a> {
+    cert_pem: &'a str,
+    team: &'a str,
+    app_id: &'a str,
+    expires: &'a str,
+    devices: bool,
+    get_task_allow: bool,
+    aps: bool,
+}
+
+fn profile_from(dir: &Dir, spec: &ProfileSpec<'_>, out: &str) {
+    let pem = String::from_utf8(dir.read(spec.cert_pem)).unwrap();
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let devices = if spec.devices {
+        "<key>ProvisionedDevices</key><array><string>00008101-000A1B2C3D4E5F60</string></array>"
+    } else {
+        ""
+    };
+    let gta = if spec.get_task_allow {
+        "<true/>"
+    } else {
+        "<false/>"
+    };
+    let aps = if spec.aps {
+        "<key>aps-environment</key><string>production</string>"
+    } else {
+        ""
+    };
+    let plist = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict>
+<key>CreationDate</key><date>2020-01-01T00:00:00Z</date>
+<key>DeveloperCertificates</key><array><data>{b64}</data></array>
+<key>Entitlements</key><dict>
+  <key>application-identifier</key><string>{team}.{app_id}</string>
+  <key>get-task-allow</key>{gta}{aps}
+</dict>
+<key>ExpirationDate</key><date>{expires}</date>
+<key>Name</key><string>check</string>{devices}
+<key>TeamIdentifier</key><array><string>{team}</string></array>
+<key>TeamName</key><string>Acme Inc</string>
+<key>UUID</key><string>5a5a5a5a-0000-4000-8000-000000000000</string>
+</dict></plist>"#,
+        team = spec.team,
+        app_id = spec.app_id,
+        expires = spec.expires,
+    );
+    sign_profile(dir, &plist, out, false);
+}
+
+fn check_statuses(dir: &Dir, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut full = vec!["ios", "check", "--json"];
+    full.extend_from_slice(args);
+    let run = dir.signet(&full);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout())
+        .unwrap_or_else(|e| panic!("{e}: {} {}", run.stdout(), run.stderr()));
+    (run.code(), v)
+}
+
+fn status_of(v: &serde_json::Value, check: &str) -> String {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == check)
+        .map_or_else(
+            || panic!("no check {check} in {v}"),
+            |c| c["status"].as_str().unwrap().to_owned(),
+        )
+}
+
+#[test]
+fn ios_check_passes_and_fails_each_rule() {
+    let dir = Dir::new();
+    apple_identity_of(&dir, false, "dist.p12", "dist", "Apple Distribution", "4");
+    apple_identity_of(&dir, true, "dev.p12", "dev", "Apple Development", "12");
+    dir.tool(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "AuthKey_ABC123DEFG.p8",
+        ],
+    )
+    .ok();
+    let good = ProfileSpec {
+        cert_pem: "dist.pem",
+        team: "A1B2C3D4E5",
+        app_id: "com.acme.*",
+        expires: "2099-01-01T00:00:00Z",
+        devices: false,
+        get_task_allow: false,
+        aps: true,
+    };
+    profile_from(&dir, &good, "good.mobileprovision");
+    let base = [
+        "--p12",
+        "dist.p12",
+        "--p12-pass",
+        "pass:p12-pass",
+        "--profile",
+        "good.mobileprovision",
+        "--bundle-id",
+        "com.acme.app",
+        "--distribution",
+        "app-store",
+        "--push-key",
+        "AuthKey_ABC123DEFG.p8",
+        "--team-id",
+        "A1B2C3D4E5",
+    ];
+
+    // Everything right: exit 0, every rule passes (the test CA is not Apple: a warning).
+    let (code, v) = check_statuses(&dir, &base);
+    assert_eq!(code, 0, "{v}");
+    for check in [
+        "identity",
+        "certificate-kind",
+        "certificate-expiry",
+        "profile-signature",
+        "profile-expiry",
+        "profile-allows-certificate",
+        "bundle-id",
+        "profile-kind",
+        "team",
+        "push-key",
+        "push-key-team",
+        "aps-environment",
+    ] {
+        assert_eq!(status_of(&v, check), "pass", "{check}: {v}");
+    }
+    assert_eq!(status_of(&v, "profile-signer"), "warn");
+
+    // Each rule broken on its own: exit 3 and that rule fails.
+    let with = |overrides: &[(&str, &str)]| -> Vec<String> {
+        let mut args: Vec<String> = base.iter().map(|s| (*s).to_owned()).collect();
+        for (flag, value) in overrides {
+            let i = args.iter().position(|a| a == flag).unwrap();
+            args[i + 1] = (*value).to_owned();
+        }
+        args
+    };
+    let mut cases: Vec<(&str, Vec<String>)> = Vec::new();
+    cases.push(("certificate-kind", with(&[("--p12", "dev.p12")])));
+    cases.push(("bundle-id", with(&[("--bundle-id", "com.other.app")])));
+    cases.push(("push-key-team", with(&[("--team-id", "Z9Y8X7W6V5")])));
+    profile_from(
+        &dir,
+        &ProfileSpec {
+            cert_pem: "dev.pem",
+            ..good
+        },
+        "other-cert.mobileprovision",
+    );
+    cases.push((
+        "profile-allows-certificate",
+        with(&[("--profile", "other-cert.mobileprovision")]),
+    ));
+    profile_from(
+        &dir,
+        &ProfileSpec {
+            expires: "2021-01-01T00:00:00Z",
+            ..good
+        },
+        "expired.mobileprovision",
+    );
+    cases.push((
+        "profile-expiry",
+        with(&[("--profile", "expired.mobileprovision")]),
+    ));
+    profile_from(
+        &dir,
+        &ProfileSpec {
+            devices: true,
+            ..good
+        },
+        "adhoc.mobileprovision",
+    );
+    cases.push((
+        "profile-kind",
+        with(&[("--profile", "adhoc.mobileprovision")]),
+    ));
+    profile_from(
+        &dir,
+        &ProfileSpec {
+            team: "Z9Y8X7W6V5",
+            ..good
+        },
+        "team.mobileprovision",
+    );
+    cases.push(("team", with(&[("--profile", "team.mobileprovision")])));
+    profile_from(
+        &dir,
+        &ProfileSpec { aps: false, ..good },
+        "noaps.mobileprovision",
+    );
+    cases.push((
+        "aps-environment",
+        with(&[("--profile", "noaps.mobileprovision")]),
+    ));
+    let mut tampered = dir.read("good.mobileprovision");
+    let at = tampered.windows(5).position(|w| w == b"check").unwrap();
+    tampered[at] = b'C';
+    dir.write("tampered.mobileprovision", tampered);
+    cases.push((
+        "profile-signature",
+        with(&[("--profile", "tampered.mobileprovision")]),
+    ));
+
+    for (rule, args) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, v) = check_statuses(&dir, &args);
+        assert_eq!(code, 3, "{rule}: {v}");
+        assert_eq!(status_of(&v, rule), "fail", "{rule}: {v}");
+        assert_eq!(v["ok"], false);
+    }
+
+    // The development certificate is right for a development profile.
+    profile_from(
+        &dir,
+        &ProfileSpec {
+            cert_pem: "dev.pem",
+            devices: true,
+            get_task_allow: true,
+            ..good
+        },
+        "dev.mobileprovision",
+    );
+    let (code, v) = check_statuses(
+        &dir,
+        &[
+            "--p12",
+            "dev.p12",
+            "--p12-pass",
+            "pass:p12-pass",
+            "--profile",
+            "dev.mobileprovision",
+            "--distribution",
+            "development",
+            "--bundle-id",
+            "com.acme.app",
+        ],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(status_of(&v, "profile-kind"), "pass");
+    // The human form: one line per check, Apple's wording for the classic mistake.
+    let out = dir.signet(&[
+        "ios",
+        "check",
+        "--p12",
+        "dev.p12",
+        "--p12-pass",
+        "pass:p12-pass",
+        "--distribution",
+        "app-store",
+    ]);
+    assert_eq!(out.code(), 3);
+    assert!(
+        out.stdout()
+            .contains("Application failed codesign verification"),
+        "{}",
+        out.stdout()
     );
 }
