@@ -39,6 +39,51 @@ pub enum IosCommand {
     ApnsToken(ApnsTokenArgs),
     /// Cross-check a certificate, a provisioning profile and a push key before a build.
     Check(IosCheckArgs),
+    /// Create a private key and the certificate signing request Apple's portal asks for.
+    Csr(IosCsrArgs),
+    /// Bundle a private key and the .cer Apple issued into a .p12 identity.
+    P12(IosP12Args),
+}
+
+#[derive(Debug, Args)]
+pub struct IosCsrArgs {
+    /// Where to write the new private key (PEM PKCS#8, mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub key_out: PathBuf,
+    /// Where to write the request (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub csr_out: PathBuf,
+    /// The request's common name (Apple ignores it and uses the team's name).
+    #[arg(long, default_value = "signet")]
+    pub common_name: String,
+    /// The e-mail address Apple's form asks for.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IosP12Args {
+    /// The private key the request was made with (PEM or DER PKCS#8).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The certificate Apple issued (.cer, DER or PEM).
+    #[arg(long, value_name = "FILE")]
+    pub cer: PathBuf,
+    /// The .p12 to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The .p12 password [default: generated, shown once].
+    #[arg(long, value_name = "SECRET", help = format!("The .p12 password ({SECRET_HELP}) [default: generated]"))]
+    pub pass: Option<SecretArg>,
+    /// AES-256/SHA-256 instead of the 3DES/SHA-1 that macOS Keychain imports.
+    #[arg(long)]
+    pub modern: bool,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Apple distribution types.

@@ -43,6 +43,8 @@ fn main() -> ExitCode {
         Command::Aab(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Aab),
         Command::Ios(IosCommand::ApnsToken(args)) => cmd::ios::apns_token(&args),
         Command::Ios(IosCommand::Check(args)) => cmd::ios::check(&args),
+        Command::Ios(IosCommand::Csr(args)) => cmd::ios::csr(&args),
+        Command::Ios(IosCommand::P12(args)) => cmd::ios::p12(&args),
         Command::Inspect(args) => cmd::inspect::run(&args),
     };
     match result {

@@ -112,6 +112,45 @@ fn random_serial() -> Result<[u8; 8]> {
     Ok(serial)
 }
 
+/// A certificate signing request for `key`, subject `CN=<common_name>` plus
+/// `emailAddress` and `C` when given, signed with SHA-256: what Keychain Access's
+/// "Request a Certificate From a Certificate Authority" produces for Apple's portal.
+pub fn csr_pem(
+    key: &PrivateKey,
+    common_name: &str,
+    email: Option<&str>,
+    country: Option<&str>,
+) -> Result<String> {
+    let sign_alg = match key.algorithm() {
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => &rcgen::PKCS_RSA_SHA256,
+        KeyAlgorithm::Rsa4096 => &rcgen::PKCS_RSA_SHA384,
+        KeyAlgorithm::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+        KeyAlgorithm::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+    };
+    let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
+    let pair = KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, sign_alg)
+        .map_err(|e| FormatError::BadPrivateKey(e.to_string()))?;
+    let mut params = CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    if let Some(c) = country {
+        let (ty, v) = dn_value(Attribute::Country, c)?;
+        params.distinguished_name.push(ty, v);
+    }
+    params.distinguished_name.push(
+        DnType::CommonName,
+        DnValue::Utf8String(common_name.to_owned()),
+    );
+    if let Some(e) = email {
+        let (ty, v) = dn_value(Attribute::Email, e)?;
+        params.distinguished_name.push(ty, v);
+    }
+    let csr = params
+        .serialize_request(&pair)
+        .map_err(|e| FormatError::InvalidParameter(format!("cannot build the request: {e}")))?;
+    csr.pem()
+        .map_err(|e| FormatError::InvalidParameter(format!("cannot encode the request: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

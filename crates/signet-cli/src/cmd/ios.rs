@@ -364,3 +364,124 @@ pub fn check(args: &IosCheckArgs) -> anyhow::Result<()> {
         Ok(())
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// csr, p12
+
+use signet_formats::{Certificate, KeyAlgorithm, Password, PrivateKey, pem};
+
+use crate::{
+    flags::{IosCsrArgs, IosP12Args},
+    fsx,
+};
+
+pub fn csr(args: &IosCsrArgs) -> anyhow::Result<()> {
+    fsx::check_writable(&args.key_out, args.force)?;
+    fsx::check_writable(&args.csr_out, args.force)?;
+    let key = PrivateKey::generate(KeyAlgorithm::Rsa2048)?;
+    let request = signet_formats::generate::csr_pem(
+        &key,
+        &args.common_name,
+        args.email.as_deref(),
+        Some("US"),
+    )
+    .map_err(|e| UsageError(e.to_string()))?;
+    // The key first: a request without its key is useless, the reverse is harmless.
+    fsx::write_atomic(
+        &args.key_out,
+        pem::encode("PRIVATE KEY", key.pkcs8_der()).as_bytes(),
+        args.force,
+        true,
+    )?;
+    fsx::write_atomic(&args.csr_out, request.as_bytes(), args.force, false)?;
+    eprintln!(
+        "Wrote {} (RSA 2048, keep it secret) and {}.\nUpload the request at developer.apple.com → Certificates, \
+         then run `signet ios p12 --key {} --cer <downloaded .cer> --out <identity.p12>`.",
+        args.key_out.display(),
+        args.csr_out.display(),
+        args.key_out.display()
+    );
+    Ok(())
+}
+
+fn read_private_key(bytes: &[u8]) -> anyhow::Result<PrivateKey> {
+    if pem::contains_label(bytes, "RSA PRIVATE KEY") || pem::contains_label(bytes, "EC PRIVATE KEY")
+    {
+        anyhow::bail!(
+            "the key is in a traditional OpenSSL format; convert it with \
+             `openssl pkcs8 -topk8 -nocrypt -in KEY -out key.p8.pem`"
+        );
+    }
+    let der = if pem::contains_label(bytes, "PRIVATE KEY") {
+        pem::decode_all(bytes, "PRIVATE KEY")?
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    } else {
+        bytes.to_vec()
+    };
+    Ok(PrivateKey::from_pkcs8_der(&der)?)
+}
+
+fn read_certificate(bytes: &[u8]) -> anyhow::Result<Certificate> {
+    let der = if pem::contains_label(bytes, "CERTIFICATE") {
+        pem::decode_all(bytes, "CERTIFICATE")?
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    } else {
+        bytes.to_vec()
+    };
+    Ok(Certificate::from_der(&der)?)
+}
+
+pub fn p12(args: &IosP12Args) -> anyhow::Result<()> {
+    fsx::check_writable(&args.out, args.force)?;
+    let key = read_private_key(&read_file(&args.key)?)
+        .with_context(|| format!("{}", args.key.display()))?;
+    let cert = read_certificate(&read_file(&args.cer)?)
+        .with_context(|| format!("{}", args.cer.display()))?;
+    if !key.matches(&cert)? {
+        anyhow::bail!(
+            "{} was not issued for the key in {}: use the key the request was made with",
+            args.cer.display(),
+            args.key.display()
+        );
+    }
+    let generated = args.pass.is_none();
+    let password = match &args.pass {
+        Some(p) => p.resolve()?,
+        None => Password::generate()?,
+    };
+    let alias = cert
+        .info()
+        .apple
+        .as_ref()
+        .map_or_else(|| cert.info().subject.clone(), |a| a.name.clone());
+    let entry = signet_formats::KeyEntry {
+        alias,
+        created: None,
+        key,
+        chain: vec![cert],
+    };
+    let options = signet_formats::WriteOptions {
+        kind: signet_formats::KeystoreType::Pkcs12,
+        store_password: password.clone(),
+        key_password: None,
+        pkcs12_encryption: if args.modern {
+            signet_formats::Pkcs12Encryption::Modern
+        } else {
+            signet_formats::Pkcs12Encryption::Legacy
+        },
+    };
+    let bytes = signet_formats::write(std::slice::from_ref(&entry), &[], &options)?;
+    fsx::write_atomic(&args.out, &bytes, args.force, true)?;
+    println!("Wrote {} ({})", args.out.display(), entry.alias);
+    if generated {
+        println!(
+            "Password: {}\nIt is shown only once: save it now.",
+            password.expose()
+        );
+    }
+    Ok(())
+}

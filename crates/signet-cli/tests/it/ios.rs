@@ -793,3 +793,225 @@ fn ios_check_passes_and_fails_each_rule() {
         out.stdout()
     );
 }
+
+#[test]
+fn csr_then_p12_round_trip_through_openssl_and_keytool() {
+    let dir = Dir::new();
+    dir.signet(&[
+        "ios",
+        "csr",
+        "--key-out",
+        "ios.key",
+        "--csr-out",
+        "ios.csr",
+        "--common-name",
+        "Jane Doe",
+        "--email",
+        "jane@acme.example",
+    ])
+    .ok();
+    // OpenSSL checks the request's self-signature and reads the subject Apple asks for.
+    let text = dir
+        .tool(
+            "openssl",
+            &["req", "-in", "ios.csr", "-noout", "-verify", "-subject"],
+        )
+        .ok();
+    let all = format!(
+        "{text}{}",
+        dir.tool("openssl", &["req", "-in", "ios.csr", "-noout", "-verify"])
+            .stderr()
+    );
+    assert!(
+        all.contains("verify OK") || all.contains("Certificate request self-signature verify OK"),
+        "{all}"
+    );
+    assert!(
+        text.contains("CN = Jane Doe")
+            && text.contains("jane@acme.example")
+            && text.contains("C = US"),
+        "{text}"
+    );
+    let key_pub = dir
+        .tool("openssl", &["pkey", "-in", "ios.key", "-pubout"])
+        .ok();
+    let csr_pub = dir
+        .tool("openssl", &["req", "-in", "ios.csr", "-noout", "-pubkey"])
+        .ok();
+    assert_eq!(key_pub, csr_pub, "request is for the written key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(dir.path("ios.key"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+
+    // "Apple" issues the certificate (our test CA, with Apple's distribution OID), as DER.
+    dir.write(
+        "ext.cnf",
+        "[ext]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,codeSigning\n1.2.840.113635.100.6.1.4=critical,DER:0500\n",
+    );
+    dir.tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Test WWDR",
+        ],
+    )
+    .ok();
+    dir.tool(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "ios.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "dist.cer",
+            "-outform",
+            "DER",
+            "-days",
+            "30",
+            "-extfile",
+            "ext.cnf",
+            "-extensions",
+            "ext",
+            "-subj",
+            "/UID=A1B2C3D4E5/CN=iPhone Distribution: Acme (A1B2C3D4E5)/OU=A1B2C3D4E5/C=US",
+        ],
+    )
+    .ok();
+
+    // Legacy by default: OpenSSL 3 reads it without -legacy, and keytool too.
+    dir.signet(&[
+        "ios",
+        "p12",
+        "--key",
+        "ios.key",
+        "--cer",
+        "dist.cer",
+        "--out",
+        "legacy.p12",
+        "--pass",
+        "pass:p12-pass",
+    ])
+    .ok();
+    let info = dir
+        .tool(
+            "openssl",
+            &[
+                "pkcs12",
+                "-in",
+                "legacy.p12",
+                "-passin",
+                "pass:p12-pass",
+                "-noout",
+                "-info",
+            ],
+        )
+        .stderr();
+    assert!(
+        info.contains("pbeWithSHA1And3-KeyTripleDES-CBC") && info.contains("MAC: sha1"),
+        "{info}"
+    );
+    let listing = dir
+        .tool(
+            "keytool",
+            &[
+                "-list",
+                "-keystore",
+                "legacy.p12",
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                "p12-pass",
+            ],
+        )
+        .ok();
+    assert!(listing.contains("PrivateKeyEntry"), "{listing}");
+    let v = dir
+        .signet(&["inspect", "legacy.p12", "--pass", "pass:p12-pass", "--json"])
+        .json();
+    assert_eq!(
+        v["entries"][0]["certificates"][0]["apple"]["kind"],
+        "distribution"
+    );
+
+    dir.signet(&[
+        "ios",
+        "p12",
+        "--key",
+        "ios.key",
+        "--cer",
+        "dist.cer",
+        "--out",
+        "modern.p12",
+        "--pass",
+        "pass:p12-pass",
+        "--modern",
+    ])
+    .ok();
+    let info = dir
+        .tool(
+            "openssl",
+            &[
+                "pkcs12",
+                "-in",
+                "modern.p12",
+                "-passin",
+                "pass:p12-pass",
+                "-noout",
+                "-info",
+            ],
+        )
+        .stderr();
+    assert!(
+        info.contains("AES-256-CBC") && info.contains("MAC: sha256"),
+        "{info}"
+    );
+
+    // A certificate for another key is refused, and nothing is written.
+    dir.tool(
+        "openssl",
+        &["genpkey", "-algorithm", "RSA", "-out", "other.key"],
+    )
+    .ok();
+    let err = dir
+        .signet(&[
+            "ios",
+            "p12",
+            "--key",
+            "other.key",
+            "--cer",
+            "dist.cer",
+            "--out",
+            "wrong.p12",
+            "--pass",
+            "pass:x",
+        ])
+        .fails_with(1);
+    assert!(err.contains("was not issued for the key"), "{err}");
+    assert!(!dir.exists("wrong.p12"));
+}
