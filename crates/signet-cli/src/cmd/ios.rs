@@ -59,310 +59,113 @@ pub fn apns_token(args: &ApnsTokenArgs) -> anyhow::Result<()> {
 use signet_formats::{
     Keystore,
     apple::{
-        AppleCertificateKind,
-        mobileprovision::{Profile, ProfileKind},
+        check::{self, Distribution, Status},
+        mobileprovision::Profile,
     },
 };
 
 use crate::flags::{DistributionArg, IosCheckArgs};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Status {
-    Pass,
-    Warn,
-    Fail,
-}
-
-#[derive(serde::Serialize)]
-struct Check {
-    #[serde(rename = "check")]
-    name: &'static str,
-    status: Status,
-    detail: String,
-}
-
-struct Checks(Vec<Check>);
-
-impl Checks {
-    fn add(&mut self, check: &'static str, status: Status, detail: impl Into<String>) {
-        self.0.push(Check {
-            name: check,
-            status,
-            detail: detail.into(),
-        });
-    }
-
-    fn expiry(&mut self, check: &'static str, what: &str, not_after: time::OffsetDateTime) {
-        let now = time::OffsetDateTime::now_utc();
-        let date = output::date(not_after);
-        if not_after < now {
-            self.add(check, Status::Fail, format!("{what} expired on {date}"));
-        } else if not_after - now < time::Duration::days(30) {
-            self.add(
-                check,
-                Status::Warn,
-                format!("{what} expires on {date}, within 30 days"),
-            );
-        } else {
-            self.add(check, Status::Pass, format!("{what} valid until {date}"));
-        }
-    }
-}
-
-fn distribution_name(d: DistributionArg) -> &'static str {
+pub(crate) fn distribution(d: DistributionArg) -> Distribution {
     match d {
-        DistributionArg::AppStore => "app-store",
-        DistributionArg::AdHoc => "ad-hoc",
-        DistributionArg::Enterprise => "enterprise",
-        DistributionArg::Development => "development",
+        DistributionArg::AppStore => Distribution::AppStore,
+        DistributionArg::AdHoc => Distribution::AdHoc,
+        DistributionArg::Enterprise => Distribution::Enterprise,
+        DistributionArg::Development => Distribution::Development,
     }
 }
 
-fn profile_kind_name(k: ProfileKind) -> &'static str {
-    match k {
-        ProfileKind::AppStore => "app-store",
-        ProfileKind::AdHoc => "ad-hoc",
-        ProfileKind::Enterprise => "enterprise",
-        ProfileKind::Development => "development",
-    }
+/// Opens a .p12 identity and returns its key entry (key matched to the certificate).
+pub(crate) fn open_identity(
+    path: &std::path::Path,
+    pass: Option<&crate::secret_arg::SecretArg>,
+) -> anyhow::Result<signet_formats::KeyEntry> {
+    let bytes = read_file(path)?;
+    let pass = crate::secret_arg::resolve_or_prompt(pass, Some(".p12 password: "))?;
+    let pass = pass.ok_or_else(|| UsageError("pass the .p12 password".into()))?;
+    let store =
+        Keystore::open(&bytes, Some(&pass)).with_context(|| format!("{}", path.display()))?;
+    store
+        .unlock(None, &pass)
+        .with_context(|| format!("{}", path.display()))
 }
 
-/// Verification failed: some check failed (exit code 3). Shares the archive one's exit.
 pub fn check(args: &IosCheckArgs) -> anyhow::Result<()> {
-    let mut c = Checks(Vec::new());
-
-    // The identity.
     let identity = match &args.p12 {
-        Some(path) => {
-            let bytes = read_file(path)?;
-            let pass = crate::secret_arg::resolve_or_prompt(
-                args.p12_pass.as_ref(),
-                Some(".p12 password: "),
-            )?;
-            let store = Keystore::open(&bytes, pass.as_ref())
-                .with_context(|| format!("{}", path.display()))?;
-            let key = store
-                .unlock(
-                    None,
-                    pass.as_ref()
-                        .ok_or_else(|| UsageError("pass --p12-pass".into()))?,
-                )
-                .with_context(|| format!("{}", path.display()))?;
-            let cert = key
-                .chain
-                .first()
-                .cloned()
-                .ok_or_else(|| anyhow::anyhow!("the .p12 holds no certificate"))?;
-            c.add(
-                "identity",
-                Status::Pass,
-                format!("{} (private key matches)", cert.info().subject),
-            );
-            c.expiry("certificate-expiry", "certificate", cert.info().not_after);
-            Some(cert)
-        }
+        Some(path) => Some(open_identity(path, args.p12_pass.as_ref())?),
         None => None,
     };
-    let apple = identity.as_ref().and_then(|cert| cert.info().apple.clone());
-    if let (Some(cert), Some(dist)) = (&identity, args.distribution) {
-        let want = distribution_name(dist);
-        match apple.as_ref().map(|a| a.kind) {
-            Some(AppleCertificateKind::Development) if dist != DistributionArg::Development => c.add(
-                "certificate-kind",
-                Status::Fail,
-                format!(
-                    "a development certificate cannot sign for {want}: Apple rejects the upload \
-                     (\"Application failed codesign verification\")"
-                ),
-            ),
-            Some(AppleCertificateKind::Distribution) if dist == DistributionArg::Development => c.add(
-                "certificate-kind",
-                Status::Fail,
-                "a distribution certificate cannot sign development builds; use an Apple Development certificate",
-            ),
-            Some(AppleCertificateKind::Development | AppleCertificateKind::Distribution) => {
-                c.add("certificate-kind", Status::Pass, format!("fits {want}"));
-            }
-            Some(_) | None => c.add(
-                "certificate-kind",
-                Status::Fail,
-                format!("{} is not an Apple Development or Distribution certificate", cert.info().subject),
-            ),
-        }
-    }
-
-    // The profile.
+    let cert = match &identity {
+        Some(id) => Some(
+            id.chain
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("the .p12 holds no certificate"))?,
+        ),
+        None => None,
+    };
     let profile = match &args.profile {
         Some(path) => {
-            let bytes = read_file(path)?;
-            Some(Profile::parse(&bytes).with_context(|| format!("{}", path.display()))?)
+            Some(Profile::parse(&read_file(path)?).with_context(|| format!("{}", path.display()))?)
         }
         None => None,
     };
-    if let Some(p) = &profile {
-        if p.signature_valid {
-            c.add(
-                "profile-signature",
-                Status::Pass,
-                "the CMS signature verifies",
-            );
-        } else {
-            c.add(
-                "profile-signature",
-                Status::Fail,
-                "the profile was modified after it was signed",
-            );
+    let key_id = match &args.push_key {
+        Some(path) => {
+            p8::AuthKey::parse(&read_file(path)?).with_context(|| format!("{}", path.display()))?;
+            let file_name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            Some(
+                args.key_id
+                    .clone()
+                    .or_else(|| p8::key_id_from_file_name(file_name).map(str::to_owned)),
+            )
         }
-        if p.apple_signed {
-            c.add("profile-signer", Status::Pass, "signed by Apple");
-        } else {
-            c.add(
-                "profile-signer",
-                Status::Warn,
-                "not signed by an Apple CA: devices and App Store Connect will reject it",
-            );
-        }
-        c.expiry("profile-expiry", "profile", p.expires);
-        if let Some(cert) = &identity {
-            if p.allows(cert) {
-                c.add(
-                    "profile-allows-certificate",
-                    Status::Pass,
-                    format!("SHA-1 {} is in the profile", cert.fingerprints().sha1),
-                );
-            } else {
-                c.add(
-                    "profile-allows-certificate",
-                    Status::Fail,
-                    format!(
-                        "the profile does not include certificate SHA-1 {}",
-                        cert.fingerprints().sha1
-                    ),
-                );
-            }
-        }
-        if let Some(bundle) = &args.bundle_id {
-            if p.matches_bundle_id(bundle) {
-                c.add(
-                    "bundle-id",
-                    Status::Pass,
-                    format!("{bundle} matches {}", p.application_identifier),
-                );
-            } else {
-                c.add(
-                    "bundle-id",
-                    Status::Fail,
-                    format!(
-                        "{bundle} does not match the profile's {}",
-                        p.application_identifier
-                    ),
-                );
-            }
-        }
-        if let Some(dist) = args.distribution {
-            let want = distribution_name(dist);
-            let got = profile_kind_name(p.kind);
-            if want == got {
-                c.add("profile-kind", Status::Pass, format!("{got} profile"));
-            } else {
-                c.add(
-                    "profile-kind",
-                    Status::Fail,
-                    format!("a {got} profile cannot be used for {want}"),
-                );
-            }
-        }
-        if let Some(team) = apple.as_ref().and_then(|a| a.team_id.as_deref()) {
-            if team == p.team_id {
-                c.add(
-                    "team",
-                    Status::Pass,
-                    format!("certificate and profile belong to team {team}"),
-                );
-            } else {
-                c.add(
-                    "team",
-                    Status::Fail,
-                    format!("certificate is team {team}, profile is team {}", p.team_id),
-                );
-            }
-        }
-    }
-
-    // The push key.
-    if let Some(path) = &args.push_key {
-        let bytes = read_file(path)?;
-        p8::AuthKey::parse(&bytes).with_context(|| format!("{}", path.display()))?;
-        let file_name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        let key_id = args
-            .key_id
-            .clone()
-            .or_else(|| p8::key_id_from_file_name(file_name).map(str::to_owned));
-        match key_id {
-            Some(k) if p8::check_id("key id", &k).is_ok() => {
-                c.add("push-key", Status::Pass, format!("EC P-256 key {k}"));
-            }
-            _ => c.add(
-                "push-key",
-                Status::Fail,
-                "no valid key id: pass --key-id (10 characters)",
-            ),
-        }
-        if let (Some(team), Some(p)) = (&args.team_id, &profile) {
-            if *team == p.team_id {
-                c.add(
-                    "push-key-team",
-                    Status::Pass,
-                    format!("push key and profile belong to team {team}"),
-                );
-            } else {
-                c.add(
-                    "push-key-team",
-                    Status::Fail,
-                    format!("push key is team {team}, profile is team {}", p.team_id),
-                );
-            }
-        }
-        if let Some(p) = &profile {
-            match p.entitlements.get("aps-environment").and_then(|v| v.as_str()) {
-                Some(env) => c.add("aps-environment", Status::Pass, format!("aps-environment is {env}")),
-                None => c.add(
-                    "aps-environment",
-                    Status::Fail,
-                    "the profile has no aps-environment entitlement: push notifications will not work",
-                ),
-            }
-        }
-    }
-
-    if c.0.is_empty() {
+        None => None,
+    };
+    let inputs = check::Inputs {
+        identity: cert,
+        profile: profile.as_ref(),
+        bundle_id: args.bundle_id.as_deref(),
+        distribution: args.distribution.map(distribution),
+        push_key: key_id.as_ref().map(|k| check::PushKey {
+            key_id: k.as_deref(),
+            team_id: args.team_id.as_deref(),
+        }),
+    };
+    let findings = check::run(&inputs, time::OffsetDateTime::now_utc());
+    if findings.is_empty() {
         return Err(
             UsageError("nothing to check: give --p12, --profile and/or --push-key".into()).into(),
         );
     }
-    let failed = c.0.iter().any(|x| x.status == Status::Fail);
+    let failed = findings.iter().any(|x| x.status == Status::Fail);
     if args.output.json {
-        output::json(&serde_json::json!({ "ok": !failed, "checks": c.0 }))?;
+        output::json(&serde_json::json!({ "ok": !failed, "checks": findings }))?;
     } else {
-        let width = c.0.iter().map(|x| x.name.len()).max().unwrap_or(0);
-        for x in &c.0 {
-            let status = match x.status {
-                Status::Pass => "pass",
-                Status::Warn => "warn",
-                Status::Fail => "FAIL",
-            };
-            println!("{status}  {:<width$}  {}", x.name, x.detail);
-        }
+        print!("{}", render_findings(&findings));
     }
     if failed {
         Err(crate::cmd::archive::VerificationFailed.into())
     } else {
         Ok(())
     }
+}
+
+/// One line per check: `pass|warn|FAIL  name  detail`.
+pub(crate) fn render_findings(findings: &[check::Finding]) -> String {
+    let width = findings.iter().map(|x| x.check.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for x in findings {
+        let status = match x.status {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "FAIL",
+        };
+        out.push_str(&format!("{status}  {:<width$}  {}\n", x.check, x.detail));
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //! Apple credentials.
 
 mod certificate;
+pub mod check;
 pub mod mobileprovision;
 pub mod p8;
 

@@ -93,19 +93,19 @@ const COPY_BUF: usize = 256 * 1024;
 const LIBRARY_ALIGNMENT: u64 = 16 * 1024;
 
 /// An opened archive: its end record, where its entries end, and its central directory.
-struct Archive {
+pub(crate) struct Archive {
     file: zip::ArchiveReader<File>,
     eocd: zip::Eocd,
     entries_end: u64,
     block: Option<Vec<(u32, Vec<u8>)>>,
     cd: Vec<u8>,
-    entries: Vec<CdEntry>,
+    pub(crate) entries: Vec<CdEntry>,
     inflater: Inflater,
     buf: Vec<u8>,
 }
 
 impl Archive {
-    fn open(path: &Path) -> Result<Archive, SignError> {
+    pub(crate) fn open(path: &Path) -> Result<Archive, SignError> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         let mut file = zip::ArchiveReader::new(file, COPY_BUF);
@@ -140,7 +140,7 @@ impl Archive {
     }
 
     /// Reads and inflates one entry into memory (for small entries: manifests, META-INF).
-    fn read_entry(&mut self, entry: &CdEntry, limit: u64) -> Result<Vec<u8>, SignError> {
+    pub(crate) fn read_entry(&mut self, entry: &CdEntry, limit: u64) -> Result<Vec<u8>, SignError> {
         if entry.uncompressed_size > limit {
             return Err(ZipError::Malformed(format!(
                 "entry `{}` is implausibly large",
@@ -164,7 +164,7 @@ impl Archive {
     }
 
     /// Calls `sink` with the uncompressed data of `entry`, chunk by chunk.
-    fn stream_entry(
+    pub(crate) fn stream_entry(
         &mut self,
         entry: &CdEntry,
         sink: &mut dyn FnMut(&[u8]) -> Result<(), SignError>,

@@ -117,6 +117,13 @@ impl CdEntry {
     pub fn is_dir(&self) -> bool {
         self.name.ends_with('/')
     }
+
+    /// The Unix mode (type and permission bits), when the archive was made on Unix.
+    pub fn unix_mode(&self) -> Option<u32> {
+        let made_by_host = self.raw.get(5).copied()?;
+        let attrs = u32_at(&self.raw, 38);
+        (made_by_host == 3 && attrs >> 16 != 0).then_some(attrs >> 16)
+    }
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {

@@ -71,13 +71,29 @@ const DOS_DATE: u16 = 0x0221;
 /// A new deflated entry: its local record (header + data) and central directory record
 /// for `offset`.
 pub fn new_entry(name: &str, data: &[u8], offset: u64) -> Result<(Vec<u8>, Vec<u8>), ZipError> {
+    new_entry_with(name, data, offset, true, None)
+}
+
+/// A new entry, deflated or stored, with a Unix mode (file type and permissions) recorded
+/// in the external attributes when given.
+pub fn new_entry_with(
+    name: &str,
+    data: &[u8],
+    offset: u64,
+    deflate: bool,
+    unix_mode: Option<u32>,
+) -> Result<(Vec<u8>, Vec<u8>), ZipError> {
     use std::io::Write as _;
     let offset = u32_field(offset)?;
     let data_len = u32_field(data.len() as u64)?;
-    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    // Writing to a Vec cannot fail.
-    let _ = enc.write_all(data);
-    let compressed = enc.finish().unwrap_or_default();
+    let (method, compressed) = if deflate {
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        // Writing to a Vec cannot fail.
+        let _ = enc.write_all(data);
+        (super::METHOD_DEFLATED, enc.finish().unwrap_or_default())
+    } else {
+        (super::METHOD_STORED, data.to_vec())
+    };
     let mut crc = flate2::Crc::new();
     crc.update(data);
     let crc = crc.sum();
@@ -86,7 +102,7 @@ pub fn new_entry(name: &str, data: &[u8], offset: u64) -> Result<(Vec<u8>, Vec<u
     local.extend_from_slice(&super::LOCAL_SIGNATURE.to_le_bytes());
     local.extend_from_slice(&20u16.to_le_bytes()); // version needed
     local.extend_from_slice(&0u16.to_le_bytes()); // flags
-    local.extend_from_slice(&super::METHOD_DEFLATED.to_le_bytes());
+    local.extend_from_slice(&method.to_le_bytes());
     local.extend_from_slice(&DOS_TIME.to_le_bytes());
     local.extend_from_slice(&DOS_DATE.to_le_bytes());
     local.extend_from_slice(&crc.to_le_bytes());
@@ -99,17 +115,20 @@ pub fn new_entry(name: &str, data: &[u8], offset: u64) -> Result<(Vec<u8>, Vec<u
 
     let mut cd = Vec::with_capacity(46 + name.len());
     cd.extend_from_slice(&super::CD_SIGNATURE.to_le_bytes());
-    cd.extend_from_slice(&20u16.to_le_bytes()); // version made by
+    // Version made by: 2.0, on Unix (3) when a mode is recorded.
+    let made_by: u16 = if unix_mode.is_some() { 0x0314 } else { 20 };
+    cd.extend_from_slice(&made_by.to_le_bytes());
     cd.extend_from_slice(&20u16.to_le_bytes()); // version needed
     cd.extend_from_slice(&0u16.to_le_bytes());
-    cd.extend_from_slice(&super::METHOD_DEFLATED.to_le_bytes());
+    cd.extend_from_slice(&method.to_le_bytes());
     cd.extend_from_slice(&DOS_TIME.to_le_bytes());
     cd.extend_from_slice(&DOS_DATE.to_le_bytes());
     cd.extend_from_slice(&crc.to_le_bytes());
     cd.extend_from_slice(&u32_field(compressed.len() as u64)?.to_le_bytes());
     cd.extend_from_slice(&data_len.to_le_bytes());
     cd.extend_from_slice(&(name.len() as u16).to_le_bytes());
-    cd.extend_from_slice(&[0u8; 12]); // extra len, comment len, disk, internal attrs, external attrs
+    cd.extend_from_slice(&[0u8; 8]); // extra len, comment len, disk, internal attrs
+    cd.extend_from_slice(&(unix_mode.unwrap_or(0) << 16).to_le_bytes());
     cd.extend_from_slice(&offset.to_le_bytes());
     cd.extend_from_slice(name.as_bytes());
     Ok((local, cd))
