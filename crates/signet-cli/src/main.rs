@@ -16,7 +16,7 @@ use signet_formats::FormatError;
 
 use signet_sign::apk::ArchiveKind;
 
-use crate::flags::{ArchiveCommand, Cli, Command, IosCommand, KeystoreCommand};
+use crate::flags::{ArchiveCommand, Cli, Command, IosCommand, IpaCommand, KeystoreCommand};
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
 #[derive(Debug)]
@@ -45,6 +45,8 @@ fn main() -> ExitCode {
         Command::Ios(IosCommand::Check(args)) => cmd::ios::check(&args),
         Command::Ios(IosCommand::Csr(args)) => cmd::ios::csr(&args),
         Command::Ios(IosCommand::P12(args)) => cmd::ios::p12(&args),
+        Command::Ipa(IpaCommand::Sign(args)) => cmd::ipa::sign(&args),
+        Command::Ipa(IpaCommand::Verify(args)) => cmd::ipa::verify(&args),
         Command::Inspect(args) => cmd::inspect::run(&args),
     };
     match result {

@@ -214,6 +214,14 @@ impl SignedData {
         })
     }
 
+    /// The certificate of the first signer, when the SignedData carries it.
+    pub fn signer_certificate(&self) -> Option<&Certificate> {
+        let signer = self.signers.first()?;
+        self.certificates
+            .iter()
+            .find(|c| c.issuer_and_serial() == (&signer.issuer[..], &signer.serial[..]))
+    }
+
     /// Verifies the first signer over the encapsulated content (or `detached`), returning
     /// the signer's certificate. Signed attributes, when present, must carry the content's
     /// digest, and the signature then covers them.

@@ -16,6 +16,7 @@
 pub mod apk;
 mod asn1;
 mod error;
+pub mod ipa;
 mod key;
 pub mod zip;
 

@@ -3,4 +3,5 @@
 pub mod archive;
 pub mod inspect;
 pub mod ios;
+pub mod ipa;
 pub mod keystore;

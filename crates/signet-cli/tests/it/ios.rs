@@ -1015,3 +1015,195 @@ fn csr_then_p12_round_trip_through_openssl_and_keytool() {
     assert!(err.contains("was not issued for the key"), "{err}");
     assert!(!dir.exists("wrong.p12"));
 }
+
+/// The arm64 Mach-O `scripts/test` fetches (esbuild's darwin-arm64 build from npm).
+fn macho_arm64() -> Vec<u8> {
+    let path = std::env::var("SIGNET_TEST_MACHO_ARM64").expect(
+        "SIGNET_TEST_MACHO_ARM64 is not set: run scripts/test, which fetches an arm64 Mach-O",
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// An unsigned IPA: an app with a resource, a symlink and a nested framework.
+fn build_ipa(dir: &Dir, out: &str) {
+    let exe = macho_arm64();
+    let app = dir.path("ipa-src/Payload/Demo.app");
+    std::fs::create_dir_all(app.join("Frameworks/Kit.framework")).unwrap();
+    std::fs::create_dir_all(app.join("res")).unwrap();
+    std::fs::write(app.join("Demo"), &exe).unwrap();
+    std::fs::write(app.join("Frameworks/Kit.framework/Kit"), &exe).unwrap();
+    let info = |id: &str, exe: &str, ty: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>CFBundleIdentifier</key><string>{id}</string><key>CFBundleExecutable</key><string>{exe}</string><key>CFBundlePackageType</key><string>{ty}</string><key>CFBundleVersion</key><string>1</string></dict></plist>"#
+        )
+    };
+    std::fs::write(app.join("Info.plist"), info("com.acme.app", "Demo", "APPL")).unwrap();
+    std::fs::write(
+        app.join("Frameworks/Kit.framework/Info.plist"),
+        info("com.acme.kit", "Kit", "FMWK"),
+    )
+    .unwrap();
+    std::fs::write(app.join("res/strings.txt"), "hello\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(app.join("Demo"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink("res/strings.txt", app.join("link.txt")).unwrap();
+    }
+    let ipa = dir.path(out).display().to_string();
+    let z = std::process::Command::new("zip")
+        .args(["-qry", &ipa, "Payload"])
+        .current_dir(dir.path("ipa-src"))
+        .output()
+        .unwrap();
+    assert!(z.status.success());
+}
+
+/// Re-zips `ipa` after `change` edited its unpacked Payload.
+fn rezip(dir: &Dir, ipa: &str, out: &str, change: impl Fn(&std::path::Path)) {
+    let work = dir.path(&format!("{out}-work"));
+    std::fs::create_dir_all(&work).unwrap();
+    let src = dir.path(ipa).display().to_string();
+    let u = std::process::Command::new("unzip")
+        .args(["-q", &src])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(u.status.success());
+    change(&work.join("Payload/Demo.app"));
+    let dst = dir.path(out).display().to_string();
+    let z = std::process::Command::new("zip")
+        .args(["-qry", &dst, "Payload"])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(z.status.success());
+}
+
+#[test]
+fn ipa_sign_and_verify() {
+    let dir = Dir::new();
+    apple_identity(&dir, false, "dist.p12");
+    let good = ProfileSpec {
+        cert_pem: "dist.pem",
+        team: "A1B2C3D4E5",
+        app_id: "com.acme.*",
+        expires: "2099-01-01T00:00:00Z",
+        devices: false,
+        get_task_allow: false,
+        aps: true,
+    };
+    profile_from(&dir, &good, "app.mobileprovision");
+    build_ipa(&dir, "in.ipa");
+
+    let v = dir
+        .signet(&[
+            "ipa",
+            "sign",
+            "in.ipa",
+            "--out",
+            "signed.ipa",
+            "--p12",
+            "dist.p12",
+            "--p12-pass",
+            "pass:p12-pass",
+            "--profile",
+            "app.mobileprovision",
+            "--json",
+        ])
+        .json();
+    assert_eq!(v["bundle_id"], "com.acme.app");
+    assert_eq!(v["distribution"], "app-store");
+
+    let out = dir.signet(&["ipa", "verify", "signed.ipa"]).ok();
+    assert!(out.starts_with("Verifies"), "{out}");
+    assert!(
+        out.contains("Payload/Demo.app/Frameworks/Kit.framework"),
+        "nested bundle checked: {out}"
+    );
+    assert!(
+        out.contains("Apple Distribution: Acme Inc (A1B2C3D4E5)"),
+        "{out}"
+    );
+
+    // The profile is embedded; the symlink and the executable bit survive.
+    let listing = dir.tool("unzip", &["-Z", "signed.ipa"]).ok();
+    assert!(
+        listing.contains("Payload/Demo.app/embedded.mobileprovision"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("Payload/Demo.app/_CodeSignature/CodeResources"),
+        "{listing}"
+    );
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("lrwx") && l.ends_with("Payload/Demo.app/link.txt")),
+        "{listing}"
+    );
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("-rwxr-xr-x") && l.ends_with("Payload/Demo.app/Demo")),
+        "{listing}"
+    );
+
+    // Signed entitlements come from the profile, with the app id made concrete.
+    rezip(&dir, "signed.ipa", "copy.ipa", |_| {});
+    let text =
+        String::from_utf8_lossy(&dir.read("copy.ipa-work/Payload/Demo.app/Demo")).into_owned();
+    assert!(
+        text.contains("A1B2C3D4E5.com.acme.app"),
+        "entitlements not embedded"
+    );
+    assert!(text.contains("aps-environment"));
+
+    // A changed resource or executable fails verification.
+    rezip(&dir, "signed.ipa", "res.ipa", |app| {
+        std::fs::write(app.join("res/strings.txt"), "changed\n").unwrap();
+    });
+    let run = dir.signet(&["ipa", "verify", "res.ipa"]);
+    assert_eq!(run.code(), 3);
+    assert!(
+        run.stdout()
+            .contains("res/strings.txt was modified after signing"),
+        "{}",
+        run.stdout()
+    );
+    rezip(&dir, "signed.ipa", "exe.ipa", |app| {
+        let mut b = std::fs::read(app.join("Demo")).unwrap();
+        b[5000] ^= 1;
+        std::fs::write(app.join("Demo"), b).unwrap();
+    });
+    let run = dir.signet(&["ipa", "verify", "exe.ipa"]);
+    assert_eq!(run.code(), 3);
+    assert!(run.stdout().contains("digest mismatch"), "{}", run.stdout());
+
+    // What `ios check` would fail, signing refuses: a profile for another app.
+    profile_from(
+        &dir,
+        &ProfileSpec {
+            app_id: "com.other.app",
+            ..good
+        },
+        "other.mobileprovision",
+    );
+    let err = dir
+        .signet(&[
+            "ipa",
+            "sign",
+            "in.ipa",
+            "--out",
+            "nope.ipa",
+            "--p12",
+            "dist.p12",
+            "--p12-pass",
+            "pass:p12-pass",
+            "--profile",
+            "other.mobileprovision",
+        ])
+        .fails_with(1);
+    assert!(err.contains("refusing to sign (bundle-id)"), "{err}");
+    assert!(!dir.exists("nope.ipa"));
+}

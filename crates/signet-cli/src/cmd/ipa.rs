@@ -1,0 +1,79 @@
+//! `signet ipa sign|verify`.
+
+use std::{io::BufWriter, path::Path};
+
+use anyhow::Context;
+use signet_sign::ipa;
+
+use crate::{
+    cmd::{archive::VerificationFailed, ios::open_identity, keystore::read_file},
+    flags::{IpaSignArgs, IpaVerifyArgs},
+    fsx, output,
+};
+
+pub fn sign(args: &IpaSignArgs) -> anyhow::Result<()> {
+    if args.out != args.input {
+        fsx::check_writable(&args.out, args.force)?;
+    }
+    let identity = open_identity(&args.p12, args.p12_pass.as_ref())?;
+    let profile = read_file(&args.profile)?;
+    let dir = match args.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".signet-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let report = {
+        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        ipa::sign(&args.input, &mut w, &identity, &profile)
+            .with_context(|| format!("{}", args.input.display()))?
+    };
+    fsx::set_mode(tmp.path(), 0o644)?;
+    fsx::persist(tmp, &args.out, args.force || args.out == args.input)?;
+    if args.output.json {
+        return output::json(&report);
+    }
+    eprintln!(
+        "Signed {} ({}, {} profile, team {})",
+        args.out.display(),
+        report.bundle_id,
+        report.distribution.name(),
+        report.team_id
+    );
+    Ok(())
+}
+
+pub fn verify(args: &IpaVerifyArgs) -> anyhow::Result<()> {
+    let report = ipa::verify(&args.input).with_context(|| format!("{}", args.input.display()))?;
+    if args.output.json {
+        output::json(&report)?;
+    } else {
+        println!(
+            "{}",
+            if report.verified {
+                "Verifies"
+            } else {
+                "DOES NOT VERIFY"
+            }
+        );
+        if let Some(b) = &report.bundle_id {
+            println!("Bundle id: {b}");
+        }
+        if let Some(s) = &report.signer {
+            println!("Signer: {s}");
+        }
+        for b in &report.bundles {
+            println!("Bundle: {b}");
+        }
+        for e in &report.errors {
+            println!("ERROR: {e}");
+        }
+    }
+    if report.verified {
+        Ok(())
+    } else {
+        Err(VerificationFailed.into())
+    }
+}

@@ -1,0 +1,466 @@
+//! IPA signing and verification.
+//!
+//! An IPA is a ZIP holding `Payload/<Name>.app`. Signing unpacks it into a temporary
+//! directory (refusing unsafe names and symlinks that leave the archive), embeds the
+//! provisioning profile as `embedded.mobileprovision`, derives the entitlements from the
+//! profile, lets apple-codesign sign nested bundles inside out and then the main bundle
+//! (code directories, `_CodeSignature/CodeResources`, the CMS signature), and zips the
+//! result again, keeping symlinks and Unix permissions.
+//!
+//! Verification checks every Mach-O's signature with apple-codesign, every sealed
+//! resource against `CodeResources`, the resource seal against the code directory, the
+//! embedded profile, and that the signer is one of the profile's certificates.
+
+use std::{
+    collections::BTreeMap,
+    io::Write,
+    path::{Component, Path, PathBuf},
+};
+
+use apple_codesign::{
+    MachFile, SettingsScope, SigningSettings, UnifiedSigner, cryptography::InMemoryPrivateKey,
+};
+use aws_lc_rs::digest;
+use signet_formats::{
+    Certificate, KeyEntry,
+    apple::{
+        check::{self, Distribution, Status},
+        mobileprovision::Profile,
+    },
+};
+
+use crate::{SignError, apk::Archive, error::ZipError, zip};
+
+const S_IFMT: u32 = 0o170_000;
+const S_IFLNK: u32 = 0o120_000;
+const S_IFDIR: u32 = 0o040_000;
+
+fn err(e: impl std::fmt::Display) -> SignError {
+    SignError::Config(e.to_string())
+}
+
+/// What [`sign`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IpaSignReport {
+    /// The main bundle's identifier.
+    pub bundle_id: String,
+    /// The team the profile belongs to.
+    pub team_id: String,
+    /// The distribution the profile is for.
+    pub distribution: Distribution,
+    /// Files written into the new IPA.
+    pub files: usize,
+}
+
+/// Unpacks an IPA into `dir`, returning the path of `Payload/<Name>.app`.
+fn unpack(input: &Path, dir: &Path) -> Result<PathBuf, SignError> {
+    let mut archive = Archive::open(input)?;
+    let entries = archive.entries.clone();
+    for e in &entries {
+        let rel = Path::new(&e.name);
+        if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return Err(ZipError::BadName(e.name.clone()).into());
+        }
+        let dest = dir.join(rel);
+        let mode = e.unix_mode();
+        if e.is_dir() || mode.is_some_and(|m| m & S_IFMT == S_IFDIR) {
+            std::fs::create_dir_all(&dest)?;
+            continue;
+        }
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let data = archive.read_entry(e, 4 * 1024 * 1024 * 1024)?;
+        if mode.is_some_and(|m| m & S_IFMT == S_IFLNK) {
+            let target = String::from_utf8(data).map_err(|_| ZipError::BadName(e.name.clone()))?;
+            // A link may point within its bundle, never out of the archive.
+            let escapes = Path::new(&target).is_absolute()
+                || Path::new(&target)
+                    .components()
+                    .filter(|c| matches!(c, Component::ParentDir))
+                    .count()
+                    >= rel.components().count();
+            if escapes {
+                return Err(ZipError::BadName(format!("{} -> {target}", e.name)).into());
+            }
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(&target, &dest)?;
+            continue;
+        }
+        std::fs::write(&dest, &data)?;
+        #[cfg(unix)]
+        if let Some(m) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(m & 0o7777))?;
+        }
+    }
+    let payload = dir.join("Payload");
+    let apps: Vec<PathBuf> = std::fs::read_dir(&payload)
+        .map_err(|_| err("the IPA has no Payload/ directory"))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "app") && p.is_dir())
+        .collect();
+    match apps.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(err("the IPA has no Payload/<Name>.app bundle")),
+        _ => Err(err("the IPA has several .app bundles in Payload/")),
+    }
+}
+
+/// Zips `dir` (its `Payload/`) into `out`, keeping symlinks and permissions.
+fn pack<W: Write>(dir: &Path, out: &mut W) -> Result<usize, SignError> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![dir.join("Payload")];
+    while let Some(d) = stack.pop() {
+        files.push(d.clone());
+        let mut children: Vec<PathBuf> = std::fs::read_dir(&d)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        children.sort();
+        for c in children.into_iter().rev() {
+            let meta = std::fs::symlink_metadata(&c)?;
+            if meta.is_dir() {
+                stack.push(c);
+            } else {
+                files.push(c);
+            }
+        }
+    }
+    files.sort();
+    let mut offset = 0u64;
+    let mut cd = Vec::new();
+    let mut count = 0usize;
+    for path in &files {
+        let rel = path
+            .strip_prefix(dir)
+            .map_err(err)?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let meta = std::fs::symlink_metadata(path)?;
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            meta.permissions().mode()
+        };
+        #[cfg(not(unix))]
+        let mode = if meta.is_dir() {
+            S_IFDIR | 0o755
+        } else {
+            0o100_644
+        };
+        let (name, data, deflate) = if meta.is_dir() {
+            (format!("{rel}/"), Vec::new(), false)
+        } else if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(path)?;
+            (
+                rel,
+                target.to_string_lossy().into_owned().into_bytes(),
+                false,
+            )
+        } else {
+            (rel, std::fs::read(path)?, true)
+        };
+        let (local, record) =
+            zip::write::new_entry_with(&name, &data, offset, deflate, Some(mode))?;
+        out.write_all(&local)?;
+        offset += local.len() as u64;
+        cd.extend_from_slice(&record);
+        count += 1;
+    }
+    out.write_all(&cd)?;
+    let entries = u16::try_from(count).map_err(|_| ZipError::Zip64)?;
+    out.write_all(&zip::write::eocd(entries, cd.len() as u64, offset)?)?;
+    out.flush()?;
+    Ok(count)
+}
+
+fn info_plist(bundle: &Path) -> Result<plist::Dictionary, SignError> {
+    let value = plist::Value::from_file(bundle.join("Info.plist"))
+        .map_err(|e| err(format!("Info.plist: {e}")))?;
+    value
+        .into_dictionary()
+        .ok_or_else(|| err("Info.plist is not a dictionary"))
+}
+
+/// The entitlements to sign with, from the profile: its wildcard app id made concrete.
+fn entitlements_xml(profile: &Profile, bundle_id: &str) -> Result<String, SignError> {
+    let mut ent: plist::Dictionary = plist::from_value(
+        &plist::to_value(&profile.entitlements).map_err(|e| err(format!("entitlements: {e}")))?,
+    )
+    .map_err(|e| err(format!("entitlements: {e}")))?;
+    ent.insert(
+        "application-identifier".into(),
+        plist::Value::String(format!("{}.{bundle_id}", profile.app_id_prefix)),
+    );
+    let mut out = Vec::new();
+    plist::Value::Dictionary(ent)
+        .to_writer_xml(&mut out)
+        .map_err(|e| err(format!("entitlements: {e}")))?;
+    String::from_utf8(out).map_err(err)
+}
+
+/// Signs the IPA at `input` with `identity` under `profile_bytes`, writing the signed IPA
+/// to `output`. Refuses when `signet ios check` would fail for this combination.
+pub fn sign<W: Write>(
+    input: &Path,
+    output: &mut W,
+    identity: &KeyEntry,
+    profile_bytes: &[u8],
+) -> Result<IpaSignReport, SignError> {
+    let profile = Profile::parse(profile_bytes)?;
+    let cert = identity
+        .chain
+        .first()
+        .ok_or_else(|| err("the identity has no certificate"))?;
+    let work = tempfile::tempdir()?;
+    let app = unpack(input, work.path())?;
+    let info = info_plist(&app)?;
+    let bundle_id = info
+        .get("CFBundleIdentifier")
+        .and_then(plist::Value::as_string)
+        .ok_or_else(|| err("Info.plist has no CFBundleIdentifier"))?
+        .to_owned();
+    let distribution = Distribution::of_profile(profile.kind);
+    let findings = check::run(
+        &check::Inputs {
+            identity: Some(cert),
+            profile: Some(&profile),
+            bundle_id: Some(&bundle_id),
+            distribution: Some(distribution),
+            push_key: None,
+        },
+        time::OffsetDateTime::now_utc(),
+    );
+    if let Some(fail) = findings.iter().find(|f| f.status == Status::Fail) {
+        return Err(err(format!(
+            "refusing to sign ({}): {}",
+            fail.check, fail.detail
+        )));
+    }
+
+    std::fs::write(app.join("embedded.mobileprovision"), profile_bytes)?;
+    let key = InMemoryPrivateKey::from_pkcs8_der(identity.key.pkcs8_der()).map_err(err)?;
+    let captured =
+        x509_certificate::CapturedX509Certificate::from_der(cert.der().to_vec()).map_err(err)?;
+    let mut settings = SigningSettings::default();
+    settings.set_signing_key(&key, captured);
+    settings.chain_apple_certificates();
+    for extra in identity.chain.iter().skip(1) {
+        if let Ok(c) = x509_certificate::CapturedX509Certificate::from_der(extra.der().to_vec()) {
+            settings.chain_certificate(c);
+        }
+    }
+    settings.set_team_id(&profile.team_id);
+    settings
+        .set_entitlements_xml(SettingsScope::Main, entitlements_xml(&profile, &bundle_id)?)
+        .map_err(err)?;
+    UnifiedSigner::new(settings)
+        .sign_path_in_place(&app)
+        .map_err(err)?;
+
+    let files = pack(work.path(), output)?;
+    Ok(IpaSignReport {
+        bundle_id,
+        team_id: profile.team_id.clone(),
+        distribution,
+        files,
+    })
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct IpaVerifyReport {
+    /// Whether every check passed.
+    pub verified: bool,
+    /// The main bundle's identifier.
+    pub bundle_id: Option<String>,
+    /// The signer's subject.
+    pub signer: Option<String>,
+    /// Bundles whose signatures were checked.
+    pub bundles: Vec<String>,
+    /// Problems.
+    pub errors: Vec<String>,
+}
+
+/// Verifies a signed IPA.
+pub fn verify(input: &Path) -> Result<IpaVerifyReport, SignError> {
+    let work = tempfile::tempdir()?;
+    let app = unpack(input, work.path())?;
+    let mut report = IpaVerifyReport::default();
+    let info = info_plist(&app)?;
+    report.bundle_id = info
+        .get("CFBundleIdentifier")
+        .and_then(plist::Value::as_string)
+        .map(str::to_owned);
+
+    // Every bundle: the main one and any nested .app/.appex/.framework.
+    let mut bundles = vec![app.clone()];
+    let mut stack = vec![app.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)?.filter_map(Result::ok) {
+            let p = e.path();
+            if std::fs::symlink_metadata(&p)?.is_dir() {
+                if p.extension()
+                    .is_some_and(|x| x == "app" || x == "appex" || x == "framework")
+                {
+                    bundles.push(p.clone());
+                }
+                stack.push(p);
+            }
+        }
+    }
+    let mut signer: Option<Certificate> = None;
+    let mut main_verified = false;
+    for bundle in &bundles {
+        let rel = bundle
+            .strip_prefix(work.path())
+            .unwrap_or(bundle)
+            .display()
+            .to_string();
+        match verify_bundle(bundle) {
+            Ok(cert) => {
+                if bundle == &app {
+                    signer = cert;
+                    main_verified = true;
+                }
+            }
+            Err(problems) => report
+                .errors
+                .extend(problems.into_iter().map(|p| format!("{rel}: {p}"))),
+        }
+        report.bundles.push(rel);
+    }
+
+    match std::fs::read(app.join("embedded.mobileprovision")) {
+        Err(_) => report.errors.push("no embedded.mobileprovision".into()),
+        Ok(bytes) => match Profile::parse(&bytes) {
+            Err(e) => report.errors.push(format!("embedded.mobileprovision: {e}")),
+            Ok(profile) => {
+                if !profile.signature_valid {
+                    report
+                        .errors
+                        .push("embedded.mobileprovision was modified after Apple signed it".into());
+                }
+                if let Some(b) = &report.bundle_id {
+                    if !profile.matches_bundle_id(b) {
+                        report.errors.push(format!(
+                            "bundle id {b} does not match the profile's {}",
+                            profile.application_identifier
+                        ));
+                    }
+                }
+                match &signer {
+                    Some(cert) if profile.allows(cert) => {}
+                    Some(cert) => report.errors.push(format!(
+                        "the signer ({}) is not a certificate of the embedded profile",
+                        cert.info().subject
+                    )),
+                    // A main bundle that failed verification has its error already.
+                    None if main_verified => report
+                        .errors
+                        .push("the main bundle carries no signing certificate".into()),
+                    None => {}
+                }
+            }
+        },
+    }
+    report.signer = signer.map(|c| c.info().subject.clone());
+    report.verified = report.errors.is_empty();
+    Ok(report)
+}
+
+/// Checks one bundle: its main executable's signature, and every sealed resource.
+/// Returns the signing certificate.
+fn verify_bundle(bundle: &Path) -> Result<Option<Certificate>, Vec<String>> {
+    let info = info_plist(bundle).map_err(|e| vec![e.to_string()])?;
+    let exe_name = info
+        .get("CFBundleExecutable")
+        .and_then(plist::Value::as_string)
+        .ok_or_else(|| vec!["Info.plist has no CFBundleExecutable".to_owned()])?;
+    let exe = std::fs::read(bundle.join(exe_name)).map_err(|e| vec![format!("{exe_name}: {e}")])?;
+    let problems = apple_codesign::verify_macho_data(&exe);
+    if !problems.is_empty() {
+        return Err(problems
+            .into_iter()
+            .map(|p| format!("{exe_name}: {p}"))
+            .collect());
+    }
+    let mach = MachFile::parse(&exe).map_err(|e| vec![format!("{exe_name}: {e}")])?;
+    let macho = mach
+        .nth_macho(0)
+        .map_err(|e| vec![format!("{exe_name}: {e}")])?;
+    let sig = macho
+        .code_signature()
+        .map_err(|e| vec![format!("{exe_name}: {e}")])?
+        .ok_or_else(|| vec![format!("{exe_name} is not signed")])?;
+    let cd = sig
+        .code_directory()
+        .map_err(|e| vec![format!("{exe_name}: {e}")])?
+        .ok_or_else(|| vec![format!("{exe_name} has no code directory")])?;
+
+    // The resource seal: CodeResources' hash in the code directory, each file's hash in it.
+    let resources_path = bundle.join("_CodeSignature/CodeResources");
+    let resources = std::fs::read(&resources_path)
+        .map_err(|_| vec!["no _CodeSignature/CodeResources".to_owned()])?;
+    let slot = cd
+        .special_digests
+        .get(&apple_codesign::CodeSigningSlot::ResourceDir)
+        .map(|h| h.data.to_vec());
+    let alg = if cd.digest_size == 20 {
+        &digest::SHA1_FOR_LEGACY_USE_ONLY
+    } else {
+        &digest::SHA256
+    };
+    if slot.as_deref() != Some(digest::digest(alg, &resources).as_ref()) {
+        return Err(vec![
+            "CodeResources does not match the code directory's resource seal".to_owned(),
+        ]);
+    }
+    let sealed = sealed_files(&resources).map_err(|e| vec![e])?;
+    let mut problems = Vec::new();
+    for (rel, expected) in &sealed {
+        match std::fs::read(bundle.join(rel)) {
+            Ok(data) => {
+                if digest::digest(&digest::SHA256, &data).as_ref() != expected.as_slice() {
+                    problems.push(format!("{rel} was modified after signing"));
+                }
+            }
+            Err(_) => problems.push(format!("{rel} is sealed but missing")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let cert = sig
+        .signature_data()
+        .ok()
+        .flatten()
+        .and_then(|cms| signet_formats::cms::SignedData::parse(cms).ok())
+        .and_then(|cms| cms.signer_certificate().cloned());
+    Ok(cert)
+}
+
+/// `files2` of CodeResources: sealed regular files and their SHA-256 (`hash2`).
+fn sealed_files(resources: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let v: plist::Value =
+        plist::from_bytes(resources).map_err(|e| format!("CodeResources: {e}"))?;
+    let files2 = v
+        .as_dictionary()
+        .and_then(|d| d.get("files2"))
+        .and_then(plist::Value::as_dictionary)
+        .ok_or("CodeResources has no files2")?;
+    let mut out = BTreeMap::new();
+    for (name, entry) in files2 {
+        let hash = entry
+            .as_dictionary()
+            .and_then(|d| d.get("hash2"))
+            .and_then(plist::Value::as_data)
+            .map(<[u8]>::to_vec);
+        if let Some(h) = hash {
+            out.insert(name.clone(), h);
+        }
+    }
+    Ok(out)
+}
