@@ -16,6 +16,8 @@ pub enum FileKind {
     ProvisioningProfile,
     /// A PEM PKCS#8 private key (an APNs / App Store Connect `.p8`).
     PrivateKey,
+    /// A ZIP archive whose first entry is under `Payload/`: an iOS app (.ipa).
+    Ipa,
 }
 
 /// SignedData's OID, which sits in the first bytes of a CMS ContentInfo.
@@ -35,6 +37,18 @@ pub fn detect_file(bytes: &[u8]) -> Result<FileKind> {
     }
     if pem::contains_label(bytes, "PRIVATE KEY") {
         return Ok(FileKind::PrivateKey);
+    }
+    // A local file header whose name starts with Payload/.
+    if bytes.starts_with(b"PK\x03\x04") {
+        let name_len = bytes
+            .get(26..28)
+            .map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])));
+        if bytes
+            .get(30..30 + name_len)
+            .is_some_and(|n| n.starts_with(b"Payload/"))
+        {
+            return Ok(FileKind::Ipa);
+        }
     }
     if bytes.first() == Some(&0x30)
         && bytes

@@ -33,6 +33,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         FileKind::DerCertificate => vec![bytes],
         FileKind::ProvisioningProfile => return profile(&bytes, &args.file, args.output.json),
         FileKind::PrivateKey => return private_key(&bytes, &args.file, args.output.json),
+        FileKind::Ipa => return ipa(&args.file, args.output.json),
     };
     let certificates = ders
         .iter()
@@ -196,5 +197,32 @@ fn private_key(bytes: &[u8], path: &std::path::Path, json: bool) -> anyhow::Resu
             key_id.unwrap_or("(not in the file name; Apple names it AuthKey_<KEYID>.p8)"),
         );
     print!("{}", f.render());
+    Ok(())
+}
+
+fn ipa(path: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    // Inspecting an IPA is verifying it; problems are reported, not an error.
+    let report = signet_sign::ipa::verify(path).with_context(|| format!("{}", path.display()))?;
+    if json {
+        return output::json(
+            &serde_json::json!({ "file": path.display().to_string(), "kind": "ipa", "ipa": report }),
+        );
+    }
+    let mut f = output::Fields::new(0);
+    f.add("IPA", path.display().to_string())
+        .add("Bundle id", report.bundle_id.clone().unwrap_or_default())
+        .add(
+            "Signer",
+            report.signer.clone().unwrap_or_else(|| "(none)".into()),
+        )
+        .add("Bundles", report.bundles.join(", "))
+        .add(
+            "Signature",
+            if report.verified { "valid" } else { "INVALID" },
+        );
+    print!("{}", f.render());
+    for e in &report.errors {
+        println!("warning: {e}");
+    }
     Ok(())
 }

@@ -1207,3 +1207,62 @@ fn ipa_sign_and_verify() {
     assert!(err.contains("refusing to sign (bundle-id)"), "{err}");
     assert!(!dir.exists("nope.ipa"));
 }
+
+#[test]
+fn inspect_knows_ipas_and_expiry_warnings() {
+    let dir = Dir::new();
+    apple_identity(&dir, false, "dist.p12");
+    // A profile expiring in ten days warns, but does not fail.
+    let soon = (time::OffsetDateTime::now_utc() + time::Duration::days(10))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let soon = format!("{}Z", &soon[..19]);
+    let spec = ProfileSpec {
+        cert_pem: "dist.pem",
+        team: "A1B2C3D4E5",
+        app_id: "com.acme.*",
+        expires: &soon,
+        devices: false,
+        get_task_allow: false,
+        aps: true,
+    };
+    profile_from(&dir, &spec, "soon.mobileprovision");
+    let (code, v) = check_statuses(
+        &dir,
+        &[
+            "--p12",
+            "dist.p12",
+            "--p12-pass",
+            "pass:p12-pass",
+            "--profile",
+            "soon.mobileprovision",
+        ],
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(status_of(&v, "profile-expiry"), "warn");
+
+    build_ipa(&dir, "in.ipa");
+    dir.signet(&[
+        "ipa",
+        "sign",
+        "in.ipa",
+        "--out",
+        "s.ipa",
+        "--p12",
+        "dist.p12",
+        "--p12-pass",
+        "pass:p12-pass",
+        "--profile",
+        "soon.mobileprovision",
+    ])
+    .ok();
+    let v = dir.signet(&["inspect", "s.ipa", "--json"]).json();
+    assert_eq!(v["kind"], "ipa");
+    assert_eq!(v["ipa"]["bundle_id"], "com.acme.app");
+    assert_eq!(v["ipa"]["verified"], true);
+    let v = dir.signet(&["inspect", "in.ipa", "--json"]).json();
+    assert_eq!(
+        v["ipa"]["verified"], false,
+        "an unsigned IPA is reported as such"
+    );
+}
