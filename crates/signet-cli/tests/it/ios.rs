@@ -1180,6 +1180,26 @@ fn ipa_sign_and_verify() {
     assert_eq!(run.code(), 3);
     assert!(run.stdout().contains("digest mismatch"), "{}", run.stdout());
 
+    // Signed entitlements must stay within the embedded profile: swap in a profile that
+    // does not grant push.
+    profile_from(
+        &dir,
+        &ProfileSpec { aps: false, ..good },
+        "nopush.mobileprovision",
+    );
+    let nopush = dir.read("nopush.mobileprovision");
+    rezip(&dir, "signed.ipa", "swapped.ipa", |app| {
+        std::fs::write(app.join("embedded.mobileprovision"), &nopush).unwrap();
+    });
+    let run = dir.signet(&["ipa", "verify", "swapped.ipa"]);
+    assert_eq!(run.code(), 3);
+    assert!(
+        run.stdout()
+            .contains("entitlement `aps-environment` is not granted by the embedded profile"),
+        "{}",
+        run.stdout()
+    );
+
     // What `ios check` would fail, signing refuses: a profile for another app.
     profile_from(
         &dir,

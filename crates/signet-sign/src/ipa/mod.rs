@@ -312,6 +312,7 @@ pub fn verify(input: &Path) -> Result<IpaVerifyReport, SignError> {
         }
     }
     let mut signer: Option<Certificate> = None;
+    let mut signed_entitlements: Option<serde_json::Value> = None;
     let mut main_verified = false;
     for bundle in &bundles {
         let rel = bundle
@@ -320,11 +321,15 @@ pub fn verify(input: &Path) -> Result<IpaVerifyReport, SignError> {
             .display()
             .to_string();
         match verify_bundle(bundle) {
-            Ok(cert) => {
+            Ok((cert, entitlements, problems)) => {
                 if bundle == &app {
                     signer = cert;
-                    main_verified = true;
+                    signed_entitlements = entitlements;
+                    main_verified = problems.is_empty();
                 }
+                report
+                    .errors
+                    .extend(problems.into_iter().map(|p| format!("{rel}: {p}")));
             }
             Err(problems) => report
                 .errors
@@ -351,6 +356,11 @@ pub fn verify(input: &Path) -> Result<IpaVerifyReport, SignError> {
                         ));
                     }
                 }
+                if let Some(signed) = &signed_entitlements {
+                    report
+                        .errors
+                        .extend(entitlements_outside(signed, &profile.entitlements));
+                }
                 match &signer {
                     Some(cert) if profile.allows(cert) => {}
                     Some(cert) => report.errors.push(format!(
@@ -371,9 +381,50 @@ pub fn verify(input: &Path) -> Result<IpaVerifyReport, SignError> {
     Ok(report)
 }
 
+/// Whether `value` is allowed by `pattern`, where a trailing `*` matches any suffix.
+fn wildcard_allows(pattern: &serde_json::Value, value: &serde_json::Value) -> bool {
+    match (pattern, value) {
+        (serde_json::Value::String(p), serde_json::Value::String(v)) => match p.strip_suffix('*') {
+            Some(prefix) => v.starts_with(prefix),
+            None => p == v,
+        },
+        (p, v) => p == v,
+    }
+}
+
+/// Signed entitlements the profile does not grant, as sentences.
+fn entitlements_outside(signed: &serde_json::Value, profile: &serde_json::Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(signed) = signed.as_object() else {
+        return problems;
+    };
+    for (key, value) in signed {
+        let Some(granted) = profile.get(key) else {
+            problems.push(format!(
+                "entitlement `{key}` is not granted by the embedded profile"
+            ));
+            continue;
+        };
+        let ok = match (granted, value) {
+            (serde_json::Value::Array(allowed), serde_json::Value::Array(used)) => used
+                .iter()
+                .all(|u| allowed.iter().any(|a| wildcard_allows(a, u))),
+            (g, v) => wildcard_allows(g, v),
+        };
+        if !ok {
+            problems.push(format!(
+                "entitlement `{key}` = {value} is outside what the profile grants ({granted})"
+            ));
+        }
+    }
+    problems
+}
+
 /// Checks one bundle: its main executable's signature, and every sealed resource.
-/// Returns the signing certificate.
-fn verify_bundle(bundle: &Path) -> Result<Option<Certificate>, Vec<String>> {
+/// Returns the signing certificate and the signed entitlements.
+fn verify_bundle(
+    bundle: &Path,
+) -> Result<(Option<Certificate>, Option<serde_json::Value>, Vec<String>), Vec<String>> {
     let info = info_plist(bundle).map_err(|e| vec![e.to_string()])?;
     let exe_name = info
         .get("CFBundleExecutable")
@@ -430,16 +481,25 @@ fn verify_bundle(bundle: &Path) -> Result<Option<Certificate>, Vec<String>> {
             Err(_) => problems.push(format!("{rel} is sealed but missing")),
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let cert = sig
         .signature_data()
         .ok()
         .flatten()
         .and_then(|cms| signet_formats::cms::SignedData::parse(cms).ok())
         .and_then(|cms| cms.signer_certificate().cloned());
-    Ok(cert)
+    let entitlements = match sig.entitlements() {
+        Ok(Some(blob)) => {
+            let value: plist::Value = plist::from_bytes(blob.as_str().as_bytes())
+                .map_err(|e| vec![format!("{exe_name}: signed entitlements: {e}")])?;
+            Some(
+                serde_json::to_value(value)
+                    .map_err(|e| vec![format!("{exe_name}: signed entitlements: {e}")])?,
+            )
+        }
+        Ok(None) => None,
+        Err(e) => return Err(vec![format!("{exe_name}: signed entitlements: {e}")]),
+    };
+    Ok((cert, entitlements, problems))
 }
 
 /// `files2` of CodeResources: sealed regular files and their SHA-256 (`hash2`).
