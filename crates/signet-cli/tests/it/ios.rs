@@ -746,6 +746,50 @@ fn ios_check_passes_and_fails_each_rule() {
         assert_eq!(v["ok"], false);
     }
 
+    // An expired certificate fails.
+    dir.tool(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "dist.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "old.pem",
+            "-days",
+            "-1",
+            "-extfile",
+            "ext.cnf",
+            "-extensions",
+            "ext",
+        ],
+    )
+    .ok();
+    dir.tool(
+        "openssl",
+        &[
+            "pkcs12",
+            "-export",
+            "-inkey",
+            "dist.key",
+            "-in",
+            "old.pem",
+            "-out",
+            "old.p12",
+            "-passout",
+            "pass:p12-pass",
+        ],
+    )
+    .ok();
+    let (code, v) = check_statuses(&dir, &["--p12", "old.p12", "--p12-pass", "pass:p12-pass"]);
+    assert_eq!(code, 3, "{v}");
+    assert_eq!(status_of(&v, "certificate-expiry"), "fail");
+
     // The development certificate is right for a development profile.
     profile_from(
         &dir,
