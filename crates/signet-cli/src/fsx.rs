@@ -34,16 +34,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, secret: bool) -> any
     persist(tmp, path, force)
 }
 
-/// Writes `bytes` (synced) to a temporary file beside `path`, for [`persist`] later.
-pub fn prepare(path: &Path, bytes: &[u8], secret: bool) -> anyhow::Result<tempfile::NamedTempFile> {
+/// An empty temporary file in `path`'s directory, to be [`persist`]ed as `path`.
+pub fn temp_beside(path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".signet-")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        .with_context(|| format!("cannot create a file in {}", dir.display()))
+}
+
+/// Writes `bytes` (synced) to a temporary file beside `path`, for [`persist`] later.
+pub fn prepare(path: &Path, bytes: &[u8], secret: bool) -> anyhow::Result<tempfile::NamedTempFile> {
+    let mut tmp = temp_beside(path)?;
     if !secret {
         set_mode(tmp.path(), 0o644)?;
     }

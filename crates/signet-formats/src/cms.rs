@@ -284,7 +284,13 @@ impl SignedData {
 
 /// Re-tags signed attributes as the `SET OF` they are signed as.
 pub(crate) fn der_set(content: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x31];
+    tlv(0x31, content)
+}
+
+/// Encodes one DER TLV with the minimal length form.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    out.push(tag);
     let len = content.len();
     if len < 0x80 {
         out.push(len as u8);

@@ -23,15 +23,7 @@ pub fn self_signed(
             "validity must be at least one day".into(),
         ));
     }
-    let sign_alg = match key.algorithm() {
-        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => &rcgen::PKCS_RSA_SHA256,
-        KeyAlgorithm::Rsa4096 => &rcgen::PKCS_RSA_SHA384,
-        KeyAlgorithm::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-        KeyAlgorithm::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-    };
-    let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
-    let pair = KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, sign_alg)
-        .map_err(|e| FormatError::BadPrivateKey(e.to_string()))?;
+    let pair = rcgen_key_pair(key)?;
 
     let mut params = CertificateParams::default();
     let now = OffsetDateTime::now_utc()
@@ -58,6 +50,19 @@ pub fn self_signed(
         .self_signed(&pair)
         .map_err(|e| FormatError::InvalidParameter(format!("cannot issue certificate: {e}")))?;
     Certificate::from_der(cert.der())
+}
+
+/// The key as rcgen signs with it, under the digest Java's keytool would choose.
+fn rcgen_key_pair(key: &PrivateKey) -> Result<KeyPair> {
+    let sign_alg = match key.algorithm() {
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => &rcgen::PKCS_RSA_SHA256,
+        KeyAlgorithm::Rsa4096 => &rcgen::PKCS_RSA_SHA384,
+        KeyAlgorithm::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+        KeyAlgorithm::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+    };
+    let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
+    KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, sign_alg)
+        .map_err(|e| FormatError::BadPrivateKey(e.to_string()))
 }
 
 /// Generates a key and its self-signed certificate as one keystore entry.
@@ -121,15 +126,7 @@ pub fn csr_pem(
     email: Option<&str>,
     country: Option<&str>,
 ) -> Result<String> {
-    let sign_alg = match key.algorithm() {
-        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 => &rcgen::PKCS_RSA_SHA256,
-        KeyAlgorithm::Rsa4096 => &rcgen::PKCS_RSA_SHA384,
-        KeyAlgorithm::EcP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-        KeyAlgorithm::EcP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-    };
-    let pkcs8 = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
-    let pair = KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, sign_alg)
-        .map_err(|e| FormatError::BadPrivateKey(e.to_string()))?;
+    let pair = rcgen_key_pair(key)?;
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
     if let Some(c) = country {

@@ -1,22 +1,7 @@
 //! The little DER that JAR signature blocks need: an encoder for PKCS#7 SignedData.
 //! Reading them back is `signet_formats::cms`.
 
-/// Encodes one TLV.
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 6);
-    out.push(tag);
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
-}
+pub use signet_formats::cms::tlv;
 
 /// `SEQUENCE { parts… }`.
 pub fn seq(parts: &[&[u8]]) -> Vec<u8> {

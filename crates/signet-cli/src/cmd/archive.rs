@@ -1,6 +1,6 @@
 //! `signet apk sign|verify` and `signet aab sign|verify`.
 
-use std::{io::BufWriter, path::Path};
+use std::io::BufWriter;
 
 use anyhow::{Context, bail};
 use signet_sign::apk::{self, ArchiveKind, SignOptions};
@@ -69,14 +69,7 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         v1_basename: apk::v1::basename_for_alias(&key.alias),
         allow_debug_key: args.allow_debug_key,
     };
-    let dir = match args.out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".signet-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let tmp = fsx::temp_beside(&args.out)?;
     let report = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         let name = args.input.display();

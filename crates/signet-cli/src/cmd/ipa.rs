@@ -1,6 +1,6 @@
 //! `signet ipa sign|verify`.
 
-use std::{io::BufWriter, path::Path};
+use std::io::BufWriter;
 
 use anyhow::Context;
 use signet_sign::ipa;
@@ -17,14 +17,7 @@ pub fn sign(args: &IpaSignArgs) -> anyhow::Result<()> {
     }
     let identity = open_identity(&args.p12, args.p12_pass.as_ref())?;
     let profile = read_file(&args.profile)?;
-    let dir = match args.out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".signet-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let tmp = fsx::temp_beside(&args.out)?;
     let report = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         ipa::sign(&args.input, &mut w, &identity, &profile)
