@@ -97,7 +97,7 @@ impl<'a> Reader<'a> {
         Some(t)
     }
 
-    fn expect(&mut self, tag: u8) -> Option<Tlv<'a>> {
+    fn tagged(&mut self, tag: u8) -> Option<Tlv<'a>> {
         self.any().filter(|t| t.tag == tag)
     }
 
@@ -164,23 +164,23 @@ impl SignedData {
             .filter(|t| t.tag == 0x30)
             .ok_or_else(bad)?;
         let mut ci = Reader::new(ci.content, 1);
-        if ci.expect(0x06).ok_or_else(bad)?.content != OID_SIGNED_DATA {
+        if ci.tagged(0x06).ok_or_else(bad)?.content != OID_SIGNED_DATA {
             return Err(malformed("not SignedData"));
         }
-        let explicit = ci.expect(0xa0).ok_or_else(bad)?;
+        let explicit = ci.tagged(0xa0).ok_or_else(bad)?;
         let sd = Reader::new(explicit.content, 2)
-            .expect(0x30)
+            .tagged(0x30)
             .ok_or_else(bad)?;
         let mut sd = Reader::new(sd.content, 3);
-        sd.expect(0x02).ok_or_else(bad)?;
-        sd.expect(0x31).ok_or_else(bad)?;
-        let encap = sd.expect(0x30).ok_or_else(bad)?;
+        sd.tagged(0x02).ok_or_else(bad)?;
+        sd.tagged(0x31).ok_or_else(bad)?;
+        let encap = sd.tagged(0x30).ok_or_else(bad)?;
         let mut encap = Reader::new(encap.content, 4);
-        encap.expect(0x06).ok_or_else(bad)?;
+        encap.tagged(0x06).ok_or_else(bad)?;
         let content = if encap.is_empty() {
             None
         } else {
-            let wrapper = encap.expect(0xa0).ok_or_else(bad)?;
+            let wrapper = encap.tagged(0xa0).ok_or_else(bad)?;
             let mut inner = Reader::new(wrapper.content, 5);
             let mut out = Vec::new();
             octets(inner.any().ok_or_else(bad)?, 5, &mut out).ok_or_else(bad)?;
@@ -201,7 +201,7 @@ impl SignedData {
         if sd.peek_tag() == Some(0xa1) {
             sd.any().ok_or_else(bad)?;
         }
-        let infos = sd.expect(0x31).ok_or_else(bad)?;
+        let infos = sd.tagged(0x31).ok_or_else(bad)?;
         let mut r = Reader::new(infos.content, 4);
         let mut signers = Vec::new();
         while !r.is_empty() {
@@ -244,18 +244,18 @@ impl SignedData {
                 let mut found = false;
                 while !r.is_empty() {
                     let a = r
-                        .expect(0x30)
+                        .tagged(0x30)
                         .ok_or_else(|| malformed("bad signed attribute"))?;
                     let mut a = Reader::new(a.content, 2);
                     let oid = a
-                        .expect(0x06)
+                        .tagged(0x06)
                         .ok_or_else(|| malformed("bad signed attribute"))?;
                     let values = a
-                        .expect(0x31)
+                        .tagged(0x31)
                         .ok_or_else(|| malformed("bad signed attribute"))?;
                     if oid.content == OID_MESSAGE_DIGEST {
                         let v = Reader::new(values.content, 3)
-                            .expect(0x04)
+                            .tagged(0x04)
                             .ok_or_else(|| malformed("bad message digest"))?;
                         if v.content != expected.as_ref() {
                             return Err(FormatError::SignatureInvalid(
@@ -306,13 +306,13 @@ pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 
 fn parse_signer(t: Tlv<'_>) -> Option<SignerInfo> {
     let mut r = Reader::new(t.content, 5);
-    r.expect(0x02)?;
-    let sid = r.expect(0x30)?;
+    r.tagged(0x02)?;
+    let sid = r.tagged(0x30)?;
     let mut sid = Reader::new(sid.content, 6);
     let issuer = sid.any()?.whole.to_vec();
-    let serial = sid.expect(0x02)?.content.to_vec();
-    let digest_oid = Reader::new(r.expect(0x30)?.content, 6)
-        .expect(0x06)?
+    let serial = sid.tagged(0x02)?.content.to_vec();
+    let digest_oid = Reader::new(r.tagged(0x30)?.content, 6)
+        .tagged(0x06)?
         .content
         .to_vec();
     let mut next = r.any()?;
@@ -326,8 +326,8 @@ fn parse_signer(t: Tlv<'_>) -> Option<SignerInfo> {
     if next.tag != 0x30 {
         return None;
     }
-    let signature_oid = Reader::new(next.content, 6).expect(0x06)?.content.to_vec();
-    let signature = r.expect(0x04)?.content.to_vec();
+    let signature_oid = Reader::new(next.content, 6).tagged(0x06)?.content.to_vec();
+    let signature = r.tagged(0x04)?.content.to_vec();
     Some(SignerInfo {
         issuer,
         serial,
