@@ -1,0 +1,29 @@
+//! Errors of the store.
+
+/// What went wrong. Messages name keys by id, never by value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The ciphertext, its wrapped key or its binding was changed, or it belongs to another
+    /// record: authentication failed and no data is returned.
+    #[error("sealed data failed authentication (changed, or moved from another record)")]
+    Tampered,
+    /// The record was sealed under a master key that is not loaded.
+    #[error("master key `{0}` is not loaded; add it to the key file or SIGNET_MASTER_KEY")]
+    MissingKey(String),
+    /// A sealed blob that is not in signet's format.
+    #[error("malformed sealed data: {0}")]
+    Malformed(&'static str),
+    /// A key file or key string that cannot be used.
+    #[error("invalid master key configuration: {0}")]
+    BadKeyConfig(String),
+    /// A key id used twice, or not a valid id.
+    #[error("invalid master key id `{0}`")]
+    BadKeyId(String),
+    /// Reading or writing the key file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The crypto backend failed.
+    #[error("cryptographic failure: {0}")]
+    Crypto(&'static str),
+}
