@@ -845,3 +845,56 @@ fn r_local_header_must_match_the_central_directory() {
     dir.write("size.apk", &b);
     both_refuse(&dir, "size.apk", "a local header size that differs");
 }
+
+#[test]
+fn v1_only_apk_targeting_api_30_is_refused_like_apksigner_does() {
+    let dir = Dir::new();
+    keystores(&dir);
+    build_apk_for(&dir, "t.apk", 21, 33);
+    dir.signet(&[
+        "apk",
+        "sign",
+        "t.apk",
+        "--out",
+        "v1.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+        "--v2-signing-enabled",
+        "false",
+        "--v3-signing-enabled",
+        "false",
+    ])
+    .ok();
+    let theirs = dir.tool("apksigner", &["verify", "v1.apk"]);
+    assert_ne!(theirs.code(), 0);
+    let ours = dir.signet(&["apk", "verify", "v1.apk"]);
+    assert_eq!(ours.code(), 3, "{}", ours.stdout());
+    assert!(
+        ours.stdout()
+            .contains("target SDK version 33 requires a minimum of signature scheme v2"),
+        "{}",
+        ours.stdout()
+    );
+    // Target 28: v1 alone is enough for both.
+    build_apk_for(&dir, "t28.apk", 21, 28);
+    dir.signet(&[
+        "apk",
+        "sign",
+        "t28.apk",
+        "--out",
+        "v1-28.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+        "--v2-signing-enabled",
+        "false",
+        "--v3-signing-enabled",
+        "false",
+    ])
+    .ok();
+    dir.tool("apksigner", &["verify", "v1-28.apk"]).ok();
+    dir.signet(&["apk", "verify", "v1-28.apk"]).ok();
+}

@@ -80,6 +80,8 @@ const MAX_VALUE_LEN: usize = 1024;
 
 /// Resource id of the `android:minSdkVersion` attribute.
 const MIN_SDK_VERSION_ATTR_ID: u32 = 0x0101_020c;
+/// Resource id of the `android:targetSdkVersion` attribute.
+const TARGET_SDK_VERSION_ATTR_ID: u32 = 0x0101_0270;
 /// The `android:` namespace URI.
 const ANDROID_NS: &str = "http://schemas.android.com/apk/res/android";
 
@@ -161,6 +163,21 @@ impl std::error::Error for ManifestError {}
 /// [`ManifestError::Truncated`] or [`ManifestError::Malformed`] if any part of the document
 /// (not only `uses-sdk`) is damaged, or `minSdkVersion` has a value of an unsupported type.
 pub fn min_sdk_version(axml: &[u8]) -> Result<MinSdk, ManifestError> {
+    uses_sdk_value(axml, MIN_SDK_VERSION_ATTR_ID, "minSdkVersion")
+}
+
+/// Reads the `targetSdkVersion` of `uses-sdk`, by the same rules as
+/// [`min_sdk_version`] (resource id 0x01010270). Android treats an absent target as the
+/// min SDK.
+pub fn target_sdk_version(axml: &[u8]) -> Result<MinSdk, ManifestError> {
+    uses_sdk_value(axml, TARGET_SDK_VERSION_ATTR_ID, "targetSdkVersion")
+}
+
+fn uses_sdk_value(
+    axml: &[u8],
+    attr_id: u32,
+    attr_name: &'static str,
+) -> Result<MinSdk, ManifestError> {
     match read_u16(axml, 0) {
         Some(RES_XML_TYPE) => {}
         Some(_) => return Err(ManifestError::NotBinaryXml),
@@ -210,7 +227,9 @@ pub fn min_sdk_version(axml: &[u8]) -> Result<MinSdk, ManifestError> {
                     element.namespace == NO_INDEX || pool.get(element.namespace)?.is_empty();
                 depth += 1;
                 if depth == 2 && no_namespace && name.eq_str("uses-sdk") {
-                    if let Some(value) = element.min_sdk(pool, resource_map)? {
+                    if let Some(value) =
+                        element.sdk_value(pool, resource_map, attr_id, attr_name)?
+                    {
                         found = Some(match (found, value) {
                             (Some(MinSdk::Level(a)), MinSdk::Level(b)) => MinSdk::Level(a.max(b)),
                             (Some(codename @ MinSdk::Codename(_)), _) => codename,
@@ -625,11 +644,13 @@ impl<'a> StartElement<'a> {
         })
     }
 
-    /// This `uses-sdk` element's `android:minSdkVersion`, if it has one.
-    fn min_sdk(
+    /// This `uses-sdk` element's `android:<attr_name>` (resource id `attr_id`), if any.
+    fn sdk_value(
         &self,
         pool: &StringPool<'_>,
         resource_map: Option<&[u8]>,
+        attr_id: u32,
+        attr_name: &'static str,
     ) -> Result<Option<MinSdk>, ManifestError> {
         if self.count > 0 && self.size < ATTRIBUTE_LEN {
             return Err(malformed(
@@ -646,13 +667,13 @@ impl<'a> StartElement<'a> {
         };
         // `count` is bounded by the element's size, checked in `parse`.
         let attributes = || (0..self.count).filter_map(|i| self.attribute(i));
-        let by_id = attributes().find(|a| resource_id(a.name) == Some(MIN_SDK_VERSION_ATTR_ID));
+        let by_id = attributes().find(|a| resource_id(a.name) == Some(attr_id));
         let by_name = || {
             attributes().find(|a| {
                 resource_id(a.name).is_none()
                     && a.namespace != NO_INDEX
                     && pool.get(a.namespace).is_ok_and(|ns| ns.eq_str(ANDROID_NS))
-                    && pool.get(a.name).is_ok_and(|n| n.eq_str("minSdkVersion"))
+                    && pool.get(a.name).is_ok_and(|n| n.eq_str(attr_name))
             })
         };
         let Some(attribute) = by_id.or_else(by_name) else {
@@ -671,7 +692,7 @@ impl<'a> StartElement<'a> {
                 // uses-sdk elements name the same long string.
                 if value.encoded_len() > MAX_VALUE_LEN {
                     return Err(malformed(
-                        "minSdkVersion",
+                        attr_name,
                         format!(
                             "a string value of {} bytes is too long for a level or codename",
                             value.encoded_len()
@@ -680,21 +701,21 @@ impl<'a> StartElement<'a> {
                 }
                 let value = value.to_string_lossy();
                 if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-                    let level = value.parse::<u32>().map_err(|_| {
-                        malformed("minSdkVersion", format!("{value:?} is out of range"))
-                    })?;
+                    let level = value
+                        .parse::<u32>()
+                        .map_err(|_| malformed(attr_name, format!("{value:?} is out of range")))?;
                     Ok(Some(MinSdk::Level(level.max(1))))
                 } else if value.starts_with(|c: char| c.is_ascii_uppercase()) {
                     Ok(Some(MinSdk::Codename(value)))
                 } else {
                     Err(malformed(
-                        "minSdkVersion",
+                        attr_name,
                         format!("{value:?} is neither an API level nor a platform codename"),
                     ))
                 }
             }
             other => Err(malformed(
-                "minSdkVersion",
+                attr_name,
                 format!("unsupported value type 0x{other:02x}"),
             )),
         }

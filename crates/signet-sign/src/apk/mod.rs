@@ -329,6 +329,22 @@ fn min_sdk(archive: &mut Archive, options: &SignOptions) -> Result<u32, SignErro
     }
 }
 
+/// The target SDK of an APK from its manifest (`None` for AABs, or when the manifest does
+/// not say; Android then uses the min SDK).
+fn target_sdk(archive: &mut Archive) -> Option<u32> {
+    let entry = archive
+        .entries
+        .iter()
+        .find(|e| e.name == "AndroidManifest.xml")
+        .cloned()?;
+    let bytes = archive.read_entry(&entry, 16 * 1024 * 1024).ok()?;
+    match manifest::target_sdk_version(&bytes).ok()? {
+        manifest::MinSdk::Level(n) => Some(n),
+        manifest::MinSdk::Codename(_) => Some(DEVELOPMENT_SDK),
+        manifest::MinSdk::Absent => None,
+    }
+}
+
 /// A writer that counts bytes and feeds the entries section to the chunk digester.
 struct Out<'a, W: Write> {
     inner: &'a mut W,
@@ -754,6 +770,14 @@ pub fn verify(
         if min_sdk < 28 && !report.v1 && !report.v2 && report.v3 && report.errors.is_empty() {
             report.errors.push(format!(
                 "only a v3 signature, which Android below API 28 cannot verify (min SDK {min_sdk})"
+            ));
+        }
+        // Android 11 refuses to install an app targeting API 30+ without v2 or later.
+        let target = target_sdk(&mut archive).unwrap_or(min_sdk);
+        if target >= 30 && !report.v2 && !report.v3 && report.errors.is_empty() {
+            report.errors.push(format!(
+                "target SDK version {target} requires a minimum of signature scheme v2; \
+                 the APK is not signed with this or a later signature scheme"
             ));
         }
     }
