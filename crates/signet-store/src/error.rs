@@ -23,6 +23,18 @@ pub enum StoreError {
     /// Reading or writing the key file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// No such record in this organization.
+    #[error("not found")]
+    NotFound,
+    /// The record changed since it was read (a stale If-Match).
+    #[error("the record was changed by someone else; read it again")]
+    Conflict,
+    /// A database URL signet does not support.
+    #[error("unsupported database URL: {0}")]
+    BadDatabaseUrl(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
     /// The crypto backend failed.
     #[error("cryptographic failure: {0}")]
     Crypto(&'static str),

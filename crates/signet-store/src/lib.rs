@@ -10,7 +10,8 @@
 //! online: [`Keyring::rotate`] adds a key and makes it current, [`Keyring::rewrap`]
 //! re-wraps a data key under the current key without touching the ciphertext.
 //!
-//! Persistence (SQLite, PostgreSQL), the domain model and the HTTP API come next.
+//! [`Store`] keeps sealed secrets in SQLite or PostgreSQL with versioned updates. The
+//! domain model, auth and the HTTP API come next.
 //!
 //! # Example
 //!
@@ -30,11 +31,13 @@
 
 #![deny(missing_docs)]
 
+mod db;
 mod envelope;
 mod error;
 mod keyring;
 
 pub use crate::{
+    db::{Backend, Secret, Store},
     envelope::{Binding, Sealed},
     error::StoreError,
     keyring::Keyring,
