@@ -32,8 +32,30 @@ pub enum Command {
     /// iOS apps: sign an .ipa for distribution, verify one.
     #[command(subcommand)]
     Ipa(IpaCommand),
+    /// Server administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Inspect any supported credential file, detected by content.
     Inspect(InspectArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Add a new master key to the data dir's key file and make it current. Existing
+    /// secrets stay readable under their old key until they are rewrapped.
+    RotateKey(RotateKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// The server's data directory (holds `master.key`).
+    #[arg(long, value_name = "DIR", default_value = "signet-data")]
+    pub data_dir: PathBuf,
+    /// Id of the new key [default: k<UTC date and time>].
+    #[arg(long)]
+    pub key_id: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

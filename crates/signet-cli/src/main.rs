@@ -16,7 +16,9 @@ use signet_formats::FormatError;
 
 use signet_sign::apk::ArchiveKind;
 
-use crate::flags::{ArchiveCommand, Cli, Command, IosCommand, IpaCommand, KeystoreCommand};
+use crate::flags::{
+    AdminCommand, ArchiveCommand, Cli, Command, IosCommand, IpaCommand, KeystoreCommand,
+};
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
 #[derive(Debug)]
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Ios(IosCommand::P12(args)) => cmd::ios::p12(&args),
         Command::Ipa(IpaCommand::Sign(args)) => cmd::ipa::sign(&args),
         Command::Ipa(IpaCommand::Verify(args)) => cmd::ipa::verify(&args),
+        Command::Admin(AdminCommand::RotateKey(args)) => cmd::admin::rotate_key(&args),
         Command::Inspect(args) => cmd::inspect::run(&args),
     };
     match result {

@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod admin;
 pub mod archive;
 pub mod inspect;
 pub mod ios;
