@@ -78,6 +78,18 @@ impl KeyAlgorithm {
         }
     }
 
+    /// The scheme a key signs with when none is asked for: PKCS#1 v1.5 with SHA-256 for
+    /// RSA, ECDSA with SHA-256 on P-256 and SHA-384 on P-384.
+    pub fn default_scheme(self) -> SignatureScheme {
+        match self {
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                SignatureScheme::RsaPkcs1Sha256
+            }
+            KeyAlgorithm::EcP256 => SignatureScheme::EcdsaSha256,
+            KeyAlgorithm::EcP384 => SignatureScheme::EcdsaSha384,
+        }
+    }
+
     /// Key size in bits (the modulus for RSA, the field for EC).
     pub fn bits(self) -> u32 {
         match self {
@@ -245,29 +257,10 @@ impl PrivateKey {
         Ok(cert.public_key_bits()? == self.public_key_bits()?)
     }
 
-    /// Signs `message` with the digest that fits the key: PKCS#1 v1.5 with SHA-256 for RSA,
-    /// ECDSA (ASN.1 DER signature) with SHA-256 on P-256 and SHA-384 on P-384. The
-    /// signature verifies with [`Certificate::verify_signature`].
+    /// Signs `message` with the key's default scheme ([`KeyAlgorithm::default_scheme`]).
+    /// The signature verifies with [`Certificate::verify_signature`].
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        let rng = SystemRandom::new();
-        match self.algorithm {
-            KeyAlgorithm::EcP256 | KeyAlgorithm::EcP384 => {
-                let pair = EcdsaKeyPair::from_pkcs8(ec_signing(self.algorithm), &self.der)
-                    .map_err(|_| FormatError::BadPrivateKey("EC".into()))?;
-                let sig = pair
-                    .sign(&rng, message)
-                    .map_err(|_| FormatError::Crypto("ECDSA signing"))?;
-                Ok(sig.as_ref().to_vec())
-            }
-            _ => {
-                let pair = rsa::KeyPair::from_pkcs8(&self.der)
-                    .map_err(|_| FormatError::BadPrivateKey("RSA".into()))?;
-                let mut sig = vec![0u8; pair.public_modulus_len()];
-                pair.sign(&signature::RSA_PKCS1_SHA256, &rng, message, &mut sig)
-                    .map_err(|_| FormatError::Crypto("RSA signing"))?;
-                Ok(sig)
-            }
-        }
+        self.sign_with(self.algorithm.default_scheme(), message)
     }
 }
 
@@ -317,7 +310,15 @@ impl PrivateKey {
                     .map_err(|_| FormatError::Crypto("RSA signing"))?;
                 Ok(sig)
             }
-            (SignatureScheme::EcdsaSha256, KeyAlgorithm::EcP256) => self.sign(message),
+            (SignatureScheme::EcdsaSha256, KeyAlgorithm::EcP256)
+            | (SignatureScheme::EcdsaSha384, KeyAlgorithm::EcP384) => {
+                let pair = EcdsaKeyPair::from_pkcs8(ec_signing(self.algorithm), &self.der)
+                    .map_err(|_| FormatError::BadPrivateKey("EC".into()))?;
+                let sig = pair
+                    .sign(&rng, message)
+                    .map_err(|_| FormatError::Crypto("ECDSA signing"))?;
+                Ok(sig.as_ref().to_vec())
+            }
             (SignatureScheme::EcdsaSha384 | SignatureScheme::EcdsaSha512, KeyAlgorithm::EcP256) => {
                 Err(FormatError::UnsupportedAlgorithm(format!(
                     "ECDSA P-256 with {scheme:?}"

@@ -172,18 +172,16 @@ impl Certificate {
 
     /// Verifies a signature made by [`crate::PrivateKey::sign`] with this certificate's key.
     pub fn verify_signature(&self, message: &[u8], sig: &[u8]) -> Result<bool> {
-        let alg: &dyn signature::VerificationAlgorithm = match (
+        let scheme = match (
             self.info.key_algorithm.as_str(),
             self.info.key_curve.as_deref(),
         ) {
-            ("RSA", _) => &signature::RSA_PKCS1_2048_8192_SHA256,
-            ("EC", Some("secp256r1")) => &signature::ECDSA_P256_SHA256_ASN1,
-            ("EC", Some("secp384r1")) => &signature::ECDSA_P384_SHA384_ASN1,
+            ("RSA", _) => crate::SignatureScheme::RsaPkcs1Sha256,
+            ("EC", Some("secp256r1")) => crate::SignatureScheme::EcdsaSha256,
+            ("EC", Some("secp384r1")) => crate::SignatureScheme::EcdsaSha384,
             (alg, _) => return Err(FormatError::UnsupportedAlgorithm(format!("{alg} key"))),
         };
-        Ok(signature::UnparsedPublicKey::new(alg, &self.key_bits)
-            .verify(message, sig)
-            .is_ok())
+        self.verify_with(scheme, message, sig)
     }
 }
 

@@ -345,24 +345,11 @@ pub fn inspect_opened(
     let store = &opened.store;
     let now = OffsetDateTime::now_utc();
     let selected: Vec<&signet_formats::Entry> = match alias {
-        Some(a) => {
-            let wanted = store.entries().iter().find(|e| e.alias() == a).or_else(|| {
-                store
-                    .entries()
-                    .iter()
-                    .find(|e| e.alias().eq_ignore_ascii_case(a))
-            });
-            match wanted {
-                Some(e) => vec![e],
-                None => {
-                    return Err(FormatError::AliasNotFound {
-                        alias: a.to_owned(),
-                        available: store.aliases(),
-                    })
-                    .with_context(|| format!("{}", file.display()));
-                }
-            }
-        }
+        Some(a) => vec![
+            store
+                .entry(a)
+                .with_context(|| format!("{}", file.display()))?,
+        ],
         None => store.entries().iter().collect(),
     };
 

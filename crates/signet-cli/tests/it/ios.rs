@@ -25,10 +25,8 @@ fn jose_to_der(sig: &[u8]) -> Vec<u8> {
     out
 }
 
-#[test]
-fn apns_token_verifies_with_openssl() {
-    let dir = Dir::new();
-    // A key made the way Apple's are: PKCS#8 PEM, EC P-256.
+/// An APNs key made the way Apple's are: PKCS#8 PEM, EC P-256.
+fn apns_key(dir: &Dir, name: &str) {
     dir.tool(
         "openssl",
         &[
@@ -38,10 +36,17 @@ fn apns_token_verifies_with_openssl() {
             "-pkeyopt",
             "ec_paramgen_curve:P-256",
             "-out",
-            "AuthKey_ABC123DEFG.p8",
+            name,
         ],
     )
     .ok();
+}
+
+#[test]
+fn apns_token_verifies_with_openssl() {
+    let dir = Dir::new();
+    // A key made the way Apple's are: PKCS#8 PEM, EC P-256.
+    apns_key(&dir, "AuthKey_ABC123DEFG.p8");
     dir.tool(
         "openssl",
         &[
@@ -144,19 +149,7 @@ fn apns_token_refuses_bad_keys_and_ids() {
         .fails_with(1);
     assert!(err.contains("EC P-256"), "{err}");
     assert!(!err.contains("PRIVATE KEY"), "{err}");
-    dir.tool(
-        "openssl",
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "key.p8",
-        ],
-    )
-    .ok();
+    apns_key(&dir, "key.p8");
     let err = dir
         .signet(&[
             "ios",
@@ -601,19 +594,7 @@ fn ios_check_passes_and_fails_each_rule() {
     let dir = Dir::new();
     apple_identity_of(&dir, false, "dist.p12", "dist", "Apple Distribution", "4");
     apple_identity_of(&dir, true, "dev.p12", "dev", "Apple Development", "12");
-    dir.tool(
-        "openssl",
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            "AuthKey_ABC123DEFG.p8",
-        ],
-    )
-    .ok();
+    apns_key(&dir, "AuthKey_ABC123DEFG.p8");
     let good = ProfileSpec {
         cert_pem: "dist.pem",
         team: "A1B2C3D4E5",

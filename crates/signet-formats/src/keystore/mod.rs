@@ -174,24 +174,29 @@ impl Keystore {
         self.entries.iter().map(|e| e.alias.clone()).collect()
     }
 
+    /// The entry named `alias`, of either kind: matched exactly, then ignoring ASCII case
+    /// as Java does. A missing alias is an error listing the aliases there are.
+    pub fn entry(&self, alias: &str) -> Result<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.alias == alias)
+            .or_else(|| {
+                self.entries
+                    .iter()
+                    .find(|e| e.alias.eq_ignore_ascii_case(alias))
+            })
+            .ok_or_else(|| FormatError::AliasNotFound {
+                alias: alias.to_owned(),
+                available: self.aliases(),
+            })
+    }
+
     /// Finds the private key entry to use: the one named `alias` (matched exactly, then
     /// ignoring ASCII case as Java does), or the only private key entry when `alias` is
     /// `None`. Trusted certificate entries are never chosen.
     pub fn key_entry(&self, alias: Option<&str>) -> Result<&Entry> {
         let entry = match alias {
-            Some(alias) => self
-                .entries
-                .iter()
-                .find(|e| e.alias == alias)
-                .or_else(|| {
-                    self.entries
-                        .iter()
-                        .find(|e| e.alias.eq_ignore_ascii_case(alias))
-                })
-                .ok_or_else(|| FormatError::AliasNotFound {
-                    alias: alias.to_owned(),
-                    available: self.aliases(),
-                })?,
+            Some(alias) => self.entry(alias)?,
             None => {
                 let mut keys = self.entries.iter().filter(|e| e.is_private_key());
                 match (keys.next(), keys.next()) {
