@@ -1,13 +1,18 @@
-//! Persistence: one set of hand-written queries (`$1` placeholders, in order) run on
-//! SQLite (embedded, the default) or PostgreSQL (to scale out), through sqlx's `Any`
-//! driver. Secrets are stored sealed ([`Keyring::seal`]); rows carry a version, and an
-//! update names the version it read (If-Match): a stale update is
-//! [`StoreError::Conflict`], never a silent overwrite.
+//! The store's core: the pool, the schema, transactions, sealing with a keyring that
+//! follows its key file, the audit log and pagination. One set of hand-written queries
+//! (`$1` placeholders, in order) runs on SQLite (embedded, the default) or PostgreSQL (to
+//! scale out) through sqlx's `Any` driver.
 
-use sqlx::{AnyPool, Row, any::AnyPoolOptions};
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant, SystemTime},
+};
+
+use sqlx::{AnyConnection, AnyPool, Row, Transaction, any::AnyPoolOptions};
 use zeroize::Zeroizing;
 
-use crate::{Binding, Keyring, Sealed, StoreError};
+use crate::{Actor, Binding, Keyring, Sealed, StoreError};
 
 /// The database behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,52 +39,79 @@ impl Backend {
     }
 }
 
-/// A stored secret, decrypted.
-pub struct Secret {
-    /// Its id.
-    pub id: String,
-    /// Its type.
-    pub kind: String,
-    /// Its version; name it when updating.
-    pub version: i64,
-    /// The derived metadata (JSON), stored in clear.
-    pub metadata: String,
-    /// The secret bytes.
-    pub plaintext: Zeroizing<Vec<u8>>,
+/// Limits the store enforces (SPEC §1), configurable per server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Distribution certificates per Apple team (Expo's seed table: 1).
+    pub distribution_certificates: usize,
+    /// APNs keys per Apple team (Apple: 2).
+    pub push_keys: usize,
+    /// How long a deleted credential can be restored.
+    pub restore_window: Duration,
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Secret")
-            .field("id", &self.id)
-            .field("kind", &self.kind)
-            .field("version", &self.version)
-            .finish_non_exhaustive()
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            distribution_certificates: 1,
+            push_keys: 2,
+            restore_window: Duration::from_secs(30 * 24 * 3600),
+        }
     }
 }
 
-/// The store: a pool and the keyring.
-pub struct Store {
-    pool: AnyPool,
-    backend: Backend,
-    keyring: Keyring,
+struct KeySource {
+    ring: RwLock<Arc<Keyring>>,
+    file: Option<PathBuf>,
+    checked: Mutex<(Option<Instant>, Option<SystemTime>)>,
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
+/// The store: a pool, the keyring and the limits.
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+    keys: KeySource,
+    pub(crate) limits: Limits,
+}
+
+const MIGRATIONS_SQLITE: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS_POSTGRES: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn new_id(prefix: &str) -> Result<String, StoreError> {
-    let mut b = [0u8; 12];
+pub(crate) fn random_hex(bytes: usize) -> Result<String, StoreError> {
+    let mut b = vec![0u8; bytes];
     aws_lc_rs::rand::fill(&mut b).map_err(|_| StoreError::Crypto("random number generator"))?;
-    let hex = b.iter().fold(String::with_capacity(24), |mut s, x| {
+    Ok(b.iter().fold(String::with_capacity(bytes * 2), |mut s, x| {
         use std::fmt::Write as _;
         let _ = write!(s, "{x:02x}");
         s
-    });
-    Ok(format!("{prefix}_{hex}"))
+    }))
+}
+
+pub(crate) fn new_id(prefix: &str) -> Result<String, StoreError> {
+    Ok(format!("{prefix}_{}", random_hex(12)?))
+}
+
+/// A page request: at most `limit` items after `cursor`.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Items per page (1 to 500; 50 when absent).
+    pub limit: Option<u32>,
+}
+
+impl PageRequest {
+    pub(crate) fn limit(&self) -> i64 {
+        i64::from(self.limit.unwrap_or(50).clamp(1, 500))
+    }
 }
 
 impl Store {
@@ -87,27 +119,100 @@ impl Store {
     pub async fn open(url: &str, keyring: Keyring) -> Result<Store, StoreError> {
         let backend = Backend::from_url(url)?;
         sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .connect(url)
-            .await?;
-        let schema = match backend {
-            Backend::Sqlite => include_str!("../migrations/sqlite/0001_secrets.sql"),
-            Backend::Postgres => include_str!("../migrations/postgres/0001_secrets.sql"),
-        };
+        let mut options = AnyPoolOptions::new().max_connections(16);
         if backend == Backend::Sqlite {
-            sqlx::query("PRAGMA foreign_keys = ON")
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(url).await?;
+        if backend == Backend::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
                 .await?;
         }
-        for statement in schema.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            sqlx::query(statement).execute(&pool).await?;
-        }
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
-            keyring,
-        })
+            keys: KeySource {
+                ring: RwLock::new(Arc::new(keyring)),
+                file: None,
+                checked: Mutex::new((None, None)),
+            },
+            limits: Limits::default(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Follows a key file: the keyring is reloaded when the file changes (checked at most
+    /// every two seconds, and at once when a record names a key that is not loaded), so
+    /// `signet admin rotate-key` and `rewrap` work while servers run.
+    #[must_use]
+    pub fn with_key_file(mut self, path: PathBuf) -> Store {
+        let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        self.keys.file = Some(path);
+        self.keys.checked = Mutex::new((Some(Instant::now()), mtime));
+        self
+    }
+
+    /// Sets the limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Store {
+        self.limits = limits;
+        self
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Replicas starting together take turns.
+            sqlx::query("SELECT pg_advisory_xact_lock(73696765)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+            .fetch_one(&mut *tx)
+            .await?;
+        let applied: i64 = row.try_get("v")?;
+        let migrations = match self.backend {
+            Backend::Sqlite => MIGRATIONS_SQLITE,
+            Backend::Postgres => MIGRATIONS_POSTGRES,
+        };
+        for (version, sql) in migrations.iter().filter(|(v, _)| *v > applied) {
+            let without_comments: String = sql
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for statement in without_comments
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                sqlx::query(statement).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
+                .bind(*version)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The backend in use.
@@ -115,187 +220,142 @@ impl Store {
         self.backend
     }
 
-    /// The keyring, to rotate keys.
-    pub fn keyring_mut(&mut self) -> &mut Keyring {
-        &mut self.keyring
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
-    /// Creates an organization, returning its id.
-    pub async fn create_org(&self, name: &str) -> Result<String, StoreError> {
-        let id = new_id("org")?;
-        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(name)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
-        Ok(id)
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
-    /// Stores a new secret of `kind` for `org`, sealed; returns its id (version 1).
-    pub async fn create_secret(
+    /// The keyring in use.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.maybe_reload();
+        self.keys
+            .ring
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |r| Arc::clone(&r))
+    }
+
+    /// Replaces the keyring (tests, and servers configured by environment).
+    pub fn set_keyring(&self, keyring: Keyring) {
+        if let Ok(mut ring) = self.keys.ring.write() {
+            *ring = Arc::new(keyring);
+        }
+    }
+
+    fn maybe_reload(&self) {
+        let Some(path) = &self.keys.file else { return };
+        let Ok(mut checked) = self.keys.checked.lock() else {
+            return;
+        };
+        if checked
+            .0
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(2))
+        {
+            return;
+        }
+        checked.0 = Some(Instant::now());
+        let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if mtime != checked.1 {
+            checked.1 = mtime;
+            drop(checked);
+            let _ = self.reload_keys();
+        }
+    }
+
+    /// Reloads the key file now; `Ok(false)` when the store has none.
+    pub fn reload_keys(&self) -> Result<bool, StoreError> {
+        let Some(path) = &self.keys.file else {
+            return Ok(false);
+        };
+        let ring = Keyring::load_or_create(path)?;
+        self.set_keyring(ring);
+        Ok(true)
+    }
+
+    pub(crate) fn seal(
         &self,
-        org: &str,
-        kind: &str,
         plaintext: &[u8],
-        metadata: &str,
-    ) -> Result<String, StoreError> {
-        let id = new_id("sec")?;
-        let sealed = self.keyring.seal(
-            plaintext,
-            &Binding {
-                org,
-                record: &id,
-                kind,
-                version: 1,
-            },
-        )?;
-        sqlx::query(
-            "INSERT INTO secrets (id, org_id, kind, version, key_id, sealed, metadata, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&id)
-        .bind(org)
-        .bind(kind)
-        .bind(1_i64)
-        .bind(sealed.key_id()?.to_owned())
-        .bind(sealed.as_bytes().to_vec())
-        .bind(metadata)
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(id)
+        binding: &Binding<'_>,
+    ) -> Result<Sealed, StoreError> {
+        self.keyring().seal(plaintext, binding)
     }
 
-    /// Reads and opens a secret of `org`; another organization's id is `NotFound`.
-    pub async fn get_secret(&self, org: &str, id: &str) -> Result<Secret, StoreError> {
-        let row = sqlx::query(
-            "SELECT kind, version, sealed, metadata FROM secrets WHERE id = $1 AND org_id = $2",
-        )
-        .bind(id)
-        .bind(org)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let kind: String = row.try_get("kind")?;
-        let version: i64 = row.try_get("version")?;
-        let sealed = Sealed::from_bytes(row.try_get("sealed")?);
-        let metadata: String = row.try_get("metadata")?;
-        let version_u =
-            u64::try_from(version).map_err(|_| StoreError::Malformed("negative version"))?;
-        let plaintext = self.keyring.open(
-            &sealed,
-            &Binding {
-                org,
-                record: id,
-                kind: &kind,
-                version: version_u,
-            },
-        )?;
-        Ok(Secret {
-            id: id.to_owned(),
-            kind,
-            version,
-            metadata,
-            plaintext,
+    pub(crate) fn open_sealed(
+        &self,
+        sealed: &Sealed,
+        binding: &Binding<'_>,
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        match self.keyring().open(sealed, binding) {
+            Err(StoreError::MissingKey(id)) => {
+                if self.reload_keys()? {
+                    self.keyring().open(sealed, binding)
+                } else {
+                    Err(StoreError::MissingKey(id))
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Starts a write transaction. SQLite takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before it writes cannot deadlock.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
         })
     }
 
-    /// Replaces a secret if it is still at `expected_version`; returns the new version.
-    /// A concurrent writer that got there first makes this [`StoreError::Conflict`].
-    pub async fn update_secret(
-        &self,
-        org: &str,
-        id: &str,
-        expected_version: i64,
-        plaintext: &[u8],
-        metadata: &str,
-    ) -> Result<i64, StoreError> {
-        let kind: String = sqlx::query("SELECT kind FROM secrets WHERE id = $1 AND org_id = $2")
-            .bind(id)
-            .bind(org)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?
-            .try_get("kind")?;
-        let next = expected_version + 1;
-        let next_u = u64::try_from(next).map_err(|_| StoreError::Malformed("negative version"))?;
-        let sealed = self.keyring.seal(
-            plaintext,
-            &Binding {
-                org,
-                record: id,
-                kind: &kind,
-                version: next_u,
-            },
-        )?;
-        let done = sqlx::query(
-            "UPDATE secrets SET version = $1, key_id = $2, sealed = $3, metadata = $4, updated_at = $5 \
-             WHERE id = $6 AND org_id = $7 AND version = $8",
-        )
-        .bind(next)
-        .bind(sealed.key_id()?.to_owned())
-        .bind(sealed.as_bytes().to_vec())
-        .bind(metadata)
-        .bind(now())
-        .bind(id)
-        .bind(org)
-        .bind(expected_version)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 1 {
-            Ok(next)
-        } else {
-            Err(StoreError::Conflict)
+    /// `FOR UPDATE` where the backend has it (SQLite's transactions are already serial).
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
         }
     }
+}
 
-    /// Re-wraps every secret not under the current master key; returns how many. Safe
-    /// while requests run: each row is rewritten only if its version did not move.
-    pub async fn rewrap_all(&self) -> Result<u64, StoreError> {
-        let current = self.keyring.current().to_owned();
-        let rows =
-            sqlx::query("SELECT id, org_id, kind, version, sealed FROM secrets WHERE key_id <> $1")
-                .bind(&current)
-                .fetch_all(&self.pool)
-                .await?;
-        let mut n = 0;
-        for row in rows {
-            let id: String = row.try_get("id")?;
-            let org: String = row.try_get("org_id")?;
-            let kind: String = row.try_get("kind")?;
-            let version: i64 = row.try_get("version")?;
-            let sealed = Sealed::from_bytes(row.try_get("sealed")?);
-            let version_u =
-                u64::try_from(version).map_err(|_| StoreError::Malformed("negative version"))?;
-            let binding = Binding {
-                org: &org,
-                record: &id,
-                kind: &kind,
-                version: version_u,
-            };
-            let rewrapped = self.keyring.rewrap(&sealed, &binding)?;
-            let done = sqlx::query(
-                "UPDATE secrets SET key_id = $1, sealed = $2 WHERE id = $3 AND version = $4",
-            )
-            .bind(&current)
-            .bind(rewrapped.as_bytes().to_vec())
-            .bind(&id)
-            .bind(version)
-            .execute(&self.pool)
-            .await?;
-            // A concurrent update already sealed it under the current key.
-            n += done.rows_affected();
-        }
-        Ok(n)
-    }
+/// Writes one audit record inside the caller's transaction: if it cannot be written, the
+/// change it describes is not made either.
+pub(crate) async fn audit(
+    conn: &mut AnyConnection,
+    org: Option<&str>,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let at = now();
+    let id = format!("{at:013x}{}", random_hex(6)?);
+    sqlx::query(
+        "INSERT INTO audit (id, org_id, at, actor, action, target, ip, request_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(org.map(str::to_owned))
+    .bind(at)
+    .bind(&actor.who)
+    .bind(action)
+    .bind(target)
+    .bind(&actor.ip)
+    .bind(&actor.request_id)
+    .bind(detail.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
-    /// How many secrets are still sealed under `key_id` (0 before removing that key).
-    pub async fn count_under_key(&self, key_id: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM secrets WHERE key_id = $1")
-            .bind(key_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("n")?)
+/// Maps a unique-constraint violation to `Exists(what)`.
+pub(crate) fn unique_violation(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Exists(what());
     }
+    StoreError::Database(e)
 }

@@ -35,6 +35,34 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An upload or request field that cannot be accepted (HTTP 422).
+    #[error("invalid `{field}`: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// Why, without secret values.
+        reason: String,
+    },
+    /// A limit is reached (HTTP 409).
+    #[error("limit reached: at most {max} {limit}; held by {}", occupied_by.join(", "))]
+    Limit {
+        /// What is limited (`distribution certificates per Apple team`).
+        limit: String,
+        /// The maximum.
+        max: usize,
+        /// What occupies it.
+        occupied_by: Vec<String>,
+    },
+    /// Something with this name or identity already exists (HTTP 409).
+    #[error("already exists: {0}")]
+    Exists(String),
+    /// The request breaks a rule of the current state (HTTP 409), e.g. removing the last
+    /// owner.
+    #[error("{0}")]
+    Rule(String),
+    /// Wrong e-mail or password, or an unknown, revoked or expired token.
+    #[error("not authenticated")]
+    Unauthenticated,
     /// The crypto backend failed.
     #[error("cryptographic failure: {0}")]
     Crypto(&'static str),

@@ -16,6 +16,7 @@ use crate::{
 };
 
 /// The loaded master keys and which one is current.
+#[derive(Clone)]
 pub struct Keyring {
     current: String,
     keys: BTreeMap<String, Zeroizing<[u8; KEY]>>,

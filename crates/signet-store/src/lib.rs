@@ -1,17 +1,20 @@
-//! The credential store of `signet serve`.
+//! The credential store of `signet serve`: the domain (organizations, users, roles,
+//! tokens, apps, credentials, build credential sets and pairs, audit) on SQLite or
+//! PostgreSQL, with every secret encrypted at rest.
 //!
 //! # Brief overview
 //!
-//! This first part is the encryption at rest of SPEC §3: every secret blob is sealed with
-//! AES-256-GCM under a fresh data key ([`Keyring::seal`]); the data key is wrapped by the
-//! current master key, named by a key id; the associated data binds the ciphertext to its
-//! organization, record, type and version, so a ciphertext moved to another row, or
-//! changed, fails to open. Several master keys can be loaded at once, so keys rotate
-//! online: [`Keyring::rotate`] adds a key and makes it current, [`Keyring::rewrap`]
-//! re-wraps a data key under the current key without touching the ciphertext.
+//! Encryption at rest follows SPEC §3: every secret blob is sealed with AES-256-GCM under
+//! a fresh data key ([`Keyring::seal`]); the data key is wrapped by the current master key,
+//! named by a key id; the associated data binds the ciphertext to its organization,
+//! record, type and version, so a ciphertext moved to another row, or changed, fails to
+//! open. Several master keys can be loaded at once, so keys rotate online:
+//! [`Keyring::rotate`] adds a key and makes it current, [`Store::rewrap_all`] re-wraps
+//! every data key under it without touching the ciphertexts.
 //!
-//! [`Store`] keeps sealed secrets in SQLite or PostgreSQL with versioned updates. The
-//! domain model, auth and the HTTP API come next.
+//! Uploads are validated with signet-formats ([`validate::validate`]); what is shown is
+//! derived from the files, never taken from the client. Every change, and every read of
+//! secret material, writes an audit record in the same transaction.
 //!
 //! # Example
 //!
@@ -30,15 +33,30 @@
 //! ```
 
 #![deny(missing_docs)]
+// The store's calls name who acts, in which organization and app, on what, at which
+// version: explicit arguments read better at the call sites than one-use structs.
+#![allow(clippy::too_many_arguments)]
 
+mod apps;
+mod credentials;
 mod db;
 mod envelope;
 mod error;
 mod keyring;
+mod model;
+pub mod secrets;
+mod users;
+pub mod validate;
 
 pub use crate::{
-    db::{Backend, Secret, Store},
+    apps::{AppCredentials, BuildCredentials, DISTRIBUTIONS, SLOTS},
+    db::{Backend, Limits, PageRequest, Store},
     envelope::{Binding, Sealed},
     error::StoreError,
     keyring::Keyring,
+    model::{
+        Actor, App, AuditRecord, BuildPair, BuildSet, Credential, Impact, Kind, Link, Member, Org,
+        Page, Role, TokenInfo, User,
+    },
+    users::Principal,
 };

@@ -2,11 +2,22 @@
 //! 127.0.0.1:5432 (`SIGNET_TEST_POSTGRES_URL` overrides). PostgreSQL must be reachable:
 //! these tests fail, never skip, without it (`scripts/test` starts the local cluster).
 
-use signet_store::{Keyring, Store, StoreError};
+use base64::Engine as _;
+use signet_formats::{DistinguishedName, KeyAlgorithm, KeystoreType, Password, WriteOptions};
+use signet_store::{
+    Actor, Keyring, Kind, PageRequest, Store, StoreError,
+    validate::{SecretString, Upload, validate},
+};
 
 fn postgres_url() -> String {
     std::env::var("SIGNET_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn random_hex() -> String {
+    let mut b = [0u8; 6];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom").unwrap(), &mut b).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 async fn sqlite(dir: &tempfile::TempDir, keyring: Keyring) -> Store {
@@ -24,12 +35,7 @@ async fn postgres_database() -> String {
     let mut admin = sqlx::PgConnection::connect(&base)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for these tests: {e}"));
-    let mut b = [0u8; 6];
-    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom").unwrap(), &mut b).unwrap();
-    let name: String = format!(
-        "signet_test_{}",
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    );
+    let name = format!("signet_test_{}", random_hex());
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .await
@@ -44,78 +50,208 @@ async fn postgres(url: &str, keyring: Keyring) -> Store {
         .unwrap_or_else(|e| panic!("open PostgreSQL {url}: {e}"))
 }
 
+fn keyring() -> Keyring {
+    Keyring::generate(&format!("k{}", random_hex())).unwrap()
+}
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+async fn org(store: &Store) -> String {
+    let email = format!("{}@example.com", random_hex());
+    let (_, org) = store
+        .create_user(&actor(), &email, "a long password", Some("Acme"))
+        .await
+        .unwrap();
+    org.unwrap().id
+}
+
+fn fcm(key: &str) -> Upload {
+    Upload {
+        kind: "fcm-legacy-key".into(),
+        server_key: Some(SecretString::new(key)),
+        ..Upload::default()
+    }
+}
+
+fn keystore_upload(store_pass: &str) -> Upload {
+    let entry = signet_formats::generate::key_entry(
+        "upload",
+        KeyAlgorithm::EcP256,
+        &DistinguishedName::parse("CN=Acme").unwrap(),
+        365,
+    )
+    .unwrap();
+    let bytes = signet_formats::write(
+        &[entry],
+        &[],
+        &WriteOptions {
+            kind: KeystoreType::Pkcs12,
+            store_password: Password::new(store_pass),
+            key_password: None,
+            pkcs12_encryption: signet_formats::Pkcs12Encryption::Modern,
+        },
+    )
+    .unwrap();
+    Upload {
+        kind: "android-keystore".into(),
+        keystore: Some(SecretString::new(
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        )),
+        store_password: Some(SecretString::new(store_pass)),
+        ..Upload::default()
+    }
+}
+
+fn push_key_upload(key_id: &str, team: &str) -> Upload {
+    let key = signet_formats::PrivateKey::generate(KeyAlgorithm::EcP256).unwrap();
+    Upload {
+        kind: "apple-push-key".into(),
+        p8: Some(SecretString::new(signet_formats::pem::encode(
+            "PRIVATE KEY",
+            key.pkcs8_der(),
+        ))),
+        key_id: Some(key_id.into()),
+        team_id: Some(team.into()),
+        ..Upload::default()
+    }
+}
+
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
 async fn round_trip_and_isolation(store: &Store) {
-    let org = store.create_org("Acme").await.unwrap();
-    let other = store.create_org("Other").await.unwrap();
-    let id = store
-        .create_secret(
+    let org = org(store).await;
+    let other = self::org(store).await;
+    let c = store
+        .create_credential(
+            &actor(),
             &org,
-            "android-keystore",
-            b"keystore bytes",
-            r#"{"alias":"upload"}"#,
+            validate(&fcm("AAAAbbbbccccddddeeeeZZZZ"), now()).unwrap(),
         )
         .await
         .unwrap();
-    let s = store.get_secret(&org, &id).await.unwrap();
-    assert_eq!(&*s.plaintext, b"keystore bytes");
-    assert_eq!(s.version, 1);
-    assert_eq!(s.metadata, r#"{"alias":"upload"}"#);
+    assert_eq!(c.kind, Kind::FcmLegacyKey);
+    assert_eq!(c.version, 1);
+    assert_eq!(c.metadata["first4"], "AAAA");
+    assert_eq!(c.metadata["last4"], "ZZZZ");
+    // The record never holds the secret.
+    assert!(!serde_json::to_string(&c).unwrap().contains("bbbbcccc"));
+    let (_, secret) = store
+        .read_secret(
+            &actor(),
+            &org,
+            &c.id,
+            "credential.export",
+            &serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        std::str::from_utf8(&secret)
+            .unwrap()
+            .contains("AAAAbbbbccccddddeeeeZZZZ")
+    );
     // Another organization's id is not found, not forbidden.
     assert!(matches!(
-        store.get_secret(&other, &id).await,
+        store.credential(&other, &c.id, false).await,
         Err(StoreError::NotFound)
     ));
-    assert!(!format!("{s:?}").contains("keystore bytes"));
+    assert!(matches!(
+        store
+            .read_secret(&actor(), &other, &c.id, "x", &serde_json::json!({}))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // Both reads of the secret were audited; the failed one was not.
+    let log = store
+        .audit_log(&org, &PageRequest::default())
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.items.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions[..2], ["credential.export", "credential.create"]);
+
+    // A keystore's metadata is derived from the file.
+    let ks = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&keystore_upload("storepass1"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ks.metadata["alias"], "upload");
+    assert_eq!(ks.metadata["keystore_type"], "pkcs12");
+    assert_eq!(ks.metadata["subject"], "CN=Acme");
+    assert!(ks.expires_at.is_some());
+    let page = store
+        .credentials(
+            &org,
+            Some(Kind::AndroidKeystore),
+            false,
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].id, ks.id);
 }
 
 async fn stale_writes_conflict(store: &Store) {
-    let org = store.create_org("Acme").await.unwrap();
-    let id = store
-        .create_secret(&org, "apple-p12", b"v1", "{}")
+    let org = org(store).await;
+    let c = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("AAAAbbbbccccddddeeeeZZZZ"), now()).unwrap(),
+        )
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .update_secret(&org, &id, 1, b"v2", "{}")
-            .await
-            .unwrap(),
-        2
-    );
+    let renamed = store
+        .rename_credential(&actor(), &org, &c.id, 1, "prod")
+        .await
+        .unwrap();
+    assert_eq!(renamed.version, 2);
     assert!(matches!(
-        store.update_secret(&org, &id, 1, b"lost", "{}").await,
+        store
+            .rename_credential(&actor(), &org, &c.id, 1, "lost")
+            .await,
         Err(StoreError::Conflict)
     ));
-    assert_eq!(
-        &*store.get_secret(&org, &id).await.unwrap().plaintext,
-        b"v2"
-    );
 
-    // 50 concurrent updates from version 2: exactly one wins.
-    let results = futures_join(store, &org, &id).await;
-    let wins = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(wins, 1, "{results:?}");
+    // 50 concurrent updates from version 2: exactly one wins, and its write is the one
+    // that is read back.
+    let futures: Vec<_> = (0..50)
+        .map(|i| {
+            let org = org.clone();
+            let id = c.id.clone();
+            async move {
+                store
+                    .rename_credential(&actor(), &org, &id, 2, &format!("writer {i}"))
+                    .await
+            }
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(winners.len(), 1);
     assert!(
         results
             .iter()
-            .all(|r| matches!(r, Ok(3) | Err(StoreError::Conflict)))
+            .all(|r| r.is_ok() || matches!(r, Err(StoreError::Conflict))),
+        "{results:?}"
     );
-    let s = store.get_secret(&org, &id).await.unwrap();
-    assert_eq!(s.version, 3);
-    assert!(s.plaintext.starts_with(b"writer "));
-}
-
-async fn futures_join(store: &Store, org: &str, id: &str) -> Vec<Result<i64, StoreError>> {
-    let futures = (0..50).map(|i| async move {
-        let body = format!("writer {i}");
-        store.update_secret(org, id, 2, body.as_bytes(), "{}").await
-    });
-    let mut out = Vec::new();
-    // Drive them concurrently on the pool.
-    let handles: Vec<_> = futures.collect();
-    for r in join_all(handles).await {
-        out.push(r);
-    }
-    out
+    let now = store.credential(&org, &c.id, false).await.unwrap();
+    assert_eq!(now.version, 3);
+    assert_eq!(now.name, winners[0].name);
+    // The secret survived every reseal.
+    let (_, secret) = store
+        .read_secret(&actor(), &org, &c.id, "x", &serde_json::json!({}))
+        .await
+        .unwrap();
+    assert!(std::str::from_utf8(&secret).unwrap().contains("AAAAbbbb"));
 }
 
 async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
@@ -144,44 +280,198 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
         .collect()
 }
 
-async fn rotate_and_rewrap(mut store: Store) {
-    let org = store.create_org("Acme").await.unwrap();
-    let old_key = store.keyring_mut().current().to_owned();
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        ids.push(
-            store
-                .create_secret(&org, "fcm-key", format!("secret {i}").as_bytes(), "{}")
-                .await
-                .unwrap(),
-        );
+async fn limits_and_soft_delete(store: &Store) {
+    let org = org(store).await;
+    let team = "A1B2C3D4E5";
+    let k1 = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&push_key_upload("KEY0000001", team), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&push_key_upload("KEY0000002", team), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    // A third push key for the team is refused, naming what holds the limit.
+    let err = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&push_key_upload("KEY0000003", team), now()).unwrap(),
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        StoreError::Limit {
+            max,
+            occupied_by,
+            limit,
+        } => {
+            assert_eq!(*max, 2);
+            assert!(limit.contains("push keys per Apple team"), "{limit}");
+            assert_eq!(occupied_by.len(), 2);
+            assert!(occupied_by.iter().any(|o| o.starts_with(&k1.id)));
+        }
+        other => panic!("{other:?}"),
     }
-    let new_key = format!("{old_key}r");
-    store.keyring_mut().rotate(&new_key).unwrap();
-    assert!(store.rewrap_all().await.unwrap() >= 5);
-    assert_eq!(store.count_under_key(&old_key).await.unwrap(), 0);
-    store.keyring_mut().remove(&old_key).unwrap();
-    for (i, id) in ids.iter().enumerate() {
-        assert_eq!(
-            &*store.get_secret(&org, id).await.unwrap().plaintext,
-            format!("secret {i}").as_bytes()
-        );
-    }
+    let keys = store
+        .credentials(
+            &org,
+            Some(Kind::ApplePushKey),
+            false,
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(keys.items.len(), 2, "the refused upload stored nothing");
+    // The team was created implicitly, once.
+    let teams = store
+        .credentials(&org, Some(Kind::AppleTeam), false, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(teams.items.len(), 1);
+    assert_eq!(teams.items[0].apple_team.as_deref(), Some(team));
+
+    // Deleting frees the slot; restoring into a full team is refused.
+    let impact = store
+        .delete_credential(&actor(), &org, &k1.id, Some(1))
+        .await
+        .unwrap();
+    assert!(impact.summary.contains("loses push"), "{}", impact.summary);
+    assert!(matches!(
+        store.credential(&org, &k1.id, false).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&push_key_upload("KEY0000003", team), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.restore_credential(&actor(), &org, &k1.id).await,
+        Err(StoreError::Limit { .. })
+    ));
+    let deleted = store
+        .credentials(&org, None, true, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(deleted.items.len(), 1);
+    assert_eq!(deleted.items[0].id, k1.id);
 }
 
-fn keyring() -> Keyring {
-    let mut b = [0u8; 6];
-    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom").unwrap(), &mut b).unwrap();
-    let id: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Keyring::generate(&format!("k{id}")).unwrap()
+async fn moved_or_flipped_ciphertexts_fail(store: &Store, url: &str) {
+    use sqlx::Connection as _;
+    let org = org(store).await;
+    let a = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("AAAAaaaaaaaaaaaaaaaaAAAA"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let b = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("BBBBbbbbbbbbbbbbbbbbBBBB"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    // Move a's ciphertext into b's row.
+    sqlx::query("UPDATE credentials SET sealed = (SELECT sealed FROM credentials WHERE id = $1) WHERE id = $2")
+        .bind(&a.id)
+        .bind(&b.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .read_secret(&actor(), &org, &b.id, "x", &serde_json::json!({}))
+            .await,
+        Err(StoreError::Tampered)
+    ));
+    // Flip one byte of a's ciphertext.
+    let row: (Vec<u8>,) = sqlx::query_as("SELECT sealed FROM credentials WHERE id = $1")
+        .bind(&a.id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let mut sealed = row.0;
+    let last = sealed.len() - 1;
+    sealed[last] ^= 1;
+    sqlx::query("UPDATE credentials SET sealed = $1 WHERE id = $2")
+        .bind(sealed)
+        .bind(&a.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .read_secret(&actor(), &org, &a.id, "x", &serde_json::json!({}))
+            .await,
+        Err(StoreError::Tampered)
+    ));
+}
+
+async fn rotate_and_rewrap(store: &Store) {
+    let org = org(store).await;
+    let old_key = store.keyring().current().to_owned();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let key = format!("AAAA{i:016}ZZZZ");
+        ids.push(
+            store
+                .create_credential(&actor(), &org, validate(&fcm(&key), now()).unwrap())
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let mut ring = (*store.keyring()).clone();
+    let new_key = format!("{old_key}r");
+    ring.rotate(&new_key).unwrap();
+    store.set_keyring(ring);
+    assert!(store.rewrap_all().await.unwrap() >= 5);
+    let usage = store.key_usage().await.unwrap();
+    assert!(usage.iter().all(|(k, _)| *k == new_key), "{usage:?}");
+    let mut ring = (*store.keyring()).clone();
+    ring.remove(&old_key).unwrap();
+    store.set_keyring(ring);
+    for (i, id) in ids.iter().enumerate() {
+        let (_, s) = store
+            .read_secret(&actor(), &org, id, "x", &serde_json::json!({}))
+            .await
+            .unwrap();
+        assert!(
+            std::str::from_utf8(&s)
+                .unwrap()
+                .contains(&format!("AAAA{i:016}ZZZZ"))
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_round_trip_isolation_conflicts_and_rotation() {
+async fn sqlite_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite(&dir, keyring()).await;
     round_trip_and_isolation(&store).await;
     stale_writes_conflict(&store).await;
+    limits_and_soft_delete(&store).await;
+    rotate_and_rewrap(&store).await;
+    let url = format!("sqlite://{}", dir.path().join("signet.db").display());
+    moved_or_flipped_ciphertexts_fail(&store, &url).await;
     drop(store);
     // Records sealed under a key that is not loaded are reported, never skipped.
     let stranger = sqlite(&dir, keyring()).await;
@@ -189,19 +479,17 @@ async fn sqlite_round_trip_isolation_conflicts_and_rotation() {
         stranger.rewrap_all().await,
         Err(StoreError::MissingKey(_))
     ));
-    let fresh = tempfile::tempdir().unwrap();
-    rotate_and_rewrap(sqlite(&fresh, keyring()).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_round_trip_isolation_conflicts_and_rotation() {
+async fn postgres_store() {
     let url = postgres_database().await;
     let store = postgres(&url, keyring()).await;
     round_trip_and_isolation(&store).await;
     stale_writes_conflict(&store).await;
-    drop(store);
-    let url2 = postgres_database().await;
-    rotate_and_rewrap(postgres(&url2, keyring()).await).await;
+    limits_and_soft_delete(&store).await;
+    rotate_and_rewrap(&store).await;
+    moved_or_flipped_ciphertexts_fail(&store, &url).await;
 }
 
 #[tokio::test]

@@ -228,11 +228,7 @@ impl Profile {
 
     /// Whether the profile's app id covers `bundle_id` (`*` and `prefix.*` wildcards).
     pub fn matches_bundle_id(&self, bundle_id: &str) -> bool {
-        match self.bundle_id.strip_suffix('*') {
-            Some("") => true,
-            Some(prefix) => bundle_id.starts_with(prefix) && bundle_id.len() > prefix.len(),
-            None => self.bundle_id == bundle_id,
-        }
+        bundle_id_matches(&self.bundle_id, bundle_id)
     }
 
     /// Whether the profile allows `cert` to sign (its SHA-1 is among DeveloperCertificates).
@@ -240,6 +236,16 @@ impl Profile {
         self.certificates
             .iter()
             .any(|c| c.sha1 == cert.fingerprints().sha1)
+    }
+}
+
+/// Whether `bundle_id` matches a profile's app id pattern: exact, `*`, or a prefix
+/// ending in `*` followed by at least one character.
+pub fn bundle_id_matches(pattern: &str, bundle_id: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) => bundle_id.starts_with(prefix) && bundle_id.len() > prefix.len(),
+        None => pattern == bundle_id,
     }
 }
 

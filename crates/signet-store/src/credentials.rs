@@ -1,0 +1,836 @@
+//! Credentials: create (validated, within limits), read, replace, rename, soft delete and
+//! restore, export, impact of revocation, expiry report, rewrap.
+
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, Row, any::AnyRow};
+use zeroize::Zeroizing;
+
+use crate::{
+    Actor, Binding, Credential, Impact, Kind, Page, PageRequest, Sealed, Store, StoreError,
+    db::{audit, new_id, now},
+    validate::Validated,
+};
+
+const COLUMNS: &str =
+    "id, kind, name, apple_team, expires_at, version, metadata, created_at, updated_at, deleted_at";
+
+pub(crate) fn credential(row: &AnyRow) -> Result<Credential, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let metadata: String = row.try_get("metadata")?;
+    Ok(Credential {
+        id: row.try_get("id")?,
+        kind: Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?,
+        name: row.try_get("name")?,
+        apple_team: row.try_get("apple_team")?,
+        expires_at: row.try_get("expires_at")?,
+        version: row.try_get("version")?,
+        metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        deleted_at: row.try_get("deleted_at")?,
+    })
+}
+
+fn version_u(version: i64) -> Result<u64, StoreError> {
+    u64::try_from(version).map_err(|_| StoreError::Malformed("negative version"))
+}
+
+/// Whether an Apple certificate's metadata says it is a distribution certificate.
+fn is_distribution(metadata: &Value) -> bool {
+    metadata.get("kind").and_then(Value::as_str) == Some("distribution")
+}
+
+impl Store {
+    /// Reads a credential's record (never its secret). Deleted ones only when asked.
+    pub(crate) async fn credential_in(
+        &self,
+        conn: &mut AnyConnection,
+        org: &str,
+        id: &str,
+        include_deleted: bool,
+    ) -> Result<Credential, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM credentials WHERE id = $1 AND org_id = $2"
+        ))
+        .bind(id)
+        .bind(org)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let c = credential(&row)?;
+        if c.deleted_at.is_some() && !include_deleted {
+            return Err(StoreError::NotFound);
+        }
+        Ok(c)
+    }
+
+    /// A credential's record.
+    pub async fn credential(
+        &self,
+        org: &str,
+        id: &str,
+        include_deleted: bool,
+    ) -> Result<Credential, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        self.credential_in(&mut conn, org, id, include_deleted)
+            .await
+    }
+
+    /// Lists credentials, optionally of one type, deleted ones instead when `deleted`.
+    pub async fn credentials(
+        &self,
+        org: &str,
+        kind: Option<Kind>,
+        deleted: bool,
+        page: &PageRequest,
+    ) -> Result<Page<Credential>, StoreError> {
+        let limit = page.limit();
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM credentials WHERE org_id = $1 AND id > $2 \
+             AND ($3 = '' OR kind = $4) AND (deleted_at IS NULL) = $5 ORDER BY id LIMIT $6"
+        ))
+        .bind(org)
+        .bind(page.cursor.clone().unwrap_or_default())
+        .bind(kind.map_or("", Kind::name))
+        .bind(kind.map_or("", Kind::name))
+        .bind(!deleted)
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(paginate(
+            rows.iter().map(credential).collect::<Result<_, _>>()?,
+            limit,
+            |c| &c.id,
+        ))
+    }
+
+    /// Makes sure an Apple team record exists for `team` (teams are created implicitly
+    /// by uploads that name one) and locks it, so that limit checks of concurrent uploads
+    /// for one team run one after the other on every backend.
+    async fn lock_team(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        org: &str,
+        team: &str,
+    ) -> Result<(), StoreError> {
+        let existing = sqlx::query(&format!(
+            "SELECT id FROM credentials WHERE org_id = $1 AND kind = 'apple-team' AND apple_team = $2{}",
+            self.for_update()
+        ))
+        .bind(org)
+        .bind(team)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if existing.is_some() {
+            return Ok(());
+        }
+        let id = new_id("cred")?;
+        let metadata = json!({ "team_id": team, "team_name": team, "team_type": "company" });
+        let sealed = self.seal(
+            b"{}",
+            &Binding {
+                org,
+                record: &id,
+                kind: Kind::AppleTeam.name(),
+                version: 1,
+            },
+        )?;
+        let t = now();
+        let inserted = sqlx::query(
+            "INSERT INTO credentials (id, org_id, kind, name, apple_team, expires_at, version, key_id, sealed, metadata, created_at, updated_at) \
+             VALUES ($1, $2, 'apple-team', $3, $4, NULL, 1, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(&id)
+        .bind(org)
+        .bind(team)
+        .bind(team)
+        .bind(sealed.key_id()?.to_owned())
+        .bind(sealed.as_bytes().to_vec())
+        .bind(metadata.to_string())
+        .bind(t)
+        .bind(t)
+        .execute(&mut *conn)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            audit(
+                conn,
+                Some(org),
+                actor,
+                "credential.create",
+                &id,
+                &json!({ "type": "apple-team", "implicit": true }),
+            )
+            .await?;
+        }
+        // Lock whichever row won.
+        sqlx::query(&format!(
+            "SELECT id FROM credentials WHERE org_id = $1 AND kind = 'apple-team' AND apple_team = $2{}",
+            self.for_update()
+        ))
+        .bind(org)
+        .bind(team)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Refuses a credential that would exceed its Apple team's limit.
+    async fn check_limits(
+        &self,
+        conn: &mut AnyConnection,
+        org: &str,
+        kind: Kind,
+        team: &str,
+        metadata: &Value,
+        replacing: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (max, limit) = match kind {
+            Kind::AppleDistributionCertificate if is_distribution(metadata) => (
+                self.limits.distribution_certificates,
+                "distribution certificates per Apple team",
+            ),
+            Kind::ApplePushKey => (self.limits.push_keys, "push keys per Apple team"),
+            _ => return Ok(()),
+        };
+        let rows = sqlx::query(
+            "SELECT id, name, metadata FROM credentials \
+             WHERE org_id = $1 AND apple_team = $2 AND kind = $3 AND deleted_at IS NULL ORDER BY id",
+        )
+        .bind(org)
+        .bind(team)
+        .bind(kind.name())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut occupied = Vec::new();
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let meta: String = r.try_get("metadata")?;
+            let meta: Value = serde_json::from_str(&meta).unwrap_or(Value::Null);
+            if Some(id.as_str()) == replacing
+                || (kind == Kind::AppleDistributionCertificate && !is_distribution(&meta))
+            {
+                continue;
+            }
+            let name: String = r.try_get("name")?;
+            occupied.push(format!("{id} ({name})"));
+        }
+        if occupied.len() >= max {
+            return Err(StoreError::Limit {
+                limit: format!("{limit} (team {team})"),
+                max,
+                occupied_by: occupied,
+            });
+        }
+        Ok(())
+    }
+
+    /// Stores a validated upload.
+    pub async fn create_credential(
+        &self,
+        actor: &Actor,
+        org: &str,
+        v: Validated,
+    ) -> Result<Credential, StoreError> {
+        let id = new_id("cred")?;
+        let mut tx = self.begin().await?;
+        if let Some(team) = &v.apple_team {
+            if v.kind == Kind::AppleTeam {
+                let exists = sqlx::query(
+                    "SELECT id FROM credentials WHERE org_id = $1 AND kind = 'apple-team' AND apple_team = $2",
+                )
+                .bind(org)
+                .bind(team)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = exists {
+                    let other: String = row.try_get("id")?;
+                    return Err(StoreError::Exists(format!("Apple team {team} ({other})")));
+                }
+            } else {
+                self.lock_team(&mut tx, actor, org, team).await?;
+                self.check_limits(&mut tx, org, v.kind, team, &v.metadata, None)
+                    .await?;
+            }
+        }
+        let sealed = self.seal(
+            &v.secret,
+            &Binding {
+                org,
+                record: &id,
+                kind: v.kind.name(),
+                version: 1,
+            },
+        )?;
+        let t = now();
+        sqlx::query(
+            "INSERT INTO credentials (id, org_id, kind, name, apple_team, expires_at, version, key_id, sealed, metadata, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11)",
+        )
+        .bind(&id)
+        .bind(org)
+        .bind(v.kind.name())
+        .bind(&v.name)
+        .bind(v.apple_team.clone())
+        .bind(v.expires_at)
+        .bind(sealed.key_id()?.to_owned())
+        .bind(sealed.as_bytes().to_vec())
+        .bind(v.metadata.to_string())
+        .bind(t)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            Some(org),
+            actor,
+            "credential.create",
+            &id,
+            &json!({ "type": v.kind.name(), "name": v.name }),
+        )
+        .await?;
+        let c = self.credential_in(&mut tx, org, &id, false).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Replaces a credential's file and secrets (same type) if it is still at
+    /// `expected_version`.
+    pub async fn replace_credential(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+        expected_version: i64,
+        v: Validated,
+    ) -> Result<Credential, StoreError> {
+        let mut tx = self.begin().await?;
+        let current = self.credential_in(&mut tx, org, id, false).await?;
+        if current.kind != v.kind {
+            return Err(StoreError::Invalid {
+                field: "type",
+                reason: format!(
+                    "this credential is a {}, not a {}",
+                    current.kind.name(),
+                    v.kind.name()
+                ),
+            });
+        }
+        if current.version != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        if let Some(team) = &v.apple_team
+            && v.kind != Kind::AppleTeam
+        {
+            self.lock_team(&mut tx, actor, org, team).await?;
+            self.check_limits(&mut tx, org, v.kind, team, &v.metadata, Some(id))
+                .await?;
+        }
+        let next = expected_version + 1;
+        let sealed = self.seal(
+            &v.secret,
+            &Binding {
+                org,
+                record: id,
+                kind: v.kind.name(),
+                version: version_u(next)?,
+            },
+        )?;
+        let done = sqlx::query(
+            "UPDATE credentials SET name = $1, apple_team = $2, expires_at = $3, version = $4, key_id = $5, \
+             sealed = $6, metadata = $7, updated_at = $8 \
+             WHERE id = $9 AND org_id = $10 AND version = $11 AND deleted_at IS NULL",
+        )
+        .bind(&v.name)
+        .bind(v.apple_team.clone())
+        .bind(v.expires_at)
+        .bind(next)
+        .bind(sealed.key_id()?.to_owned())
+        .bind(sealed.as_bytes().to_vec())
+        .bind(v.metadata.to_string())
+        .bind(now())
+        .bind(id)
+        .bind(org)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        audit(
+            &mut tx,
+            Some(org),
+            actor,
+            "credential.replace",
+            id,
+            &json!({ "version": next }),
+        )
+        .await?;
+        let c = self.credential_in(&mut tx, org, id, false).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Renames a credential if it is still at `expected_version`.
+    pub async fn rename_credential(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+        expected_version: i64,
+        name: &str,
+    ) -> Result<Credential, StoreError> {
+        if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(StoreError::Invalid {
+                field: "name",
+                reason: "1 to 200 printable characters".into(),
+            });
+        }
+        let mut tx = self.begin().await?;
+        // The sealed blob is bound to the version: it moves with it. Read both in one
+        // statement (locked on PostgreSQL) so they belong together.
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL{}",
+            self.for_update()
+        ))
+        .bind(id)
+        .bind(org)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let current = credential(&row)?;
+        if current.version != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+        let plaintext = self.open_sealed(
+            &sealed,
+            &Binding {
+                org,
+                record: id,
+                kind: current.kind.name(),
+                version: version_u(current.version)?,
+            },
+        )?;
+        let next = expected_version + 1;
+        let resealed = self.seal(
+            &plaintext,
+            &Binding {
+                org,
+                record: id,
+                kind: current.kind.name(),
+                version: version_u(next)?,
+            },
+        )?;
+        let done = sqlx::query(
+            "UPDATE credentials SET name = $1, version = $2, key_id = $3, sealed = $4, updated_at = $5 \
+             WHERE id = $6 AND org_id = $7 AND version = $8",
+        )
+        .bind(name.trim())
+        .bind(next)
+        .bind(resealed.key_id()?.to_owned())
+        .bind(resealed.as_bytes().to_vec())
+        .bind(now())
+        .bind(id)
+        .bind(org)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        audit(
+            &mut tx,
+            Some(org),
+            actor,
+            "credential.rename",
+            id,
+            &json!({ "name": name.trim() }),
+        )
+        .await?;
+        let c = self.credential_in(&mut tx, org, id, false).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Soft-deletes a credential (restorable for the restore window); returns what it
+    /// breaks. `expected_version`, when given, must match.
+    pub async fn delete_credential(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<Impact, StoreError> {
+        let mut tx = self.begin().await?;
+        let current = self.credential_in(&mut tx, org, id, false).await?;
+        if expected_version.is_some_and(|v| v != current.version) {
+            return Err(StoreError::Conflict);
+        }
+        let impact = self.impact_in(&mut tx, org, &current).await?;
+        sqlx::query("UPDATE credentials SET deleted_at = $1 WHERE id = $2 AND org_id = $3")
+            .bind(now())
+            .bind(id)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            Some(org),
+            actor,
+            "credential.delete",
+            id,
+            &json!({ "type": current.kind.name(), "used_by": impact.used_by }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(impact)
+    }
+
+    /// Restores a soft-deleted credential within the restore window, if its team's
+    /// limits still allow it.
+    pub async fn restore_credential(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+    ) -> Result<Credential, StoreError> {
+        let mut tx = self.begin().await?;
+        let current = self.credential_in(&mut tx, org, id, true).await?;
+        let Some(deleted_at) = current.deleted_at else {
+            return Err(StoreError::Rule("the credential is not deleted".into()));
+        };
+        let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
+        if now() - deleted_at > window {
+            return Err(StoreError::Rule(format!(
+                "the restore window of {} days has passed",
+                self.limits.restore_window.as_secs() / 86400
+            )));
+        }
+        if let Some(team) = &current.apple_team
+            && current.kind != Kind::AppleTeam
+        {
+            self.lock_team(&mut tx, actor, org, team).await?;
+            self.check_limits(
+                &mut tx,
+                org,
+                current.kind,
+                team,
+                &current.metadata,
+                Some(id),
+            )
+            .await?;
+        }
+        sqlx::query("UPDATE credentials SET deleted_at = NULL WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            Some(org),
+            actor,
+            "credential.restore",
+            id,
+            &json!({}),
+        )
+        .await?;
+        let c = self.credential_in(&mut tx, org, id, false).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Reads and opens a credential's secret, auditing the read as `action`. The audit
+    /// record is written first: if it cannot be, no secret is returned.
+    pub async fn read_secret(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+        action: &str,
+        detail: &Value,
+    ) -> Result<(Credential, Zeroizing<Vec<u8>>), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL"
+        ))
+        .bind(id)
+        .bind(org)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let c = credential(&row)?;
+        let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+        let plaintext = self.open_sealed(
+            &sealed,
+            &Binding {
+                org,
+                record: id,
+                kind: c.kind.name(),
+                version: version_u(c.version)?,
+            },
+        )?;
+        audit(&mut conn, Some(org), actor, action, id, detail).await?;
+        Ok((c, plaintext))
+    }
+
+    /// What stops working if this credential goes.
+    pub async fn impact(&self, org: &str, id: &str) -> Result<Impact, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let c = self.credential_in(&mut conn, org, id, true).await?;
+        self.impact_in(&mut conn, org, &c).await
+    }
+
+    async fn impact_in(
+        &self,
+        conn: &mut AnyConnection,
+        org: &str,
+        c: &Credential,
+    ) -> Result<Impact, StoreError> {
+        let mut used_by = Vec::new();
+        let sets = sqlx::query(
+            "SELECT a.slug, s.application_id, s.name, s.is_default FROM android_build_sets s \
+             JOIN apps a ON a.id = s.app_id WHERE s.org_id = $1 AND s.keystore_id = $2 ORDER BY a.slug, s.name",
+        )
+        .bind(org)
+        .bind(&c.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &sets {
+            let slug: String = r.try_get("slug")?;
+            let appid: String = r.try_get("application_id")?;
+            let name: String = r.try_get("name")?;
+            used_by.push(format!("app {slug} / android {appid} / build set {name}"));
+        }
+        let pairs = sqlx::query(
+            "SELECT a.slug, p.bundle_id, p.distribution FROM ios_build_pairs p JOIN apps a ON a.id = p.app_id \
+             WHERE p.org_id = $1 AND (p.certificate_id = $2 OR p.profile_id = $3) ORDER BY a.slug, p.bundle_id",
+        )
+        .bind(org)
+        .bind(&c.id)
+        .bind(&c.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &pairs {
+            let slug: String = r.try_get("slug")?;
+            let bundle: String = r.try_get("bundle_id")?;
+            let dist: String = r.try_get("distribution")?;
+            used_by.push(format!("app {slug} / ios {bundle} / {dist} builds"));
+        }
+        let links = sqlx::query(
+            "SELECT a.slug, l.platform, l.identifier, l.slot FROM app_links l JOIN apps a ON a.id = l.app_id \
+             WHERE l.org_id = $1 AND l.credential_id = $2 ORDER BY a.slug, l.identifier",
+        )
+        .bind(org)
+        .bind(&c.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &links {
+            let slug: String = r.try_get("slug")?;
+            let platform: String = r.try_get("platform")?;
+            let ident: String = r.try_get("identifier")?;
+            let slot: String = r.try_get("slot")?;
+            used_by.push(format!("app {slug} / {platform} {ident} / {slot}"));
+        }
+        let mut affected = Vec::new();
+        if c.kind == Kind::AppleDistributionCertificate {
+            let sha1 = c.metadata.get("sha1").and_then(Value::as_str).unwrap_or("");
+            let profiles = sqlx::query(
+                "SELECT id, name, metadata FROM credentials WHERE org_id = $1 AND kind = 'apple-provisioning-profile' \
+                 AND apple_team = $2 AND deleted_at IS NULL ORDER BY id",
+            )
+            .bind(org)
+            .bind(c.apple_team.clone().unwrap_or_default())
+            .fetch_all(&mut *conn)
+            .await?;
+            for r in &profiles {
+                let meta: String = r.try_get("metadata")?;
+                let meta: Value = serde_json::from_str(&meta).unwrap_or(Value::Null);
+                let allows = meta["certificates"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x["sha1"] == sha1));
+                if allows {
+                    let id: String = r.try_get("id")?;
+                    let name: String = r.try_get("name")?;
+                    affected.push(format!("{id} ({name})"));
+                }
+            }
+        }
+        let summary = match c.kind {
+            Kind::AppleDistributionCertificate => {
+                "its provisioning profiles and the builds that use them stop working at build time; apps already in production are not affected"
+            }
+            Kind::ApplePushKey => {
+                "every app using it loses push notifications at run time until another key is assigned"
+            }
+            Kind::AppleProvisioningProfile => {
+                "the next build of the apps using it fails until another profile is assigned; installed apps are not affected"
+            }
+            Kind::AndroidKeystore => {
+                "builds using it can no longer be signed; if it is an app's upload or app-signing key and no copy exists, that app can never be updated"
+            }
+            Kind::GoogleServiceAccountKey => {
+                "FCM v1 notifications or Play submissions using it stop working"
+            }
+            Kind::FcmLegacyKey => "legacy FCM notifications using it stop working",
+            Kind::AppleTeam => "credentials of this team remain; apps lose the team assignment",
+            Kind::AscApiKey => "App Store Connect submissions using it stop working",
+        };
+        Ok(Impact {
+            credential_id: c.id.clone(),
+            kind: c.kind,
+            summary: format!(
+                "{summary}. Removing it from signet does not revoke it at Apple or Google."
+            ),
+            used_by,
+            affected_credentials: affected,
+        })
+    }
+
+    /// Credentials (not deleted) that expire before `now + within_ms`, soonest first,
+    /// including expired ones. The cursor is the last item's `expires_at:id`.
+    pub async fn expiring(
+        &self,
+        org: &str,
+        within_ms: i64,
+        page: &PageRequest,
+    ) -> Result<Page<Credential>, StoreError> {
+        let limit = page.limit();
+        let (after_t, after_id) = match page.cursor.as_deref().and_then(|c| c.split_once(':')) {
+            Some((t, id)) => (
+                t.parse::<i64>().map_err(|_| StoreError::Invalid {
+                    field: "cursor",
+                    reason: "not a cursor of this list".into(),
+                })?,
+                id.to_owned(),
+            ),
+            None => (i64::MIN, String::new()),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM credentials WHERE org_id = $1 AND expires_at IS NOT NULL \
+             AND expires_at <= $2 AND deleted_at IS NULL \
+             AND (expires_at > $3 OR (expires_at = $4 AND id > $5)) \
+             ORDER BY expires_at, id LIMIT $6"
+        ))
+        .bind(org)
+        .bind(now().saturating_add(within_ms))
+        .bind(after_t)
+        .bind(after_t)
+        .bind(after_id)
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items: Vec<Credential> = rows.iter().map(credential).collect::<Result<_, _>>()?;
+        let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_cursor = if more {
+            items
+                .last()
+                .map(|c| format!("{}:{}", c.expires_at.unwrap_or_default(), c.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Re-wraps every secret not under the current master key; returns how many. Safe
+    /// while requests run: each row is rewritten only if its version did not move. A row
+    /// under a key that is not loaded is reported as [`StoreError::MissingKey`].
+    pub async fn rewrap_all(&self) -> Result<u64, StoreError> {
+        let ring = self.keyring();
+        let current = ring.current().to_owned();
+        let rows = sqlx::query(
+            "SELECT id, org_id, kind, version, sealed FROM credentials WHERE key_id <> $1",
+        )
+        .bind(&current)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut n = 0;
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let org: String = row.try_get("org_id")?;
+            let kind: String = row.try_get("kind")?;
+            let version: i64 = row.try_get("version")?;
+            let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+            let binding = Binding {
+                org: &org,
+                record: &id,
+                kind: &kind,
+                version: version_u(version)?,
+            };
+            let rewrapped = ring.rewrap(&sealed, &binding)?;
+            let done = sqlx::query(
+                "UPDATE credentials SET key_id = $1, sealed = $2 WHERE id = $3 AND version = $4 AND key_id <> $5",
+            )
+            .bind(&current)
+            .bind(rewrapped.as_bytes().to_vec())
+            .bind(&id)
+            .bind(version)
+            .bind(&current)
+            .execute(&self.pool)
+            .await?;
+            // Zero when a concurrent update already sealed it under the current key.
+            n += done.rows_affected();
+        }
+        Ok(n)
+    }
+
+    /// How many secrets are sealed under each master key id.
+    pub async fn key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id ORDER BY key_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("key_id")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// The audit log of an organization, newest first.
+    pub async fn audit_log(
+        &self,
+        org: &str,
+        page: &PageRequest,
+    ) -> Result<Page<crate::AuditRecord>, StoreError> {
+        let limit = page.limit();
+        let cursor = page.cursor.clone().unwrap_or_else(|| "~".into());
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, ip, request_id, detail FROM audit \
+             WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(org)
+        .bind(cursor)
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(crate::AuditRecord {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    ip: r.try_get("ip")?,
+                    request_id: r.try_get("request_id")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(paginate(items, limit, |a| &a.id))
+    }
+}
+
+pub(crate) fn paginate<T>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> &String) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = if more {
+        items.last().map(|i| key(i).clone())
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}

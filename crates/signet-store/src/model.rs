@@ -1,0 +1,320 @@
+//! The domain's vocabulary: credential types, roles, who is acting, and the records the
+//! store returns. Records never hold secret material; [`crate::Store`] hands that out
+//! only through the calls that audit it.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The credential types of SPEC §1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// An Android upload or app-signing keystore.
+    AndroidKeystore,
+    /// A Google service account key (FCM v1, Play submissions).
+    GoogleServiceAccountKey,
+    /// An FCM legacy server key.
+    FcmLegacyKey,
+    /// An Apple developer team.
+    AppleTeam,
+    /// An Apple distribution (or development) certificate with its private key.
+    AppleDistributionCertificate,
+    /// An Apple provisioning profile.
+    AppleProvisioningProfile,
+    /// An APNs push key (.p8).
+    ApplePushKey,
+    /// An App Store Connect API key (.p8).
+    AscApiKey,
+}
+
+const KINDS: [(Kind, &str); 8] = [
+    (Kind::AndroidKeystore, "android-keystore"),
+    (Kind::GoogleServiceAccountKey, "google-service-account-key"),
+    (Kind::FcmLegacyKey, "fcm-legacy-key"),
+    (Kind::AppleTeam, "apple-team"),
+    (
+        Kind::AppleDistributionCertificate,
+        "apple-distribution-certificate",
+    ),
+    (Kind::AppleProvisioningProfile, "apple-provisioning-profile"),
+    (Kind::ApplePushKey, "apple-push-key"),
+    (Kind::AscApiKey, "asc-api-key"),
+];
+
+impl Kind {
+    /// The stable name used in the API and the database.
+    pub fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    /// Parses a name.
+    pub fn parse(name: &str) -> Option<Kind> {
+        KINDS.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+
+    /// Every name, comma-separated, for error messages.
+    pub fn names() -> String {
+        KINDS.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Whether deleting it is recoverable (soft delete and restore).
+    pub fn soft_deleted(self) -> bool {
+        true
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Roles in an organization, each a superset of the one before (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Lists and inspects metadata.
+    Viewer,
+    /// Creates, updates and assigns credentials; fetches build credentials.
+    Developer,
+    /// Deletes and restores, exports secrets, manages members below owner and robots.
+    Admin,
+    /// Manages owners; deletes the organization.
+    Owner,
+}
+
+impl Role {
+    /// The lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Developer => "developer",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    /// Parses a lower-case name.
+    pub fn parse(name: &str) -> Option<Role> {
+        [Role::Viewer, Role::Developer, Role::Admin, Role::Owner]
+            .into_iter()
+            .find(|r| r.name() == name)
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Who is acting, for the audit log: a user or a robot token, and from where.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `user:<id>`, `robot:<token id>` or `system`.
+    pub who: String,
+    /// The client address.
+    pub ip: String,
+    /// The request id.
+    pub request_id: String,
+}
+
+impl Actor {
+    /// The server itself or an administrator's command.
+    pub fn system(what: &str) -> Actor {
+        Actor {
+            who: format!("system:{what}"),
+            ip: String::new(),
+            request_id: String::new(),
+        }
+    }
+}
+
+/// An organization.
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The caller's role in it, when listed for a user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// A user.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    /// Its id.
+    pub id: String,
+    /// Login e-mail.
+    pub email: String,
+}
+
+/// A member of an organization.
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    /// The user's id.
+    pub user_id: String,
+    /// The user's e-mail.
+    pub email: String,
+    /// The role.
+    pub role: Role,
+}
+
+/// An access token's record (never the token itself).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    /// Its id.
+    pub id: String,
+    /// `session` (a user's login) or `robot`.
+    pub kind: String,
+    /// A name.
+    pub name: String,
+    /// For robots: the role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// For robots: the apps it is limited to (all when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_ids: Option<Vec<String>>,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Expires (ms), if ever.
+    pub expires_at: Option<i64>,
+    /// Last used (ms; updated at most once a minute).
+    pub last_used_at: Option<i64>,
+    /// Revoked (ms).
+    pub revoked_at: Option<i64>,
+}
+
+/// An app.
+#[derive(Debug, Clone, Serialize)]
+pub struct App {
+    /// Its id.
+    pub id: String,
+    /// Its slug, unique in the organization.
+    pub slug: String,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+/// A credential's record: derived metadata, never secret material.
+#[derive(Debug, Clone, Serialize)]
+pub struct Credential {
+    /// Its id.
+    pub id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// Display name.
+    pub name: String,
+    /// The Apple team, for Apple types.
+    pub apple_team: Option<String>,
+    /// When it stops working (ms), if it does.
+    pub expires_at: Option<i64>,
+    /// The version (ETag).
+    pub version: i64,
+    /// Derived metadata.
+    pub metadata: Value,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Updated (ms).
+    pub updated_at: i64,
+    /// Soft-deleted (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    /// Its id (time-ordered).
+    pub id: String,
+    /// When (ms).
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What: `credential.create`, `build-credentials.fetch`, …
+    pub action: String,
+    /// On what (an id).
+    pub target: String,
+    /// From where.
+    pub ip: String,
+    /// The request id.
+    pub request_id: String,
+    /// More, as JSON text (never a secret).
+    pub detail: String,
+}
+
+/// An Android build credential set.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildSet {
+    /// Its id.
+    pub id: String,
+    /// The application id (package name).
+    pub application_id: String,
+    /// Its name, unique per application id.
+    pub name: String,
+    /// The keystore it signs with.
+    pub keystore_id: String,
+    /// Whether builds use it when none is named.
+    pub is_default: bool,
+    /// The version (ETag).
+    pub version: i64,
+}
+
+/// An iOS build credential pair.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildPair {
+    /// Its id.
+    pub id: String,
+    /// The bundle id.
+    pub bundle_id: String,
+    /// app-store, ad-hoc, enterprise or development.
+    pub distribution: String,
+    /// The distribution certificate.
+    pub certificate_id: String,
+    /// The provisioning profile.
+    pub profile_id: String,
+    /// The version (ETag).
+    pub version: i64,
+}
+
+/// A credential assigned to an app in a named slot (`fcm-key`, `push-key`, …).
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    /// `android` or `ios`.
+    pub platform: String,
+    /// Application id or bundle id.
+    pub identifier: String,
+    /// The slot.
+    pub slot: String,
+    /// The credential.
+    pub credential_id: String,
+}
+
+/// One page of a list, and where the next starts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// What stops working if a credential is revoked or deleted (SPEC §1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Impact {
+    /// The credential.
+    pub credential_id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// The consequence in one sentence.
+    pub summary: String,
+    /// What uses it, one line each (`app acme / com.acme.app / build set release`).
+    pub used_by: Vec<String>,
+    /// Other credentials affected (profiles allowing a certificate).
+    pub affected_credentials: Vec<String>,
+}

@@ -1,0 +1,768 @@
+//! Organizations, users, memberships and access tokens.
+
+use serde_json::json;
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use crate::{
+    Actor, Member, Org, Role, Store, StoreError, TokenInfo, User,
+    db::{audit, new_id, now, unique_violation},
+    secrets::{self, TokenKind},
+};
+
+/// How long a login lasts.
+const SESSION_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
+/// `last_used_at` is written at most this often per token.
+const LAST_USED_RESOLUTION_MS: i64 = 60 * 1000;
+
+/// Whoever a valid token belongs to.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The token's id.
+    pub token_id: String,
+    /// Session or robot.
+    pub kind: TokenKind,
+    /// The user, for sessions.
+    pub user_id: Option<String>,
+    /// The organization, for robots.
+    pub org_id: Option<String>,
+    /// The role, for robots.
+    pub role: Option<Role>,
+    /// The apps a robot is limited to.
+    pub app_ids: Option<Vec<String>>,
+}
+
+impl Principal {
+    /// The audit name: `user:<id>` or `robot:<token id>`.
+    pub fn who(&self) -> String {
+        match &self.user_id {
+            Some(u) if self.kind == TokenKind::Session => format!("user:{u}"),
+            _ => format!("robot:{}", self.token_id),
+        }
+    }
+}
+
+fn check_email(email: &str) -> Result<(), StoreError> {
+    let ok = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid {
+            field: "email",
+            reason: "not an e-mail address".into(),
+        })
+    }
+}
+
+fn check_password(password: &str) -> Result<(), StoreError> {
+    if password.chars().count() < 10 {
+        return Err(StoreError::Invalid {
+            field: "password",
+            reason: "at least 10 characters".into(),
+        });
+    }
+    Ok(())
+}
+
+fn check_name(field: &'static str, name: &str) -> Result<(), StoreError> {
+    if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid {
+            field,
+            reason: "1 to 200 printable characters".into(),
+        });
+    }
+    Ok(())
+}
+
+fn token_info(row: &sqlx::any::AnyRow) -> Result<TokenInfo, StoreError> {
+    let role: Option<String> = row.try_get("role")?;
+    let apps: Option<String> = row.try_get("app_ids")?;
+    Ok(TokenInfo {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        name: row.try_get("name")?,
+        role: role.as_deref().and_then(Role::parse),
+        app_ids: apps.and_then(|a| serde_json::from_str(&a).ok()),
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, kind, name, role, app_ids, created_at, expires_at, last_used_at, revoked_at";
+
+impl Store {
+    /// How many users exist (0 before bootstrap).
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Creates a user. `owner_of`: also create an organization with this name, the user
+    /// its owner (the bootstrap of `signet admin create-user --owner`).
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        email: &str,
+        password: &str,
+        owner_of: Option<&str>,
+    ) -> Result<(User, Option<Org>), StoreError> {
+        check_email(email)?;
+        check_password(password)?;
+        if let Some(name) = owner_of {
+            check_name("org", name)?;
+        }
+        let hash = secrets::hash_password(password)?;
+        let user = User {
+            id: new_id("usr")?,
+            email: email.to_owned(),
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&user.id)
+        .bind(email)
+        .bind(hash)
+        .bind(now())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_violation(e, || format!("a user with e-mail {email}")))?;
+        audit(
+            &mut tx,
+            None,
+            actor,
+            "user.create",
+            &user.id,
+            &json!({ "email": email }),
+        )
+        .await?;
+        let org = match owner_of {
+            Some(name) => Some(self.insert_org(&mut tx, actor, name, &user.id).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok((user, org))
+    }
+
+    async fn insert_org(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        name: &str,
+        owner: &str,
+    ) -> Result<Org, StoreError> {
+        check_name("name", name)?;
+        let id = new_id("org")?;
+        let t = now();
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(&id)
+            .bind(name)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(owner)
+        .bind(Role::Owner.name())
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            tx,
+            Some(&id),
+            actor,
+            "org.create",
+            &id,
+            &json!({ "name": name }),
+        )
+        .await?;
+        Ok(Org {
+            id,
+            name: name.to_owned(),
+            role: Some(Role::Owner),
+        })
+    }
+
+    /// Creates an organization owned by `owner` (a user id).
+    pub async fn create_org(
+        &self,
+        actor: &Actor,
+        name: &str,
+        owner: &str,
+    ) -> Result<Org, StoreError> {
+        let mut tx = self.begin().await?;
+        let org = self.insert_org(&mut tx, actor, name, owner).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    /// The organizations `user` belongs to, with the user's role.
+    pub async fn orgs_of(&self, user: &str) -> Result<Vec<Org>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.name, m.role FROM organizations o \
+             JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get("role")?;
+                Ok(Org {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    role: Role::parse(&role),
+                })
+            })
+            .collect()
+    }
+
+    /// An organization by id.
+    pub async fn org(&self, id: &str) -> Result<Org, StoreError> {
+        let row = sqlx::query("SELECT id, name FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Org {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            role: None,
+        })
+    }
+
+    /// Deletes an organization and everything in it.
+    pub async fn delete_org(&self, actor: &Actor, org: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        audit(&mut tx, None, actor, "org.delete", org, &json!({})).await?;
+        for table in [
+            "app_links",
+            "ios_build_pairs",
+            "android_build_sets",
+            "credentials",
+            "apps",
+            "tokens",
+            "memberships",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1"))
+                .bind(org)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let done = sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A user's role in an organization, if a member.
+    pub async fn role_of(&self, org: &str, user: &str) -> Result<Option<Role>, StoreError> {
+        let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Role::parse(&r.try_get::<String, _>("role")?),
+            None => None,
+        })
+    }
+
+    /// The members of an organization.
+    pub async fn members(&self, org: &str) -> Result<Vec<Member>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.org_id = $1 ORDER BY u.email",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get("role")?;
+                Ok(Member {
+                    user_id: r.try_get("id")?,
+                    email: r.try_get("email")?,
+                    role: Role::parse(&role).unwrap_or(Role::Viewer),
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a user (by e-mail) to an organization or changes their role. The caller has
+    /// checked that it may grant `role` and touch the member's current role.
+    pub async fn set_member(
+        &self,
+        actor: &Actor,
+        org: &str,
+        email: &str,
+        role: Role,
+    ) -> Result<Member, StoreError> {
+        let mut tx = self.begin().await?;
+        let user: String = sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::Invalid {
+                field: "email",
+                reason: "no user has this e-mail; create the user first".into(),
+            })?
+            .try_get("id")?;
+        let existing =
+            sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+                .bind(org)
+                .bind(&user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(row) = existing {
+            let old: String = row.try_get("role")?;
+            if old == Role::Owner.name() && role != Role::Owner {
+                self.keep_an_owner(&mut tx, org, &user).await?;
+            }
+            sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
+                .bind(role.name())
+                .bind(org)
+                .bind(&user)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(org)
+            .bind(&user)
+            .bind(role.name())
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit(
+            &mut tx,
+            Some(org),
+            actor,
+            "member.set",
+            &user,
+            &json!({ "email": email, "role": role.name() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Member {
+            user_id: user,
+            email: email.to_owned(),
+            role,
+        })
+    }
+
+    async fn keep_an_owner(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        org: &str,
+        leaving: &str,
+    ) -> Result<(), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner' AND user_id <> $2",
+        )
+        .bind(org)
+        .bind(leaving)
+        .fetch_one(&mut *tx)
+        .await?;
+        if row.try_get::<i64, _>("n")? == 0 {
+            return Err(StoreError::Rule(
+                "an organization keeps at least one owner; make someone else owner first".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Removes a member.
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        org: &str,
+        user: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let role = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if role.try_get::<String, _>("role")? == Role::Owner.name() {
+            self.keep_an_owner(&mut tx, org, user).await?;
+        }
+        sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        // Their sessions stay valid for their other organizations; nothing else to revoke.
+        audit(&mut tx, Some(org), actor, "member.remove", user, &json!({})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_token(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        kind: TokenKind,
+        user: Option<&str>,
+        org: Option<&str>,
+        role: Option<Role>,
+        app_ids: Option<&[String]>,
+        name: &str,
+        created_by: &str,
+        expires_at: Option<i64>,
+    ) -> Result<(TokenInfo, Zeroizing<String>), StoreError> {
+        let token = secrets::mint(kind)?;
+        let id = new_id("tok")?;
+        let t = now();
+        let apps = app_ids.map(|a| serde_json::Value::from(a.to_vec()).to_string());
+        sqlx::query(
+            "INSERT INTO tokens (id, hash, kind, user_id, org_id, role, app_ids, name, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&id)
+        .bind(secrets::token_hash(&token))
+        .bind(kind.name())
+        .bind(user.map(str::to_owned))
+        .bind(org.map(str::to_owned))
+        .bind(role.map(|r| r.name().to_owned()))
+        .bind(apps)
+        .bind(name)
+        .bind(created_by)
+        .bind(t)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        Ok((
+            TokenInfo {
+                id,
+                kind: kind.name().into(),
+                name: name.to_owned(),
+                role,
+                app_ids: app_ids.map(<[String]>::to_vec),
+                created_at: t,
+                expires_at,
+                last_used_at: None,
+                revoked_at: None,
+            },
+            token,
+        ))
+    }
+
+    /// Checks an e-mail and password; on success mints a session token (shown once).
+    pub async fn login(
+        &self,
+        actor: &Actor,
+        email: &str,
+        password: &str,
+    ) -> Result<(User, TokenInfo, Zeroizing<String>), StoreError> {
+        let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        let (id, stored) = match &row {
+            Some(r) => (
+                Some(r.try_get::<String, _>("id")?),
+                r.try_get::<String, _>("password_hash")?,
+            ),
+            None => (None, secrets::dummy_hash().to_owned()),
+        };
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &stored))
+            .await
+            .unwrap_or(false);
+        let Some(id) = id.filter(|_| ok) else {
+            return Err(StoreError::Unauthenticated);
+        };
+        let mut tx = self.begin().await?;
+        let (info, token) = self
+            .insert_token(
+                &mut tx,
+                TokenKind::Session,
+                Some(&id),
+                None,
+                None,
+                None,
+                "login",
+                &format!("user:{id}"),
+                Some(now() + SESSION_LIFETIME_MS),
+            )
+            .await?;
+        let actor = Actor {
+            who: format!("user:{id}"),
+            ..actor.clone()
+        };
+        audit(&mut tx, None, &actor, "user.login", &info.id, &json!({})).await?;
+        tx.commit().await?;
+        Ok((
+            User {
+                id,
+                email: email.to_owned(),
+            },
+            info,
+            token,
+        ))
+    }
+
+    /// Resolves a bearer token; unknown, revoked and expired tokens are `Unauthenticated`.
+    /// Records the last use (at most once a minute per token).
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, StoreError> {
+        let kind = secrets::parse(token).ok_or(StoreError::Unauthenticated)?;
+        if kind == TokenKind::Setup {
+            return Err(StoreError::Unauthenticated);
+        }
+        let t = now();
+        let row = sqlx::query(
+            "SELECT id, user_id, org_id, role, app_ids, last_used_at FROM tokens \
+             WHERE hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(secrets::token_hash(token))
+        .bind(t)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::Unauthenticated)?;
+        let id: String = row.try_get("id")?;
+        let last: Option<i64> = row.try_get("last_used_at")?;
+        if last.is_none_or(|l| t - l > LAST_USED_RESOLUTION_MS) {
+            sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(t)
+                .bind(&id)
+                .execute(&self.pool)
+                .await?;
+        }
+        let role: Option<String> = row.try_get("role")?;
+        let apps: Option<String> = row.try_get("app_ids")?;
+        Ok(Principal {
+            token_id: id,
+            kind,
+            user_id: row.try_get("user_id")?,
+            org_id: row.try_get("org_id")?,
+            role: role.as_deref().and_then(Role::parse),
+            app_ids: apps.and_then(|a| serde_json::from_str(&a).ok()),
+        })
+    }
+
+    /// Creates a robot token for CI: a role below owner, optionally limited to some apps.
+    pub async fn create_robot(
+        &self,
+        actor: &Actor,
+        org: &str,
+        name: &str,
+        role: Role,
+        app_ids: Option<&[String]>,
+    ) -> Result<(TokenInfo, Zeroizing<String>), StoreError> {
+        check_name("name", name)?;
+        if role == Role::Owner {
+            return Err(StoreError::Invalid {
+                field: "role",
+                reason: "a robot can be viewer, developer or admin".into(),
+            });
+        }
+        let mut tx = self.begin().await?;
+        if let Some(apps) = app_ids {
+            for app in apps {
+                let found = sqlx::query("SELECT id FROM apps WHERE id = $1 AND org_id = $2")
+                    .bind(app)
+                    .bind(org)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if found.is_none() {
+                    return Err(StoreError::Invalid {
+                        field: "app_ids",
+                        reason: format!("no app `{app}` in this organization"),
+                    });
+                }
+            }
+        }
+        let (info, token) = self
+            .insert_token(
+                &mut tx,
+                TokenKind::Robot,
+                None,
+                Some(org),
+                Some(role),
+                app_ids,
+                name,
+                &actor.who,
+                None,
+            )
+            .await?;
+        audit(
+            &mut tx,
+            Some(org),
+            actor,
+            "robot.create",
+            &info.id,
+            &json!({ "name": name, "role": role.name(), "app_ids": app_ids }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((info, token))
+    }
+
+    /// The robot tokens of an organization.
+    pub async fn robots(&self, org: &str) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE org_id = $1 AND kind = 'robot' ORDER BY created_at, id"
+        ))
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_info).collect()
+    }
+
+    /// A user's own sessions.
+    pub async fn sessions_of(&self, user: &str) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens WHERE user_id = $1 AND kind = 'session' ORDER BY created_at, id"
+        ))
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_info).collect()
+    }
+
+    /// Revokes a robot token of `org`.
+    pub async fn revoke_robot(&self, actor: &Actor, org: &str, id: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND kind = 'robot' AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        audit(&mut tx, Some(org), actor, "robot.revoke", id, &json!({})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Revokes one of a user's sessions (logout).
+    pub async fn revoke_session(
+        &self,
+        actor: &Actor,
+        user: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND kind = 'session' AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        audit(&mut tx, None, actor, "session.revoke", id, &json!({})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user a principal is, if a user.
+    pub async fn user(&self, id: &str) -> Result<User, StoreError> {
+        let row = sqlx::query("SELECT id, email FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(User {
+            id: row.try_get("id")?,
+            email: row.try_get("email")?,
+        })
+    }
+
+    /// At first start (no users): a one-time setup token, stored hashed, that lets the
+    /// first user create themselves and an organization. `None` once a user exists.
+    pub async fn issue_setup_token(&self) -> Result<Option<Zeroizing<String>>, StoreError> {
+        if self.user_count().await? > 0 {
+            return Ok(None);
+        }
+        let token = secrets::mint(TokenKind::Setup)?;
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM settings WHERE name = 'setup_token'")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO settings (name, value) VALUES ('setup_token', $1)")
+            .bind(secrets::token_hash(&token))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(token))
+    }
+
+    /// Spends the setup token: creates the first user, owner of a new organization.
+    pub async fn complete_setup(
+        &self,
+        actor: &Actor,
+        token: &str,
+        email: &str,
+        password: &str,
+        org_name: &str,
+    ) -> Result<(User, Org), StoreError> {
+        if secrets::parse(token) != Some(TokenKind::Setup) {
+            return Err(StoreError::Unauthenticated);
+        }
+        check_email(email)?;
+        check_password(password)?;
+        check_name("org", org_name)?;
+        let hash = secrets::hash_password(password)?;
+        let mut tx = self.begin().await?;
+        let spent = sqlx::query("DELETE FROM settings WHERE name = 'setup_token' AND value = $1")
+            .bind(secrets::token_hash(token))
+            .execute(&mut *tx)
+            .await?;
+        if spent.rows_affected() != 1 {
+            return Err(StoreError::Unauthenticated);
+        }
+        let user = User {
+            id: new_id("usr")?,
+            email: email.to_owned(),
+        };
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&user.id)
+        .bind(email)
+        .bind(hash)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            None,
+            actor,
+            "setup",
+            &user.id,
+            &json!({ "email": email }),
+        )
+        .await?;
+        let org = self.insert_org(&mut tx, actor, org_name, &user.id).await?;
+        tx.commit().await?;
+        Ok((user, org))
+    }
+}

@@ -1,0 +1,544 @@
+//! Uploads, validated with signet-formats before anything is stored. The server derives
+//! every piece of metadata from the files themselves (SPEC §1: never trust client-sent
+//! metadata); a bad upload is [`StoreError::Invalid`] naming the field and the reason.
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use signet_formats::{
+    Certificate, FormatError, Keystore, KeystoreType, Password,
+    apple::{AppleCertificateKind, mobileprovision::Profile, p8},
+};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::{StoreError, model::Kind};
+
+/// A string that holds a secret: zeroized on drop, `[redacted]` in `Debug`.
+#[derive(Clone, Default)]
+pub struct SecretString(Zeroizing<String>);
+
+impl SecretString {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> SecretString {
+        SecretString(Zeroizing::new(value.into()))
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(SecretString::new)
+    }
+}
+
+impl serde::Serialize for SecretString {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// What a client uploads to create or replace a credential. Files are base64 (`.p8` and
+/// service-account JSON may be given as text). Which fields apply depends on `type`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// The credential type, e.g. `android-keystore`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A display name; derived from the file when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// android-keystore: the JKS or PKCS#12 file, base64.
+    #[serde(default)]
+    pub keystore: Option<SecretString>,
+    /// android-keystore: the store password.
+    #[serde(default)]
+    pub store_password: Option<SecretString>,
+    /// android-keystore: the key alias (optional when the keystore holds one key).
+    #[serde(default)]
+    pub key_alias: Option<String>,
+    /// android-keystore: the key password (defaults to the store password).
+    #[serde(default)]
+    pub key_password: Option<SecretString>,
+    /// google-service-account-key: the JSON key file, as text.
+    #[serde(default)]
+    pub json: Option<SecretString>,
+    /// fcm-legacy-key: the server key.
+    #[serde(default)]
+    pub server_key: Option<SecretString>,
+    /// apple-team, apple-push-key, apple-provisioning-profile (expected), asc-api-key:
+    /// the Apple team id.
+    #[serde(default)]
+    pub team_id: Option<String>,
+    /// apple-team: the team's name.
+    #[serde(default)]
+    pub team_name: Option<String>,
+    /// apple-team: `company`, `individual` or `in-house`.
+    #[serde(default)]
+    pub team_type: Option<String>,
+    /// apple-distribution-certificate: the .p12, base64.
+    #[serde(default)]
+    pub p12: Option<SecretString>,
+    /// apple-distribution-certificate: the .p12 password.
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// apple-provisioning-profile: the .mobileprovision, base64.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// apple-provisioning-profile: the bundle id it must match, when given.
+    #[serde(default)]
+    pub bundle_id: Option<String>,
+    /// apple-push-key, asc-api-key: the .p8 (PEM text).
+    #[serde(default)]
+    pub p8: Option<SecretString>,
+    /// apple-push-key, asc-api-key: the key id.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// asc-api-key: the issuer id (a UUID).
+    #[serde(default)]
+    pub issuer_id: Option<String>,
+    /// asc-api-key: the key's roles.
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+}
+
+/// A validated upload: what to seal and what to show.
+pub struct Validated {
+    /// The type.
+    pub kind: Kind,
+    /// The display name.
+    pub name: String,
+    /// The Apple team it belongs to, for Apple types.
+    pub apple_team: Option<String>,
+    /// When it stops working, in ms since the epoch.
+    pub expires_at: Option<i64>,
+    /// Derived metadata, shown to viewers.
+    pub metadata: Value,
+    /// The secret material (JSON), sealed before storage.
+    pub secret: Zeroizing<Vec<u8>>,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+fn required<'a, T>(value: Option<&'a T>, field: &'static str) -> Result<&'a T, StoreError> {
+    value.ok_or_else(|| invalid(field, "required for this type"))
+}
+
+fn base64_field(value: &str, field: &'static str) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    let cleaned: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(cleaned.as_bytes())
+        .map(Zeroizing::new)
+        .map_err(|_| invalid(field, "not valid base64"))
+}
+
+fn millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn secret_json(value: &Value) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    serde_json::to_vec(value)
+        .map(Zeroizing::new)
+        .map_err(|_| StoreError::Malformed("secret encoding"))
+}
+
+/// The certificate facts every type that holds one shows.
+pub(crate) fn certificate_metadata(cert: &Certificate) -> Value {
+    let i = cert.info();
+    json!({
+        "subject": i.subject,
+        "issuer": i.issuer,
+        "serial": i.serial,
+        "not_before": rfc3339(i.not_before),
+        "not_after": rfc3339(i.not_after),
+        "key_algorithm": i.key_algorithm,
+        "key_size": i.key_size,
+        "md5": i.fingerprints.md5,
+        "sha1": i.fingerprints.sha1,
+        "sha256": i.fingerprints.sha256,
+        "base64_sha1": i.fingerprints.base64_sha1,
+    })
+}
+
+fn apple_id(value: &str, field: &'static str, what: &str) -> Result<String, StoreError> {
+    p8::check_id(what, value).map_err(|e| invalid(field, e.to_string()))?;
+    Ok(value.to_owned())
+}
+
+/// Validates an upload at `now`.
+pub fn validate(upload: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
+    let kind = Kind::parse(&upload.kind).ok_or_else(|| {
+        invalid(
+            "type",
+            format!("unknown type `{}`; one of: {}", upload.kind, Kind::names()),
+        )
+    })?;
+    let mut v = match kind {
+        Kind::AndroidKeystore => keystore(upload)?,
+        Kind::GoogleServiceAccountKey => service_account(upload)?,
+        Kind::FcmLegacyKey => fcm_key(upload)?,
+        Kind::AppleTeam => apple_team(upload)?,
+        Kind::AppleDistributionCertificate => certificate(upload, now)?,
+        Kind::AppleProvisioningProfile => profile(upload, now)?,
+        Kind::ApplePushKey => push_key(upload)?,
+        Kind::AscApiKey => asc_key(upload)?,
+    };
+    if let Some(name) = &upload.name {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(invalid("name", "1 to 200 printable characters"));
+        }
+        name.clone_into(&mut v.name);
+    }
+    Ok(v)
+}
+
+fn keystore(u: &Upload) -> Result<Validated, StoreError> {
+    let file = base64_field(
+        required(u.keystore.as_ref(), "keystore")?.expose(),
+        "keystore",
+    )?;
+    let store_pass = Password::new(
+        required(u.store_password.as_ref(), "store_password")?
+            .expose()
+            .to_owned(),
+    );
+    let store = Keystore::open(&file, Some(&store_pass)).map_err(|e| match e {
+        FormatError::WrongStorePassword => invalid("store_password", e.to_string()),
+        other => invalid("keystore", other.to_string()),
+    })?;
+    let entry = store
+        .key_entry(u.key_alias.as_deref())
+        .map_err(|e| invalid("key_alias", e.to_string()))?;
+    let alias = entry.alias().to_owned();
+    let key_pass = u.key_password.as_ref().map_or_else(
+        || store_pass.clone(),
+        |p| Password::new(p.expose().to_owned()),
+    );
+    let unlocked = store.unlock(Some(&alias), &key_pass).map_err(|e| match e {
+        FormatError::WrongKeyPassword { .. } => invalid("key_password", e.to_string()),
+        other => invalid("keystore", other.to_string()),
+    })?;
+    let cert = unlocked
+        .chain
+        .first()
+        .ok_or_else(|| invalid("keystore", "the key entry has no certificate"))?;
+    let info = cert.info();
+    let mut metadata = certificate_metadata(cert);
+    metadata["keystore_type"] = json!(match store.kind() {
+        KeystoreType::Jks => "jks",
+        KeystoreType::Pkcs12 => "pkcs12",
+    });
+    metadata["alias"] = json!(alias);
+    metadata["aliases"] = json!(store.aliases());
+    metadata["is_debug"] = json!(info.is_debug);
+    metadata["expires_before_play_deadline"] = json!(info.expires_before_play_deadline());
+    let secret = secret_json(&json!({
+        "keystore": base64::engine::general_purpose::STANDARD.encode(&*file),
+        "store_password": store_pass.expose(),
+        "key_alias": alias,
+        "key_password": key_pass.expose(),
+    }))?;
+    Ok(Validated {
+        kind: Kind::AndroidKeystore,
+        name: format!(
+            "{alias} ({})",
+            info.fingerprints.sha1.get(..11).unwrap_or("")
+        ),
+        apple_team: None,
+        expires_at: Some(millis(info.not_after)),
+        metadata,
+        secret,
+    })
+}
+
+fn service_account(u: &Upload) -> Result<Validated, StoreError> {
+    let text = required(u.json.as_ref(), "json")?.expose();
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| invalid("json", format!("not JSON: {e}")))?;
+    let field = |name: &str| -> Result<String, StoreError> {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| invalid("json", format!("the key file has no `{name}`")))
+    };
+    if field("type")? != "service_account" {
+        return Err(invalid("json", "`type` is not `service_account`"));
+    }
+    let pem = field("private_key")?;
+    let der = signet_formats::pem::decode_all(pem.as_bytes(), "PRIVATE KEY")
+        .ok()
+        .and_then(|mut blocks| (blocks.len() == 1).then(|| blocks.remove(0)))
+        .ok_or_else(|| invalid("json", "`private_key` is not one PEM PRIVATE KEY"))?;
+    signet_formats::PrivateKey::from_pkcs8_der(&der)
+        .map_err(|e| invalid("json", format!("`private_key`: {e}")))?;
+    let email = field("client_email")?;
+    Ok(Validated {
+        kind: Kind::GoogleServiceAccountKey,
+        name: email.clone(),
+        apple_team: None,
+        expires_at: None,
+        metadata: json!({
+            "project_id": field("project_id")?,
+            "client_email": email,
+            "private_key_id": field("private_key_id")?,
+        }),
+        secret: secret_json(&json!({ "json": text }))?,
+    })
+}
+
+fn fcm_key(u: &Upload) -> Result<Validated, StoreError> {
+    let key = required(u.server_key.as_ref(), "server_key")?
+        .expose()
+        .trim();
+    if key.len() < 20 || !key.is_ascii() || key.contains(char::is_whitespace) {
+        return Err(invalid(
+            "server_key",
+            "not an FCM server key (20 or more printable ASCII characters)",
+        ));
+    }
+    let first = &key[..4];
+    let last = &key[key.len() - 4..];
+    Ok(Validated {
+        kind: Kind::FcmLegacyKey,
+        name: format!("FCM key {first}…{last}"),
+        apple_team: None,
+        expires_at: None,
+        metadata: json!({ "first4": first, "last4": last }),
+        secret: secret_json(&json!({ "server_key": key }))?,
+    })
+}
+
+fn apple_team(u: &Upload) -> Result<Validated, StoreError> {
+    let team = apple_id(
+        required(u.team_id.as_ref(), "team_id")?,
+        "team_id",
+        "team id",
+    )?;
+    let team_type = u.team_type.as_deref().unwrap_or("company");
+    if !["company", "individual", "in-house"].contains(&team_type) {
+        return Err(invalid(
+            "team_type",
+            "one of: company, individual, in-house",
+        ));
+    }
+    let name = u.team_name.clone().unwrap_or_else(|| team.clone());
+    Ok(Validated {
+        kind: Kind::AppleTeam,
+        name: name.clone(),
+        apple_team: Some(team.clone()),
+        expires_at: None,
+        metadata: json!({ "team_id": team, "team_name": name, "team_type": team_type }),
+        secret: secret_json(&json!({}))?,
+    })
+}
+
+fn certificate(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
+    let file = base64_field(required(u.p12.as_ref(), "p12")?.expose(), "p12")?;
+    let pass = Password::new(
+        u.password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default(),
+    );
+    let store = Keystore::open(&file, Some(&pass)).map_err(|e| match e {
+        FormatError::WrongStorePassword => invalid("password", ".p12 password is incorrect"),
+        other => invalid("p12", other.to_string()),
+    })?;
+    if store.kind() != KeystoreType::Pkcs12 {
+        return Err(invalid("p12", "a JKS keystore, not a .p12"));
+    }
+    let identity = store
+        .unlock(None, &pass)
+        .map_err(|e| invalid("p12", e.to_string()))?;
+    let cert = identity
+        .chain
+        .first()
+        .ok_or_else(|| invalid("p12", "the .p12 holds no certificate"))?;
+    let info = cert.info();
+    let apple = info
+        .apple
+        .as_ref()
+        .ok_or_else(|| invalid("p12", "not an Apple code-signing certificate"))?;
+    let team = apple
+        .team_id
+        .clone()
+        .ok_or_else(|| invalid("p12", "the certificate names no team (subject OU)"))?;
+    if let Some(expected) = &u.team_id
+        && *expected != team
+    {
+        return Err(invalid(
+            "team_id",
+            format!("the certificate belongs to team {team}, not {expected}"),
+        ));
+    }
+    if info.is_expired_at(now) {
+        return Err(invalid(
+            "p12",
+            format!("the certificate expired on {}", info.not_after.date()),
+        ));
+    }
+    let kind = match apple.kind {
+        AppleCertificateKind::Distribution => "distribution",
+        AppleCertificateKind::Development => "development",
+        AppleCertificateKind::DeveloperId | AppleCertificateKind::Other => "other",
+    };
+    let mut metadata = certificate_metadata(cert);
+    metadata["team_id"] = json!(team);
+    metadata["kind"] = json!(kind);
+    metadata["common_name"] = json!(apple.name);
+    metadata["portal_id"] = Value::Null;
+    let secret = secret_json(&json!({
+        "p12": base64::engine::general_purpose::STANDARD.encode(&*file),
+        "password": pass.expose(),
+    }))?;
+    Ok(Validated {
+        kind: Kind::AppleDistributionCertificate,
+        name: apple.name.clone(),
+        apple_team: Some(team),
+        expires_at: Some(millis(info.not_after)),
+        metadata,
+        secret,
+    })
+}
+
+fn profile(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
+    let file = base64_field(required(u.profile.as_ref(), "profile")?, "profile")?;
+    let p = Profile::parse(&file).map_err(|e| invalid("profile", e.to_string()))?;
+    if !p.signature_valid {
+        return Err(invalid(
+            "profile",
+            "the profile's CMS signature does not verify",
+        ));
+    }
+    if p.expires < now {
+        return Err(invalid(
+            "profile",
+            format!("the profile expired on {}", p.expires.date()),
+        ));
+    }
+    if let Some(expected) = &u.team_id
+        && *expected != p.team_id
+    {
+        return Err(invalid(
+            "team_id",
+            format!("the profile belongs to team {}, not {expected}", p.team_id),
+        ));
+    }
+    if let Some(bundle) = &u.bundle_id
+        && !p.matches_bundle_id(bundle)
+    {
+        return Err(invalid(
+            "bundle_id",
+            format!(
+                "the profile is for `{}`, which does not match `{bundle}`",
+                p.bundle_id
+            ),
+        ));
+    }
+    let metadata = json!({
+        "uuid": p.uuid,
+        "name": p.name,
+        "team_id": p.team_id,
+        "team_name": p.team_name,
+        "app_id_name": p.app_id_name,
+        "application_identifier": p.application_identifier,
+        "bundle_id": p.bundle_id,
+        "kind": p.kind,
+        "created": rfc3339(p.created),
+        "expires": rfc3339(p.expires),
+        "devices": p.devices,
+        "provisions_all_devices": p.provisions_all_devices,
+        "entitlements": p.entitlements,
+        "certificates": p.certificates,
+        "apple_signed": p.apple_signed,
+    });
+    Ok(Validated {
+        kind: Kind::AppleProvisioningProfile,
+        name: p.name.clone(),
+        apple_team: Some(p.team_id.clone()),
+        expires_at: Some(millis(p.expires)),
+        metadata,
+        secret: secret_json(
+            &json!({ "profile": base64::engine::general_purpose::STANDARD.encode(&*file) }),
+        )?,
+    })
+}
+
+fn p8_key(u: &Upload) -> Result<(String, String), StoreError> {
+    let pem = required(u.p8.as_ref(), "p8")?.expose();
+    p8::AuthKey::parse(pem.as_bytes()).map_err(|e| invalid("p8", e.to_string()))?;
+    let key_id = apple_id(required(u.key_id.as_ref(), "key_id")?, "key_id", "key id")?;
+    Ok((pem.to_owned(), key_id))
+}
+
+fn push_key(u: &Upload) -> Result<Validated, StoreError> {
+    let (pem, key_id) = p8_key(u)?;
+    let team = apple_id(
+        required(u.team_id.as_ref(), "team_id")?,
+        "team_id",
+        "team id",
+    )?;
+    Ok(Validated {
+        kind: Kind::ApplePushKey,
+        name: format!("APNs key {key_id}"),
+        apple_team: Some(team.clone()),
+        expires_at: None,
+        metadata: json!({ "key_id": key_id, "team_id": team, "curve": "P-256" }),
+        secret: secret_json(&json!({ "p8": pem, "key_id": key_id, "team_id": team }))?,
+    })
+}
+
+fn asc_key(u: &Upload) -> Result<Validated, StoreError> {
+    let (pem, key_id) = p8_key(u)?;
+    let issuer = required(u.issuer_id.as_ref(), "issuer_id")?;
+    let uuid_like = issuer.len() == 36
+        && issuer.chars().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if !uuid_like {
+        return Err(invalid(
+            "issuer_id",
+            "not a UUID (App Store Connect's issuer id)",
+        ));
+    }
+    let team = match &u.team_id {
+        Some(t) => Some(apple_id(t, "team_id", "team id")?),
+        None => None,
+    };
+    let roles = u.roles.clone().unwrap_or_default();
+    Ok(Validated {
+        kind: Kind::AscApiKey,
+        name: u
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("App Store Connect key {key_id}")),
+        apple_team: team.clone(),
+        expires_at: None,
+        metadata: json!({ "key_id": key_id, "issuer_id": issuer, "team_id": team, "roles": roles }),
+        secret: secret_json(&json!({ "p8": pem, "key_id": key_id, "issuer_id": issuer }))?,
+    })
+}
