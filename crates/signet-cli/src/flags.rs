@@ -35,6 +35,8 @@ pub enum Command {
     /// Server administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Run the credentials server (SQLite in the data dir, or PostgreSQL).
+    Serve(ServeArgs),
     /// Inspect any supported credential file, detected by content.
     Inspect(InspectArgs),
 }
@@ -44,6 +46,106 @@ pub enum AdminCommand {
     /// Add a new master key to the data dir's key file and make it current. Existing
     /// secrets stay readable under their old key until they are rewrapped.
     RotateKey(RotateKeyArgs),
+    /// Re-wrap every stored data key under the current master key (safe while servers
+    /// run); afterwards the old keys can be removed.
+    Rewrap(RewrapArgs),
+    /// Remove a master key that no longer seals any secret (after rotate-key and rewrap).
+    RemoveKey(RemoveKeyArgs),
+    /// Create a user; with --owner, also an organization the user owns (first-run
+    /// bootstrap, instead of the setup token).
+    CreateUser(CreateUserArgs),
+}
+
+/// Where a server keeps its data: the data dir and, optionally, PostgreSQL.
+#[derive(Debug, Args)]
+pub struct ServerStoreArgs {
+    /// The data directory: master key file, SQLite database, setup token.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "signet-data",
+        env = "SIGNET_DATA_DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data dir].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SIGNET_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8420",
+        env = "SIGNET_LISTEN"
+    )]
+    pub listen: String,
+    #[command(flatten)]
+    pub store: ServerStoreArgs,
+    /// Distribution certificates allowed per Apple team.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub max_distribution_certificates: usize,
+    /// APNs keys allowed per Apple team.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub max_push_keys: usize,
+    /// Days a deleted credential can be restored.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub restore_window_days: u64,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RewrapArgs {
+    #[command(flatten)]
+    pub store: ServerStoreArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveKeyArgs {
+    #[command(flatten)]
+    pub store: ServerStoreArgs,
+    /// The key id to remove.
+    #[arg(long)]
+    pub key_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    #[command(flatten)]
+    pub store: ServerStoreArgs,
+    /// The user's e-mail (their login).
+    #[arg(long)]
+    pub email: String,
+    /// The password: pass:…, env:VAR, file:PATH or stdin (prompted when absent).
+    #[arg(long, value_name = "SECRET")]
+    pub password: Option<SecretArg>,
+    /// Also create an organization (named by --org) that the user owns.
+    #[arg(long, requires = "org")]
+    pub owner: bool,
+    /// The organization's name, with --owner.
+    #[arg(long, value_name = "NAME")]
+    pub org: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

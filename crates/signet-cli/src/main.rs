@@ -50,6 +50,10 @@ fn main() -> ExitCode {
         Command::Ipa(IpaCommand::Sign(args)) => cmd::ipa::sign(&args),
         Command::Ipa(IpaCommand::Verify(args)) => cmd::ipa::verify(&args),
         Command::Admin(AdminCommand::RotateKey(args)) => cmd::admin::rotate_key(&args),
+        Command::Admin(AdminCommand::Rewrap(args)) => cmd::admin::rewrap(&args),
+        Command::Admin(AdminCommand::RemoveKey(args)) => cmd::admin::remove_key(&args),
+        Command::Admin(AdminCommand::CreateUser(args)) => cmd::admin::create_user(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
         Command::Inspect(args) => cmd::inspect::run(&args),
     };
     match result {

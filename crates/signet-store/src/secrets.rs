@@ -58,6 +58,11 @@ fn checksum(text: &str) -> String {
     base62(u64::from(crc32fast::hash(text.as_bytes())), CHECK)
 }
 
+/// Fills `bytes` from the operating system's random number generator.
+pub fn fill_random(bytes: &mut [u8]) -> Result<(), StoreError> {
+    aws_lc_rs::rand::fill(bytes).map_err(|_| StoreError::Crypto("random number generator"))
+}
+
 /// Mints a new token of `kind`.
 pub fn mint(kind: TokenKind) -> Result<Zeroizing<String>, StoreError> {
     let mut random = [0u8; BODY];

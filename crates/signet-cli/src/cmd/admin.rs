@@ -3,7 +3,11 @@
 use anyhow::Context;
 use signet_store::Keyring;
 
-use crate::{UsageError, flags::RotateKeyArgs, output};
+use crate::{
+    UsageError,
+    flags::{CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateKeyArgs},
+    output,
+};
 
 /// The master key file in a data dir.
 pub const MASTER_KEY_FILE: &str = "master.key";
@@ -55,4 +59,147 @@ pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
         path.display()
     );
     Ok(())
+}
+
+/// `signet admin rewrap`: moves every data key under the current master key. Servers
+/// that follow the key file pick a rotation up within seconds; a write they sealed under
+/// the old key meanwhile is caught by the next pass.
+pub fn rewrap(args: &RewrapArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let current = store.keyring().current().to_owned();
+        let mut total = 0;
+        let mut passes = 0;
+        let usage = loop {
+            passes += 1;
+            total += store.rewrap_all().await.context("rewrap failed")?;
+            let usage = store.key_usage().await?;
+            let stale = usage.iter().any(|(k, n)| *k != current && *n > 0);
+            if !stale || passes == 5 {
+                break usage;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        };
+        let remaining: i64 = usage
+            .iter()
+            .filter(|(k, _)| *k != current)
+            .map(|(_, n)| n)
+            .sum();
+        store.close().await;
+        if args.output.json {
+            output::json(&serde_json::json!({
+                "current": current,
+                "rewrapped": total,
+                "remaining_under_other_keys": remaining,
+                "usage": usage.iter().map(|(k, n)| serde_json::json!({ "key_id": k, "secrets": n })).collect::<Vec<_>>(),
+            }))?;
+        } else {
+            println!("Rewrapped {total} secrets under `{current}`.");
+            for (k, n) in &usage {
+                println!("  {k}: {n} secrets");
+            }
+        }
+        if remaining > 0 {
+            anyhow::bail!(
+                "{remaining} secrets are still under other keys (written meanwhile by a server \
+                 that has not reloaded the key file); run rewrap again"
+            );
+        }
+        Ok(())
+    })
+}
+
+/// `signet admin create-user`: a user, and with `--owner` an organization they own.
+pub fn create_user(args: &CreateUserArgs) -> anyhow::Result<()> {
+    let password =
+        crate::secret_arg::resolve_or_prompt(args.password.as_ref(), Some("Password: "))?
+            .ok_or_else(|| {
+                UsageError("pass --password (pass:…, env:VAR, file:PATH or stdin)".into())
+            })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let org_name = if args.owner {
+            args.org.as_deref()
+        } else {
+            None
+        };
+        let result = store
+            .create_user(
+                &signet_store::Actor::system("admin create-user"),
+                &args.email,
+                password.expose(),
+                org_name,
+            )
+            .await;
+        store.close().await;
+        let (user, org) = result?;
+        // A setup token is moot once a user exists.
+        let _ = std::fs::remove_file(
+            args.store
+                .data_dir
+                .join(crate::cmd::serve::SETUP_TOKEN_FILE),
+        );
+        if args.output.json {
+            return output::json(&serde_json::json!({ "user": user, "org": org }));
+        }
+        println!("Created user {} ({}).", user.email, user.id);
+        if let Some(org) = org {
+            println!(
+                "Created organization {} ({}), owned by {}.",
+                org.name, org.id, user.email
+            );
+        }
+        Ok(())
+    })
+}
+
+/// `signet admin remove-key`: drops a master key from the key file, refusing while any
+/// secret is still sealed under it (it would become unreadable) or while it is current.
+pub fn remove_key(args: &RemoveKeyArgs) -> anyhow::Result<()> {
+    if std::env::var_os("SIGNET_MASTER_KEY").is_some() {
+        return Err(UsageError(
+            "SIGNET_MASTER_KEY is set: remove the key from that variable instead".into(),
+        )
+        .into());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let usage = store.key_usage().await;
+        store.close().await;
+        let in_use = usage?
+            .into_iter()
+            .find(|(k, _)| *k == args.key_id)
+            .map_or(0, |(_, n)| n);
+        if in_use > 0 {
+            anyhow::bail!(
+                "{in_use} secrets are still sealed under `{}`; run `signet admin rewrap` first",
+                args.key_id
+            );
+        }
+        let path = args.store.data_dir.join(MASTER_KEY_FILE);
+        let mut ring =
+            Keyring::load_or_create(&path).with_context(|| format!("{}", path.display()))?;
+        ring.remove(&args.key_id)
+            .map_err(|e| UsageError(e.to_string()))?;
+        ring.save(&path)
+            .with_context(|| format!("{}", path.display()))?;
+        println!(
+            "Removed master key `{}` from {}.",
+            args.key_id,
+            path.display()
+        );
+        Ok(())
+    })
 }

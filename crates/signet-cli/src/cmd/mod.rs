@@ -6,3 +6,4 @@ pub mod inspect;
 pub mod ios;
 pub mod ipa;
 pub mod keystore;
+pub mod serve;

@@ -1,0 +1,175 @@
+//! `signet serve`: the credentials server on SQLite in the data dir (the default) or on
+//! PostgreSQL, and the store set-up that `signet admin` commands share with it.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use signet_store::{Keyring, Limits, Store};
+
+use crate::{
+    cmd::admin::MASTER_KEY_FILE,
+    flags::{LogFormat, ServeArgs, ServerStoreArgs},
+};
+
+/// The one-time setup token's file in the data dir.
+pub const SETUP_TOKEN_FILE: &str = "setup-token";
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = tail.split_once('?').map_or(tail, |(path, _)| path);
+    if rest.contains('/') {
+        format!("{scheme}://{authority}/{tail}")
+    } else {
+        format!("{scheme}://{authority}")
+    }
+}
+
+/// Creates the data dir (0700) if needed.
+pub fn data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::fsx::set_mode(dir, 0o700)
+}
+
+/// Opens the store the way `serve` does: master keys from `SIGNET_MASTER_KEY` or the
+/// data dir's key file (followed for rotations), the database from the flag, the
+/// environment or SQLite in the data dir.
+pub async fn open_store(args: &ServerStoreArgs) -> anyhow::Result<Store> {
+    data_dir(&args.data_dir)?;
+    let key_file = args.data_dir.join(MASTER_KEY_FILE);
+    let (keyring, follow) = match std::env::var("SIGNET_MASTER_KEY") {
+        Ok(value) => (
+            Keyring::from_env_value(&value).context("SIGNET_MASTER_KEY")?,
+            false,
+        ),
+        Err(_) => (
+            Keyring::load_or_create(&key_file)
+                .with_context(|| format!("{}", key_file.display()))?,
+            true,
+        ),
+    };
+    let url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            args.data_dir.join("signet.db").display()
+        ),
+    };
+    let store = Store::open(&url, keyring)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
+    Ok(if follow {
+        store.with_key_file(key_file)
+    } else {
+        store
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(tracing::Level::INFO);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let limits = Limits {
+            distribution_certificates: args.max_distribution_certificates,
+            push_keys: args.max_push_keys,
+            restore_window: Duration::from_secs(args.restore_window_days * 86_400),
+        };
+        let store = open_store(&args.store).await?.with_limits(limits);
+        if let Some(token) = store.issue_setup_token().await? {
+            let path = args.store.data_dir.join(SETUP_TOKEN_FILE);
+            crate::fsx::write_atomic(&path, format!("{}\n", token.as_str()).as_bytes(), true, true)?;
+            tracing::info!(
+                file = %path.display(),
+                "no users yet: POST /v1/setup with the one-time token in this file, \
+                 or run `signet admin create-user --owner`"
+            );
+        }
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let backend = match store.backend() {
+            signet_store::Backend::Sqlite => "sqlite",
+            signet_store::Backend::Postgres => "postgres",
+        };
+        tracing::info!(
+            address = %listener.local_addr().map_or_else(|_| args.listen.clone(), |a| a.to_string()),
+            backend,
+            data_dir = %args.store.data_dir.display(),
+            "signet serve listening"
+        );
+        let state = Arc::new(signet_server::AppState { store });
+        signet_server::serve(listener, state, shutdown_signal())
+            .await
+            .context("server failed")?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.example.com:5432/signet?sslmode=require"),
+            "postgres://app:***@db.example.com:5432/signet"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(
+            redact_url("sqlite:///var/lib/signet/signet.db?mode=rwc"),
+            "sqlite:///var/lib/signet/signet.db"
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! `signet serve`: the HTTP API of SPEC §3 over [`signet_store`].
+//!
+//! JSON under `/v1`, errors as `application/problem+json` ([`error`]), bearer tokens and
+//! roles ([`auth`]), an OpenAPI document at `/v1/openapi.json` generated from the same
+//! route table the tests walk ([`openapi`]), `/healthz` and `/readyz`, request ids, body
+//! limits and logs that hold no secret: requests are logged by method, path, status and
+//! time; bodies, headers and query strings never are.
+
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod openapi;
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    Router,
+    extract::{FromRequest, Request, rejection::JsonRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use serde::de::DeserializeOwned;
+use signet_store::Store;
+use tracing::Instrument as _;
+
+use crate::error::ApiError;
+
+/// Largest request body: base64 keystores and profiles are far smaller.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+}
+
+/// The request id: the client's `X-Request-Id` when it is sane, else a new one.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The whole application: API routes, limits and request logging.
+pub fn router(state: Arc<AppState>) -> Router {
+    api::routes()
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(request_context))
+        .with_state(state)
+}
+
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    // A request id is not a secret; fall back to the time if the RNG fails.
+    if aws_lc_rs_fill(&mut b).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        b.copy_from_slice(&t.to_le_bytes()[..8]);
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn aws_lc_rs_fill(b: &mut [u8]) -> Result<(), ()> {
+    signet_store::secrets::fill_random(b).map_err(|_| ())
+}
+
+async fn request_context(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map_or_else(new_request_id, str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    );
+    let start = Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let micros = start.elapsed().as_micros();
+    span.in_scope(|| tracing::info!(status, micros, "done"));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
+/// A JSON body whose rejections are problem+json, and whose messages never echo a value
+/// (serde's "invalid type: string \"…\"" could hold a password).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<ApiJson<T>, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                let text = e.body_text();
+                let text = text
+                    .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                    .unwrap_or(&text);
+                let detail = match text.find(": invalid ") {
+                    Some(at) => format!("`{}` has the wrong type or value", &text[..at]),
+                    None if text.contains("invalid type") || text.contains("invalid value") => {
+                        "a value has the wrong type".to_owned()
+                    }
+                    None => text.to_owned(),
+                };
+                Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-body",
+                    detail,
+                ))
+            }
+            Err(JsonRejection::JsonSyntaxError(_)) => {
+                Err(ApiError::bad_request("the body is not valid JSON"))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "send Content-Type: application/json",
+            )),
+            Err(other) => {
+                let status = other.status();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    Err(ApiError::new(
+                        status,
+                        "too-large",
+                        format!("the body is larger than {BODY_LIMIT} bytes"),
+                    ))
+                } else {
+                    Err(ApiError::bad_request("the body could not be read"))
+                }
+            }
+        }
+    }
+}
+
+/// The version a client names in `If-Match` (`"3"` or `W/"3"`); 428 when absent.
+pub fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
+    let value = headers
+        .get(header::IF_MATCH)
+        .ok_or_else(ApiError::precondition_required)?;
+    parse_etag(value).ok_or_else(|| ApiError::bad_request("If-Match is not an ETag of signet's"))
+}
+
+/// `If-Match` when present.
+pub fn if_match_optional(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    match headers.get(header::IF_MATCH) {
+        None => Ok(None),
+        Some(v) => parse_etag(v)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request("If-Match is not an ETag of signet's")),
+    }
+}
+
+fn parse_etag(value: &HeaderValue) -> Option<i64> {
+    let s = value.to_str().ok()?.trim();
+    let s = s.strip_prefix("W/").unwrap_or(s);
+    s.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+/// A JSON response with an `ETag` of `version`.
+pub fn with_etag(version: i64, body: impl serde::Serialize) -> Response {
+    let mut response = axum::Json(body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and finishes requests in
+/// flight (graceful shutdown), and closes the store.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(Arc::clone(&state));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    state.store.close().await;
+    Ok(())
+}
