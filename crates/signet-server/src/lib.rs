@@ -189,12 +189,36 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(Arc::clone(&state));
-    axum::serve(
+    let purger = tokio::spawn(purge_periodically(Arc::clone(&state)));
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
+    purger.abort();
     state.store.close().await;
-    Ok(())
+    served
+}
+
+/// Destroys credentials whose restore window has passed, at start and then hourly.
+async fn purge_periodically(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match state
+            .store
+            .purge_deleted(&signet_store::Actor::system("purge"))
+            .await
+        {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(
+                    count = ids.len(),
+                    "destroyed credentials past their restore window"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging deleted credentials failed"),
+        }
+    }
 }

@@ -422,7 +422,7 @@ fn schemas() -> Value {
         "Slot": s(&[("credential_id", "string")], &["credential_id"]),
         "Upload": {
             "type": "object",
-            "description": "Fields by type. android-keystore: keystore (base64), store_password, key_alias, key_password. google-service-account-key: json. fcm-legacy-key: server_key. apple-team: team_id, team_name, team_type. apple-distribution-certificate: p12 (base64), password. apple-provisioning-profile: profile (base64), optional bundle_id and team_id to check. apple-push-key: p8, key_id, team_id. asc-api-key: p8, key_id, issuer_id, roles.",
+            "description": "Fields by type. android-keystore: keystore (base64), store_password, key_alias, key_password. google-service-account-key: json. fcm-legacy-key: server_key. apple-team: team_id, team_name, team_type. apple-distribution-certificate: p12 (base64) and password, or private_key (PEM PKCS#8) and certificate (Apple's .cer, base64 DER or PEM) with an optional password for the .p12 signet builds. apple-provisioning-profile: profile (base64), optional bundle_id and team_id to check. apple-push-key: p8, key_id, team_id. asc-api-key: p8, key_id, issuer_id, roles.",
             "properties": {
                 "type": { "type": "string", "enum": ["android-keystore", "google-service-account-key", "fcm-legacy-key", "apple-team", "apple-distribution-certificate", "apple-provisioning-profile", "apple-push-key", "asc-api-key"] },
                 "name": { "type": "string" }, "keystore": { "type": "string" },
@@ -431,6 +431,7 @@ fn schemas() -> Value {
                 "server_key": { "type": "string" }, "team_id": { "type": "string" },
                 "team_name": { "type": "string" }, "team_type": { "type": "string" },
                 "p12": { "type": "string" }, "password": { "type": "string" },
+                "private_key": { "type": "string" }, "certificate": { "type": "string" },
                 "profile": { "type": "string" }, "bundle_id": { "type": "string" },
                 "p8": { "type": "string" }, "key_id": { "type": "string" },
                 "issuer_id": { "type": "string" },

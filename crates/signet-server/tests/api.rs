@@ -1326,6 +1326,75 @@ async fn pairs_follow_the_rules(w: &mut World) {
     );
 }
 
+async fn certificate_from_key_and_cer(w: &mut World) {
+    let (org, _) = w.org().await;
+    let owner = w.sessions[&w.users.owner].clone();
+    let path = format!("/v1/orgs/{org}/credentials");
+    let other_key = signet_formats::pem::encode(
+        "PRIVATE KEY",
+        signet_formats::PrivateKey::generate(signet_formats::KeyAlgorithm::Rsa2048)
+            .unwrap()
+            .pkcs8_der(),
+    );
+    let r = call(
+        &w.app,
+        "POST",
+        &path,
+        Some(&owner),
+        Some(&json!({ "type": "apple-distribution-certificate",
+                      "private_key": other_key, "certificate": w.apple.cert_pem })),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json()["field"], "certificate");
+    assert!(r.text.contains("not issued for the key"), "{}", r.text);
+    let r = call(
+        &w.app,
+        "POST",
+        &path,
+        Some(&owner),
+        Some(&json!({ "type": "apple-distribution-certificate",
+                      "private_key": w.apple.key_pem, "certificate": w.apple.cert_pem })),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["metadata"]["team_id"], "A1B2C3D4E5");
+    assert_eq!(v["metadata"]["kind"], "distribution");
+    // The .p12 signet built opens with the password it generated.
+    let r = call(
+        &w.app,
+        "GET",
+        &format!("{path}/{}/secret", v["id"].as_str().unwrap()),
+        Some(&owner),
+        None,
+        None,
+    )
+    .await;
+    let secret = &r.json()["secret"];
+    let p12 = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        secret["p12"].as_str().unwrap(),
+    )
+    .unwrap();
+    let password = signet_formats::Password::new(secret["password"].as_str().unwrap());
+    assert_eq!(password.expose().len(), 32);
+    let ks = signet_formats::Keystore::open(&p12, Some(&password)).unwrap();
+    let id = ks.unlock(None, &password).unwrap();
+    assert_eq!(
+        id.chain[0]
+            .info()
+            .apple
+            .as_ref()
+            .unwrap()
+            .team_id
+            .as_deref(),
+        Some("A1B2C3D4E5")
+    );
+}
+
 fn no_secret_in_logs(w: &World) {
     let text = String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned();
     assert!(
@@ -1377,6 +1446,7 @@ async fn suite(store: Store) {
     versions_and_pages(&mut w).await;
     robots_scoped_to_apps(&mut w).await;
     pairs_follow_the_rules(&mut w).await;
+    certificate_from_key_and_cer(&mut w).await;
     no_secret_in_logs(&w);
 }
 

@@ -540,8 +540,8 @@ impl Store {
         Ok(c)
     }
 
-    /// Reads and opens a credential's secret, auditing the read as `action`. The audit
-    /// record is written first: if it cannot be, no secret is returned.
+    /// Reads and opens a credential's secret (not a deleted one), auditing the read as
+    /// `action`: if the audit record cannot be written, no secret is returned.
     pub async fn read_secret(
         &self,
         actor: &Actor,
@@ -550,12 +550,38 @@ impl Store {
         action: &str,
         detail: &Value,
     ) -> Result<(Credential, Zeroizing<Vec<u8>>), StoreError> {
+        self.read_secret_inner(actor, org, id, action, detail, false)
+            .await
+    }
+
+    /// Exports a credential's secret, deleted ones included (export before destroy).
+    /// Audited as `credential.export`.
+    pub async fn export_secret(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+    ) -> Result<(Credential, Zeroizing<Vec<u8>>), StoreError> {
+        self.read_secret_inner(actor, org, id, "credential.export", &json!({}), true)
+            .await
+    }
+
+    async fn read_secret_inner(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+        action: &str,
+        detail: &Value,
+        include_deleted: bool,
+    ) -> Result<(Credential, Zeroizing<Vec<u8>>), StoreError> {
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL"
+            "SELECT {COLUMNS}, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND (deleted_at IS NULL OR $3)"
         ))
         .bind(id)
         .bind(org)
+        .bind(include_deleted)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -572,6 +598,46 @@ impl Store {
         )?;
         audit(&mut conn, Some(org), actor, action, id, detail).await?;
         Ok((c, plaintext))
+    }
+
+    /// Destroys credentials deleted longer ago than the restore window, except those a
+    /// build set, pair or slot still points at. Returns their ids. Safe on any number of
+    /// replicas at once.
+    pub async fn purge_deleted(&self, actor: &Actor) -> Result<Vec<String>, StoreError> {
+        let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = now().saturating_sub(window);
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, org_id, kind FROM credentials c WHERE deleted_at IS NOT NULL AND deleted_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM android_build_sets s WHERE s.keystore_id = c.id) \
+             AND NOT EXISTS (SELECT 1 FROM ios_build_pairs p WHERE p.certificate_id = c.id OR p.profile_id = c.id) \
+             AND NOT EXISTS (SELECT 1 FROM app_links l WHERE l.credential_id = c.id)",
+        )
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut purged = Vec::new();
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let org: String = r.try_get("org_id")?;
+            let kind: String = r.try_get("kind")?;
+            sqlx::query("DELETE FROM credentials WHERE id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            audit(
+                &mut tx,
+                Some(&org),
+                actor,
+                "credential.destroy",
+                &id,
+                &json!({ "type": kind }),
+            )
+            .await?;
+            purged.push(id);
+        }
+        tx.commit().await?;
+        Ok(purged)
     }
 
     /// What stops working if this credential goes.

@@ -3,8 +3,8 @@
 //! Tokens look like `sgu_<32 base62>` (a user's session) or `sgr_<32 base62>` (a robot),
 //! the last 6 characters being a base62 CRC-32 of the rest, so a scanner can tell a
 //! leaked signet token from random text without asking the server (as GitHub's tokens
-//! do). The server keeps only the SHA-256 of a token: tokens carry 190 bits of entropy,
-//! so a fast hash is enough; passwords are hashed with Argon2id.
+//! do). The server keeps only the SHA-256 of a token: 26 random base62 characters carry
+//! 154 bits of entropy, so a fast hash is enough; passwords are hashed with Argon2id.
 
 use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
 use zeroize::Zeroizing;

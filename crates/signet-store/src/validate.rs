@@ -90,9 +90,16 @@ pub struct Upload {
     /// apple-distribution-certificate: the .p12, base64.
     #[serde(default)]
     pub p12: Option<SecretString>,
-    /// apple-distribution-certificate: the .p12 password.
+    /// apple-distribution-certificate: the .p12 password (for a .p12 built from
+    /// `private_key` and `certificate`, the password to give it; generated when absent).
     #[serde(default)]
     pub password: Option<SecretString>,
+    /// apple-distribution-certificate, instead of `p12`: the PKCS#8 private key (PEM).
+    #[serde(default)]
+    pub private_key: Option<SecretString>,
+    /// apple-distribution-certificate, instead of `p12`: Apple's `.cer` (base64 DER, or PEM).
+    #[serde(default)]
+    pub certificate: Option<String>,
     /// apple-provisioning-profile: the .mobileprovision, base64.
     #[serde(default)]
     pub profile: Option<String>,
@@ -355,14 +362,50 @@ fn apple_team(u: &Upload) -> Result<Validated, StoreError> {
     })
 }
 
+/// A .p12 from a private key and Apple's `.cer`, as `signet ios p12` makes it (3DES/SHA-1,
+/// which Keychain imports).
+fn p12_from_parts(u: &Upload) -> Result<(Zeroizing<Vec<u8>>, Password), StoreError> {
+    let key = signet_formats::apple::read_private_key(
+        required(u.private_key.as_ref(), "private_key")?
+            .expose()
+            .as_bytes(),
+    )
+    .map_err(|e| invalid("private_key", e.to_string()))?;
+    let cer = required(u.certificate.as_ref(), "certificate")?;
+    let cer_bytes = if cer.contains("-----BEGIN") {
+        Zeroizing::new(cer.as_bytes().to_vec())
+    } else {
+        base64_field(cer, "certificate")?
+    };
+    let cert = signet_formats::apple::read_certificate(&cer_bytes)
+        .map_err(|e| invalid("certificate", e.to_string()))?;
+    let password = match &u.password {
+        Some(p) => Password::new(p.expose().to_owned()),
+        None => Password::generate().map_err(|_| StoreError::Crypto("random number generator"))?,
+    };
+    let p12 = signet_formats::apple::identity_p12(
+        key,
+        cert,
+        &password,
+        signet_formats::Pkcs12Encryption::Legacy,
+    )
+    .map_err(|e| invalid("certificate", e.to_string()))?;
+    Ok((Zeroizing::new(p12), password))
+}
+
 fn certificate(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
-    let file = base64_field(required(u.p12.as_ref(), "p12")?.expose(), "p12")?;
-    let pass = Password::new(
-        u.password
-            .as_ref()
-            .map(|p| p.expose().to_owned())
-            .unwrap_or_default(),
-    );
+    let (file, pass) = if u.p12.is_none() && (u.private_key.is_some() || u.certificate.is_some()) {
+        p12_from_parts(u)?
+    } else {
+        let file = base64_field(required(u.p12.as_ref(), "p12")?.expose(), "p12")?;
+        let pass = Password::new(
+            u.password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default(),
+        );
+        (file, pass)
+    };
     let store = Keystore::open(&file, Some(&pass)).map_err(|e| match e {
         FormatError::WrongStorePassword => invalid("password", ".p12 password is incorrect"),
         other => invalid("p12", other.to_string()),

@@ -369,6 +369,84 @@ async fn limits_and_soft_delete(store: &Store) {
     assert_eq!(deleted.items[0].id, k1.id);
 }
 
+/// With a zero restore window: a deleted credential can still be exported until the purge
+/// destroys it; one a build set points at is kept.
+async fn export_before_destroy(store: Store) {
+    let store = store.with_limits(signet_store::Limits {
+        restore_window: std::time::Duration::ZERO,
+        ..signet_store::Limits::default()
+    });
+    let org = org(&store).await;
+    let gone = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("AAAAaaaaaaaaaaaaaaaaAAAA"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let ks = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&keystore_upload("storepass1"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let app = store.create_app(&actor(), &org, "app").await.unwrap();
+    store
+        .put_build_set(
+            &actor(),
+            &org,
+            &app,
+            "com.acme.app",
+            "release",
+            &ks.id,
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .delete_credential(&actor(), &org, &gone.id, None)
+        .await
+        .unwrap();
+    store
+        .delete_credential(&actor(), &org, &ks.id, None)
+        .await
+        .unwrap();
+    let (_, secret) = store.export_secret(&actor(), &org, &gone.id).await.unwrap();
+    assert!(std::str::from_utf8(&secret).unwrap().contains("AAAAaaaa"));
+    // A build fetch never hands out a deleted keystore.
+    assert!(matches!(
+        store
+            .android_build_credentials(&actor(), &org, &app, "com.acme.app", None)
+            .await,
+        Err(StoreError::Rule(_))
+    ));
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let purged = store.purge_deleted(&actor()).await.unwrap();
+    assert!(purged.contains(&gone.id), "{purged:?}");
+    assert!(
+        !purged.contains(&ks.id),
+        "a keystore a build set uses is kept"
+    );
+    assert!(matches!(
+        store.export_secret(&actor(), &org, &gone.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.export_secret(&actor(), &org, &ks.id).await.is_ok());
+    let log = store
+        .audit_log(&org, &PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        log.items
+            .iter()
+            .any(|a| a.action == "credential.destroy" && a.target == gone.id)
+    );
+}
+
 async fn moved_or_flipped_ciphertexts_fail(store: &Store, url: &str) {
     use sqlx::Connection as _;
     let org = org(store).await;
@@ -479,6 +557,8 @@ async fn sqlite_store() {
         stranger.rewrap_all().await,
         Err(StoreError::MissingKey(_))
     ));
+    let other = tempfile::tempdir().unwrap();
+    export_before_destroy(sqlite(&other, keyring()).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -490,6 +570,8 @@ async fn postgres_store() {
     limits_and_soft_delete(&store).await;
     rotate_and_rewrap(&store).await;
     moved_or_flipped_ciphertexts_fail(&store, &url).await;
+    let url = postgres_database().await;
+    export_before_destroy(postgres(&url, keyring()).await).await;
 }
 
 #[tokio::test]

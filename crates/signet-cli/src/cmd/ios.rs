@@ -171,7 +171,11 @@ pub(crate) fn render_findings(findings: &[check::Finding]) -> String {
 // ---------------------------------------------------------------------------------------
 // csr, p12
 
-use signet_formats::{Certificate, KeyAlgorithm, Password, PrivateKey, pem};
+use signet_formats::{
+    KeyAlgorithm, Password, PrivateKey,
+    apple::{identity_p12, read_certificate, read_private_key},
+    pem,
+};
 
 use crate::{
     flags::{IosCsrArgs, IosP12Args},
@@ -207,79 +211,31 @@ pub fn csr(args: &IosCsrArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_private_key(bytes: &[u8]) -> anyhow::Result<PrivateKey> {
-    if pem::contains_label(bytes, "RSA PRIVATE KEY") || pem::contains_label(bytes, "EC PRIVATE KEY")
-    {
-        anyhow::bail!(
-            "the key is in a traditional OpenSSL format; convert it with \
-             `openssl pkcs8 -topk8 -nocrypt -in KEY -out key.p8.pem`"
-        );
-    }
-    let der = if pem::contains_label(bytes, "PRIVATE KEY") {
-        pem::decode_all(bytes, "PRIVATE KEY")?
-            .into_iter()
-            .next()
-            .unwrap_or_default()
-    } else {
-        bytes.to_vec()
-    };
-    Ok(PrivateKey::from_pkcs8_der(&der)?)
-}
-
-fn read_certificate(bytes: &[u8]) -> anyhow::Result<Certificate> {
-    let der = if pem::contains_label(bytes, "CERTIFICATE") {
-        pem::decode_all(bytes, "CERTIFICATE")?
-            .into_iter()
-            .next()
-            .unwrap_or_default()
-    } else {
-        bytes.to_vec()
-    };
-    Ok(Certificate::from_der(&der)?)
-}
-
 pub fn p12(args: &IosP12Args) -> anyhow::Result<()> {
     fsx::check_writable(&args.out, args.force)?;
     let key = read_private_key(&read_file(&args.key)?)
         .with_context(|| format!("{}", args.key.display()))?;
     let cert = read_certificate(&read_file(&args.cer)?)
         .with_context(|| format!("{}", args.cer.display()))?;
-    if !key.matches(&cert)? {
-        anyhow::bail!(
-            "{} was not issued for the key in {}: use the key the request was made with",
-            args.cer.display(),
-            args.key.display()
-        );
-    }
     let generated = args.pass.is_none();
     let password = match &args.pass {
         Some(p) => p.resolve()?,
         None => Password::generate()?,
     };
-    let alias = cert
+    let encryption = if args.modern {
+        signet_formats::Pkcs12Encryption::Modern
+    } else {
+        signet_formats::Pkcs12Encryption::Legacy
+    };
+    let name = cert
         .info()
         .apple
         .as_ref()
         .map_or_else(|| cert.info().subject.clone(), |a| a.name.clone());
-    let entry = signet_formats::KeyEntry {
-        alias,
-        created: None,
-        key,
-        chain: vec![cert],
-    };
-    let options = signet_formats::WriteOptions {
-        kind: signet_formats::KeystoreType::Pkcs12,
-        store_password: password.clone(),
-        key_password: None,
-        pkcs12_encryption: if args.modern {
-            signet_formats::Pkcs12Encryption::Modern
-        } else {
-            signet_formats::Pkcs12Encryption::Legacy
-        },
-    };
-    let bytes = signet_formats::write(std::slice::from_ref(&entry), &[], &options)?;
+    let bytes = identity_p12(key, cert, &password, encryption)
+        .with_context(|| format!("{} and {}", args.cer.display(), args.key.display()))?;
     fsx::write_atomic(&args.out, &bytes, args.force, true)?;
-    println!("Wrote {} ({})", args.out.display(), entry.alias);
+    println!("Wrote {} ({name})", args.out.display());
     if generated {
         println!(
             "Password: {}\nIt is shown only once: save it now.",

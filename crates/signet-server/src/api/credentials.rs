@@ -172,17 +172,15 @@ pub(super) async fn impact(
     Ok(Json(state.store.impact(&org, &id).await?))
 }
 
-/// `GET /v1/orgs/{org}/credentials/{id}/secret` (admin): the raw secret material, audited.
+/// `GET /v1/orgs/{org}/credentials/{id}/secret` (admin): the raw secret material, audited;
+/// deleted credentials too, until they are destroyed.
 pub(super) async fn export(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let access = caller.access(&state, &org, Role::Admin, false).await?;
-    let (c, secret) = state
-        .store
-        .read_secret(&access.actor, &org, &id, "credential.export", &json!({}))
-        .await?;
+    let (c, secret) = state.store.export_secret(&access.actor, &org, &id).await?;
     let secret: Value = serde_json::from_slice(&secret)
         .map_err(|_| ApiError::from(signet_store::StoreError::Malformed("secret encoding")))?;
     Ok(Json(json!({ "credential": c, "secret": secret })))
