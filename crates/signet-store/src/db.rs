@@ -215,6 +215,11 @@ impl Store {
         Ok(())
     }
 
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -31,9 +31,17 @@ pub(super) async fn get_org(
 ) -> ApiResult<Json<Value>> {
     let access = caller.access(&state, &org, Role::Viewer, false).await?;
     let o = state.store.org(&org).await?;
-    Ok(Json(
-        json!({ "id": o.id, "name": o.name, "role": access.role }),
-    ))
+    let limits = state.store.limits();
+    Ok(Json(json!({
+        "id": o.id,
+        "name": o.name,
+        "role": access.role,
+        "limits": {
+            "distribution_certificates_per_apple_team": limits.distribution_certificates,
+            "push_keys_per_apple_team": limits.push_keys,
+            "restore_window_days": limits.restore_window.as_secs() / 86_400,
+        },
+    })))
 }
 
 /// `DELETE /v1/orgs/{org}` (owner): everything in it goes.
