@@ -1023,7 +1023,10 @@ async fn versions_and_pages(w: &mut World) {
     let r = call(&w.app, "GET", &base, dev.as_deref(), None, None).await;
     assert_eq!(r.json()["role"], "developer");
     assert_eq!(r.json()["limits"]["push_keys_per_apple_team"], 2);
-    assert_eq!(r.json()["limits"]["distribution_certificates_per_apple_team"], 1);
+    assert_eq!(
+        r.json()["limits"]["distribution_certificates_per_apple_team"],
+        1
+    );
     let path = format!("{base}/credentials/{}", ctx.fcm_id);
     let r = call(&w.app, "GET", &path, dev.as_deref(), None, None).await;
     assert_eq!(r.headers["etag"], "\"1\"");

@@ -429,12 +429,18 @@ impl Store {
         .bind(to)
         .execute(&mut *conn)
         .await?;
+        // Two concurrent moves of one application id's default can meet here on
+        // PostgreSQL: the index keeps one default, and the loser is told to read again.
         sqlx::query(
             "UPDATE android_build_sets SET is_default = 1, version = version + 1 WHERE id = $1 AND is_default = 0",
         )
         .bind(to)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .map_err(|e| match unique_violation(e, String::new) {
+            StoreError::Exists(_) => StoreError::Conflict,
+            other => other,
+        })?;
         Ok(())
     }
 

@@ -58,7 +58,7 @@ CREATE TABLE credentials (
     deleted_at BIGINT
 );
 CREATE INDEX credentials_by_org ON credentials (org_id, id);
-CREATE INDEX credentials_by_expiry ON credentials (org_id, expires_at);
+CREATE INDEX credentials_by_expiry ON credentials (org_id, expires_at, id);
 CREATE INDEX credentials_by_team ON credentials (org_id, apple_team, kind);
 CREATE INDEX credentials_by_key ON credentials (key_id);
 CREATE UNIQUE INDEX one_record_per_apple_team ON credentials (org_id, apple_team) WHERE kind = 'apple-team';
