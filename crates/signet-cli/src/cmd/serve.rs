@@ -122,6 +122,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             restore_window: Duration::from_secs(args.restore_window_days * 86_400),
         };
         let store = open_store(&args.store).await?.with_limits(limits);
+        // Secrets under a key this server does not hold (another replica's own key file,
+        // a key removed too early) cannot be served: say so now, not at the first fetch.
+        let loaded = store.keyring().key_ids().iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        for (key_id, count) in store.key_usage().await? {
+            if !loaded.contains(&key_id) {
+                tracing::warn!(
+                    key_id = %key_id,
+                    secrets = count,
+                    "secrets are sealed under a master key this server does not have; replicas \
+                     must share SIGNET_MASTER_KEY or the same key file"
+                );
+            }
+        }
         if let Some(token) = store.issue_setup_token().await? {
             let path = args.store.data_dir.join(SETUP_TOKEN_FILE);
             crate::fsx::write_atomic(&path, format!("{}\n", token.as_str()).as_bytes(), true, true)?;
