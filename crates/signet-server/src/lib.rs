@@ -35,6 +35,8 @@ pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 pub struct AppState {
     /// The store.
     pub store: Store,
+    /// Where this server wrote the setup token, removed once setup is done.
+    pub setup_token_file: Option<std::path::PathBuf>,
 }
 
 /// The request id: the client's `X-Request-Id` when it is sane, else a new one.

@@ -214,7 +214,10 @@ impl World {
         logs();
         let dir = tempfile::tempdir().unwrap();
         let apple = fixtures::apple(dir.path());
-        let state = Arc::new(AppState { store });
+        let state = Arc::new(AppState {
+            store,
+            setup_token_file: None,
+        });
         let app = signet_server::router(Arc::clone(&state));
         let tag = random_hex();
         let email = |role: &str| format!("{role}-{tag}@example.com");

@@ -6,7 +6,7 @@
 use std::{
     path::PathBuf,
     sync::{Arc, Mutex, RwLock},
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, SystemTime},
 };
 
 use sqlx::{AnyConnection, AnyPool, Row, Transaction, any::AnyPoolOptions};
@@ -63,7 +63,8 @@ impl Default for Limits {
 struct KeySource {
     ring: RwLock<Arc<Keyring>>,
     file: Option<PathBuf>,
-    checked: Mutex<(Option<Instant>, Option<SystemTime>)>,
+    /// The key file's modification time when it was last loaded.
+    loaded: Mutex<Option<SystemTime>>,
 }
 
 /// The store: a pool, the keyring and the limits.
@@ -119,7 +120,9 @@ impl Store {
     pub async fn open(url: &str, keyring: Keyring) -> Result<Store, StoreError> {
         let backend = Backend::from_url(url)?;
         sqlx::any::install_default_drivers();
-        let mut options = AnyPoolOptions::new().max_connections(16);
+        let mut options = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -148,7 +151,7 @@ impl Store {
             keys: KeySource {
                 ring: RwLock::new(Arc::new(keyring)),
                 file: None,
-                checked: Mutex::new((None, None)),
+                loaded: Mutex::new(None),
             },
             limits: Limits::default(),
         };
@@ -156,14 +159,15 @@ impl Store {
         Ok(store)
     }
 
-    /// Follows a key file: the keyring is reloaded when the file changes (checked at most
-    /// every two seconds, and at once when a record names a key that is not loaded), so
-    /// `signet admin rotate-key` and `rewrap` work while servers run.
+    /// Follows a key file: the keyring is reloaded when the file changes (its time is
+    /// checked before each use, one `stat`, and the file read again at once when a record
+    /// names a key that is not loaded), so `signet admin rotate-key` takes effect at the
+    /// next write of every server and `rewrap` works while servers run.
     #[must_use]
     pub fn with_key_file(mut self, path: PathBuf) -> Store {
         let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         self.keys.file = Some(path);
-        self.keys.checked = Mutex::new((Some(Instant::now()), mtime));
+        self.keys.loaded = Mutex::new(mtime);
         self
     }
 
@@ -254,21 +258,15 @@ impl Store {
 
     fn maybe_reload(&self) {
         let Some(path) = &self.keys.file else { return };
-        let Ok(mut checked) = self.keys.checked.lock() else {
+        let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let Ok(mut loaded) = self.keys.loaded.lock() else {
             return;
         };
-        if checked
-            .0
-            .is_some_and(|at| at.elapsed() < Duration::from_secs(2))
-        {
-            return;
-        }
-        checked.0 = Some(Instant::now());
-        let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        if mtime != checked.1 {
-            checked.1 = mtime;
-            drop(checked);
-            let _ = self.reload_keys();
+        if mtime != *loaded {
+            // Keep serving with the keys we have if the file cannot be read now.
+            if self.reload_keys().is_ok() {
+                *loaded = mtime;
+            }
         }
     }
 

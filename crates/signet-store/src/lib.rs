@@ -58,5 +58,5 @@ pub use crate::{
         Actor, App, AuditRecord, BuildPair, BuildSet, Credential, Impact, Kind, Link, Member, Org,
         Page, Role, TokenInfo, User,
     },
-    users::Principal,
+    users::{Principal, SetupToken},
 };

@@ -15,6 +15,19 @@ const SESSION_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
 /// `last_used_at` is written at most this often per token.
 const LAST_USED_RESOLUTION_MS: i64 = 60 * 1000;
 
+/// What [`Store::issue_setup_token`] did.
+#[derive(Debug)]
+pub enum SetupToken {
+    /// Users exist: no setup needed.
+    NotNeeded,
+    /// The token given is still the one stored.
+    Kept,
+    /// A new token, to be shown once.
+    Issued(Zeroizing<String>),
+    /// Another server (a replica) issued the token that is stored.
+    HeldElsewhere,
+}
+
 /// Whoever a valid token belongs to.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -697,22 +710,38 @@ impl Store {
     }
 
     /// At first start (no users): a one-time setup token, stored hashed, that lets the
-    /// first user create themselves and an organization. `None` once a user exists.
-    pub async fn issue_setup_token(&self) -> Result<Option<Zeroizing<String>>, StoreError> {
+    /// first user create themselves and an organization. `existing` is the token this
+    /// server wrote before (its data dir's file), kept when it is still the one stored.
+    /// Replicas starting together race to insert; one issues, the others are told.
+    pub async fn issue_setup_token(
+        &self,
+        existing: Option<&str>,
+    ) -> Result<SetupToken, StoreError> {
         if self.user_count().await? > 0 {
-            return Ok(None);
+            return Ok(SetupToken::NotNeeded);
+        }
+        if let Some(existing) = existing {
+            let stored = sqlx::query("SELECT value FROM settings WHERE name = 'setup_token'")
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(row) = stored
+                && row.try_get::<String, _>("value")? == secrets::token_hash(existing.trim())
+            {
+                return Ok(SetupToken::Kept);
+            }
         }
         let token = secrets::mint(TokenKind::Setup)?;
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM settings WHERE name = 'setup_token'")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO settings (name, value) VALUES ('setup_token', $1)")
-            .bind(secrets::token_hash(&token))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Some(token))
+        let inserted = sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ('setup_token', $1) ON CONFLICT DO NOTHING",
+        )
+        .bind(secrets::token_hash(&token))
+        .execute(&self.pool)
+        .await?;
+        Ok(if inserted.rows_affected() == 1 {
+            SetupToken::Issued(token)
+        } else {
+            SetupToken::HeldElsewhere
+        })
     }
 
     /// Spends the setup token: creates the first user, owner of a new organization.

@@ -62,14 +62,25 @@ pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
 }
 
 /// `signet admin rewrap`: moves every data key under the current master key. Servers
-/// that follow the key file pick a rotation up within seconds; a write they sealed under
-/// the old key meanwhile is caught by the next pass.
+/// that follow the key file seal under the new key from their next write on; a write
+/// that was sealing under the old key as the file changed is caught by a later pass.
 pub fn rewrap(args: &RewrapArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        // Servers see a rotation at their next write; a write already sealing under the
+        // old key when the file changed commits within moments. Let those land first.
+        let key_file = args.store.data_dir.join(MASTER_KEY_FILE);
+        if let Ok(age) = std::fs::metadata(&key_file)
+            .and_then(|m| m.modified())
+            .map(|t| t.elapsed().unwrap_or_default())
+        {
+            if let Some(rest) = std::time::Duration::from_secs(2).checked_sub(age) {
+                tokio::time::sleep(rest).await;
+            }
+        }
         let store = crate::cmd::serve::open_store(&args.store).await?;
         let current = store.keyring().current().to_owned();
         let mut total = 0;

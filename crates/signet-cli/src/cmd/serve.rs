@@ -4,7 +4,7 @@
 use std::{path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use signet_store::{Keyring, Limits, Store};
+use signet_store::{Keyring, Limits, SetupToken, Store};
 
 use crate::{
     cmd::admin::MASTER_KEY_FILE,
@@ -135,14 +135,37 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
                 );
             }
         }
-        if let Some(token) = store.issue_setup_token().await? {
-            let path = args.store.data_dir.join(SETUP_TOKEN_FILE);
-            crate::fsx::write_atomic(&path, format!("{}\n", token.as_str()).as_bytes(), true, true)?;
-            tracing::info!(
-                file = %path.display(),
+        let setup_file = args.store.data_dir.join(SETUP_TOKEN_FILE);
+        let existing = std::fs::read_to_string(&setup_file).ok();
+        match store.issue_setup_token(existing.as_deref()).await? {
+            SetupToken::NotNeeded => {
+                let _ = std::fs::remove_file(&setup_file);
+            }
+            SetupToken::Kept => tracing::info!(
+                file = %setup_file.display(),
                 "no users yet: POST /v1/setup with the one-time token in this file, \
                  or run `signet admin create-user --owner`"
-            );
+            ),
+            SetupToken::Issued(token) => {
+                crate::fsx::write_atomic(
+                    &setup_file,
+                    format!("{}\n", token.as_str()).as_bytes(),
+                    true,
+                    true,
+                )?;
+                tracing::info!(
+                    file = %setup_file.display(),
+                    "no users yet: POST /v1/setup with the one-time token in this file, \
+                     or run `signet admin create-user --owner`"
+                );
+            }
+            SetupToken::HeldElsewhere => {
+                let _ = std::fs::remove_file(&setup_file);
+                tracing::info!(
+                    "no users yet: another server holds the setup token in its data dir; \
+                     or run `signet admin create-user --owner`"
+                );
+            }
         }
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
@@ -157,7 +180,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             data_dir = %args.store.data_dir.display(),
             "signet serve listening"
         );
-        let state = Arc::new(signet_server::AppState { store });
+        let state = Arc::new(signet_server::AppState {
+            store,
+            setup_token_file: Some(setup_file),
+        });
         signet_server::serve(listener, state, shutdown_signal())
             .await
             .context("server failed")?;

@@ -26,7 +26,7 @@ fn jose_to_der(sig: &[u8]) -> Vec<u8> {
 }
 
 /// An APNs key made the way Apple's are: PKCS#8 PEM, EC P-256.
-fn apns_key(dir: &Dir, name: &str) {
+pub(crate) fn apns_key(dir: &Dir, name: &str) {
     dir.tool(
         "openssl",
         &[
@@ -178,7 +178,7 @@ fn apns_token_refuses_bad_keys_and_ids() {
 
 /// An Apple-like distribution identity made with OpenSSL: a CA, then a leaf with Apple's
 /// distribution extension OID and the team id in OU, exported as .p12.
-fn apple_identity(dir: &Dir, legacy: bool, out: &str) {
+pub(crate) fn apple_identity(dir: &Dir, legacy: bool, out: &str) {
     apple_identity_of(dir, legacy, out, "dist", "Apple Distribution", "4");
 }
 
@@ -518,17 +518,17 @@ fn provisioning_profiles_der_and_ber_are_read() {
 }
 
 /// A profile plist with every field the checks look at under control.
-struct ProfileSpec<'a> {
-    cert_pem: &'a str,
-    team: &'a str,
-    app_id: &'a str,
-    expires: &'a str,
-    devices: bool,
-    get_task_allow: bool,
-    aps: bool,
+pub(crate) struct ProfileSpec<'a> {
+    pub(crate) cert_pem: &'a str,
+    pub(crate) team: &'a str,
+    pub(crate) app_id: &'a str,
+    pub(crate) expires: &'a str,
+    pub(crate) devices: bool,
+    pub(crate) get_task_allow: bool,
+    pub(crate) aps: bool,
 }
 
-fn profile_from(dir: &Dir, spec: &ProfileSpec<'_>, out: &str) {
+pub(crate) fn profile_from(dir: &Dir, spec: &ProfileSpec<'_>, out: &str) {
     let pem = String::from_utf8(dir.read(spec.cert_pem)).unwrap();
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     let devices = if spec.devices {

@@ -15,4 +15,7 @@ mod openssl;
 mod bad_input;
 // Generation defaults, generated secrets, credentials.json and secret arguments.
 mod generate;
+// `signet serve` as processes: setup, replicas on PostgreSQL, kill -9, key rotation under
+// load, bad uploads, logs without secrets.
+mod serve;
 mod util;

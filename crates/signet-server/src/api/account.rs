@@ -38,6 +38,9 @@ pub(super) async fn setup(
             &body.org,
         )
         .await?;
+    if let Some(file) = &state.setup_token_file {
+        let _ = std::fs::remove_file(file);
+    }
     Ok((
         StatusCode::CREATED,
         Json(json!({ "user": user, "org": org })),
