@@ -75,10 +75,9 @@ pub struct Store {
     pub(crate) limits: Limits,
 }
 
-const MIGRATIONS_SQLITE: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const MIGRATIONS_POSTGRES: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+/// Schema migrations, in order. One text serves both backends: PostgreSQL's binary type
+/// is `BYTEA` where SQLite says `BLOB`.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
 
 pub(crate) fn now() -> i64 {
     SystemTime::now()
@@ -193,16 +192,15 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let applied: i64 = row.try_get("v")?;
-        let migrations = match self.backend {
-            Backend::Sqlite => MIGRATIONS_SQLITE,
-            Backend::Postgres => MIGRATIONS_POSTGRES,
-        };
-        for (version, sql) in migrations.iter().filter(|(v, _)| *v > applied) {
-            let without_comments: String = sql
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
+            let mut without_comments: String = sql
                 .lines()
                 .filter(|l| !l.trim_start().starts_with("--"))
                 .collect::<Vec<_>>()
                 .join("\n");
+            if self.backend == Backend::Postgres {
+                without_comments = without_comments.replace(" BLOB ", " BYTEA ");
+            }
             for statement in without_comments
                 .split(';')
                 .map(str::trim)

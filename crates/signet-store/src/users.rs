@@ -91,6 +91,49 @@ fn check_name(field: &'static str, name: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Checks an e-mail and password and hashes the password, off the async workers (Argon2id
+/// takes tens of milliseconds of CPU by design).
+async fn hashed(email: &str, password: &str) -> Result<String, StoreError> {
+    check_email(email)?;
+    check_password(password)?;
+    let password = Zeroizing::new(password.to_owned());
+    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .map_err(|_| StoreError::Crypto("password hashing"))?
+}
+
+/// Inserts a user with a hashed password, audited as `action`.
+async fn insert_user(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    email: &str,
+    hash: String,
+    action: &str,
+) -> Result<User, StoreError> {
+    let user = User {
+        id: new_id("usr")?,
+        email: email.to_owned(),
+    };
+    sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(&user.id)
+        .bind(email)
+        .bind(hash)
+        .bind(now())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_violation(e, || format!("a user with e-mail {email}")))?;
+    audit(
+        tx,
+        None,
+        actor,
+        action,
+        &user.id,
+        &json!({ "email": email }),
+    )
+    .await?;
+    Ok(user)
+}
+
 fn token_info(row: &sqlx::any::AnyRow) -> Result<TokenInfo, StoreError> {
     let role: Option<String> = row.try_get("role")?;
     let apps: Option<String> = row.try_get("app_ids")?;
@@ -128,36 +171,12 @@ impl Store {
         password: &str,
         owner_of: Option<&str>,
     ) -> Result<(User, Option<Org>), StoreError> {
-        check_email(email)?;
-        check_password(password)?;
         if let Some(name) = owner_of {
             check_name("org", name)?;
         }
-        let hash = secrets::hash_password(password)?;
-        let user = User {
-            id: new_id("usr")?,
-            email: email.to_owned(),
-        };
+        let hash = hashed(email, password).await?;
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&user.id)
-        .bind(email)
-        .bind(hash)
-        .bind(now())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_violation(e, || format!("a user with e-mail {email}")))?;
-        audit(
-            &mut tx,
-            None,
-            actor,
-            "user.create",
-            &user.id,
-            &json!({ "email": email }),
-        )
-        .await?;
+        let user = insert_user(&mut tx, actor, email, hash, "user.create").await?;
         let org = match owner_of {
             Some(name) => Some(self.insert_org(&mut tx, actor, name, &user.id).await?),
             None => None,
@@ -655,21 +674,8 @@ impl Store {
 
     /// Revokes a robot token of `org`.
     pub async fn revoke_robot(&self, actor: &Actor, org: &str, id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND kind = 'robot' AND revoked_at IS NULL",
-        )
-        .bind(now())
-        .bind(id)
-        .bind(org)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::NotFound);
-        }
-        audit(&mut tx, Some(org), actor, "robot.revoke", id, &json!({})).await?;
-        tx.commit().await?;
-        Ok(())
+        self.revoke(actor, Some(org), "org_id", org, TokenKind::Robot, id)
+            .await
     }
 
     /// Revokes one of a user's sessions (logout).
@@ -679,19 +685,35 @@ impl Store {
         user: &str,
         id: &str,
     ) -> Result<(), StoreError> {
+        self.revoke(actor, None, "user_id", user, TokenKind::Session, id)
+            .await
+    }
+
+    /// Revokes token `id` of `kind` whose `owner_column` is `owner`.
+    async fn revoke(
+        &self,
+        actor: &Actor,
+        audit_org: Option<&str>,
+        owner_column: &'static str,
+        owner: &str,
+        kind: TokenKind,
+        id: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND kind = 'session' AND revoked_at IS NULL",
-        )
+        let done = sqlx::query(&format!(
+            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND {owner_column} = $3 AND kind = $4 AND revoked_at IS NULL"
+        ))
         .bind(now())
         .bind(id)
-        .bind(user)
+        .bind(owner)
+        .bind(kind.name())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
-        audit(&mut tx, None, actor, "session.revoke", id, &json!({})).await?;
+        let action = format!("{}.revoke", kind.name());
+        audit(&mut tx, audit_org, actor, &action, id, &json!({})).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -756,10 +778,8 @@ impl Store {
         if secrets::parse(token) != Some(TokenKind::Setup) {
             return Err(StoreError::Unauthenticated);
         }
-        check_email(email)?;
-        check_password(password)?;
         check_name("org", org_name)?;
-        let hash = secrets::hash_password(password)?;
+        let hash = hashed(email, password).await?;
         let mut tx = self.begin().await?;
         let spent = sqlx::query("DELETE FROM settings WHERE name = 'setup_token' AND value = $1")
             .bind(secrets::token_hash(token))
@@ -768,28 +788,7 @@ impl Store {
         if spent.rows_affected() != 1 {
             return Err(StoreError::Unauthenticated);
         }
-        let user = User {
-            id: new_id("usr")?,
-            email: email.to_owned(),
-        };
-        sqlx::query(
-            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&user.id)
-        .bind(email)
-        .bind(hash)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-        audit(
-            &mut tx,
-            None,
-            actor,
-            "setup",
-            &user.id,
-            &json!({ "email": email }),
-        )
-        .await?;
+        let user = insert_user(&mut tx, actor, email, hash, "setup").await?;
         let org = self.insert_org(&mut tx, actor, org_name, &user.id).await?;
         tx.commit().await?;
         Ok((user, org))

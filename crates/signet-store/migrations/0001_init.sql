@@ -1,5 +1,6 @@
--- signet's schema. Times are milliseconds since the Unix epoch; flags are 0/1 integers so
--- that one set of queries runs on SQLite and PostgreSQL.
+-- signet's schema, for SQLite and PostgreSQL alike (PostgreSQL reads BLOB as BYTEA). Times
+-- are milliseconds since the Unix epoch; flags are 0/1 integers, so that one set of queries
+-- runs on both.
 CREATE TABLE organizations (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
