@@ -596,7 +596,15 @@ impl Store {
                 version: version_u(c.version)?,
             },
         )?;
-        audit(&mut conn, Some(org), actor, action, id, detail).await?;
+        drop(conn);
+        self.audit_read(crate::audit_log::Entry {
+            org: org.to_owned(),
+            actor: actor.clone(),
+            action: action.to_owned(),
+            target: id.to_owned(),
+            detail: detail.clone(),
+        })
+        .await?;
         Ok((c, plaintext))
     }
 
@@ -754,7 +762,8 @@ impl Store {
     }
 
     /// Credentials (not deleted) that expire before `now + within_ms`, soonest first,
-    /// including expired ones. The cursor is the last item's `expires_at:id`.
+    /// including expired ones. The cursor is the last item's `expires_at:id`; its
+    /// `expires_at >= t` bound lets a deep page start in the index where the last ended.
     pub async fn expiring(
         &self,
         org: &str,
@@ -775,7 +784,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM credentials WHERE org_id = $1 AND expires_at IS NOT NULL \
              AND expires_at <= $2 AND deleted_at IS NULL \
-             AND (expires_at > $3 OR (expires_at = $4 AND id > $5)) \
+             AND expires_at >= $3 AND (expires_at > $4 OR id > $5) \
              ORDER BY expires_at, id LIMIT $6"
         ))
         .bind(org)

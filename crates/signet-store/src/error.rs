@@ -63,6 +63,9 @@ pub enum StoreError {
     /// Wrong e-mail or password, or an unknown, revoked or expired token.
     #[error("not authenticated")]
     Unauthenticated,
+    /// The audit record could not be written, so the request did not happen.
+    #[error("the audit record could not be written: {0}")]
+    AuditFailed(String),
     /// The crypto backend failed.
     #[error("cryptographic failure: {0}")]
     Crypto(&'static str),

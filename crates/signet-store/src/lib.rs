@@ -38,6 +38,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod apps;
+mod audit_log;
 mod credentials;
 mod db;
 mod envelope;
