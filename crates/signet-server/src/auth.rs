@@ -143,12 +143,15 @@ impl Caller {
 }
 
 impl Access {
+    /// Whether the caller may act on `app` (a robot limited to some apps).
+    pub fn allows(&self, app: &App) -> bool {
+        self.apps.as_ref().is_none_or(|apps| apps.contains(&app.id))
+    }
+
     /// Resolves an app (id or slug) of the organization, within a robot's app scope.
     pub async fn app(&self, state: &AppState, id_or_slug: &str) -> Result<App, ApiError> {
         let app = state.store.app(&self.org, id_or_slug).await?;
-        if let Some(apps) = &self.apps
-            && !apps.contains(&app.id)
-        {
+        if !self.allows(&app) {
             return Err(ApiError::forbidden(
                 "this robot token is not allowed to act on this app",
             ));

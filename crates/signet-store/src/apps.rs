@@ -835,50 +835,90 @@ impl Store {
     }
 
     /// The decrypted material of one Android build: the named build set's keystore, or
-    /// the default's. Audited.
+    /// the default's. `app_ref` is the app's id or slug; `in_scope` says whether the caller
+    /// may act on it (robots limited to apps). Audited. One query finds app, set and
+    /// keystore: this is what every CI build calls.
     pub async fn android_build_credentials(
         &self,
         actor: &Actor,
         org: &str,
-        app: &App,
+        app_ref: &str,
+        in_scope: impl Fn(&App) -> bool,
         application_id: &str,
         name: Option<&str>,
     ) -> Result<BuildCredentials, StoreError> {
-        let by_name = format!(
-            "SELECT {SET_COLUMNS} FROM android_build_sets WHERE app_id = $1 AND application_id = $2 AND name = $3"
-        );
-        let by_default = format!(
-            "SELECT {SET_COLUMNS} FROM android_build_sets WHERE app_id = $1 AND application_id = $2 AND is_default = 1"
-        );
-        let row = match name {
-            Some(n) => sqlx::query(&by_name)
-                .bind(&app.id)
-                .bind(application_id)
-                .bind(n),
-            None => sqlx::query(&by_default).bind(&app.id).bind(application_id),
-        }
+        let row = sqlx::query(
+            "SELECT a.id AS app_id, a.slug, a.created_at AS app_created_at, \
+                    s.id AS set_id, s.name AS set_name, s.is_default, s.version AS set_version, \
+                    c.id, c.kind, c.name, c.apple_team, c.expires_at, c.version, c.metadata, \
+                    c.created_at, c.updated_at, c.deleted_at, c.sealed \
+             FROM apps a JOIN android_build_sets s ON s.app_id = a.id \
+             JOIN credentials c ON c.id = s.keystore_id \
+             WHERE a.org_id = $1 AND (a.id = $2 OR a.slug = $3) AND s.application_id = $4 \
+             AND (s.name = $5 OR ($6 AND s.is_default = 1))",
+        )
+        .bind(org)
+        .bind(app_ref)
+        .bind(app_ref)
+        .bind(application_id)
+        .bind(name.unwrap_or_default())
+        .bind(name.is_none())
         .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let set = set_row(&row)?;
-        let detail =
-            json!({ "app": app.slug, "application_id": application_id, "build_set": set.name });
-        let (cred, secret) = self
-            .read_secret(
-                actor,
+        .await?;
+        let Some(row) = row else {
+            // No such app (404), or out of scope (403), or no such build set (404).
+            let app = self.app(org, app_ref).await?;
+            if !in_scope(&app) {
+                return Err(StoreError::Forbidden(
+                    "this token may not act on this app".into(),
+                ));
+            }
+            return Err(StoreError::NotFound);
+        };
+        let app = App {
+            id: row.try_get("app_id")?,
+            slug: row.try_get("slug")?,
+            created_at: row.try_get("app_created_at")?,
+        };
+        if !in_scope(&app) {
+            return Err(StoreError::Forbidden(
+                "this token may not act on this app".into(),
+            ));
+        }
+        let set = BuildSet {
+            id: row.try_get("set_id")?,
+            application_id: application_id.to_owned(),
+            name: row.try_get("set_name")?,
+            keystore_id: row.try_get("id")?,
+            is_default: row.try_get::<i64, _>("is_default")? == 1,
+            version: row.try_get("set_version")?,
+        };
+        let cred = crate::credentials::credential(&row)?;
+        if cred.deleted_at.is_some() {
+            return Err(StoreError::Rule(format!(
+                "build set `{}` points at a deleted keystore; restore it or assign another",
+                set.name
+            )));
+        }
+        let sealed = crate::Sealed::from_bytes(row.try_get("sealed")?);
+        let secret = self.open_sealed(
+            &sealed,
+            &crate::Binding {
                 org,
-                &set.keystore_id,
-                "build-credentials.fetch",
-                &detail,
-            )
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => StoreError::Rule(format!(
-                    "build set `{}` points at a deleted keystore; restore it or assign another",
-                    set.name
-                )),
-                other => other,
-            })?;
+                record: &cred.id,
+                kind: cred.kind.name(),
+                version: u64::try_from(cred.version)
+                    .map_err(|_| StoreError::Malformed("negative version"))?,
+            },
+        )?;
+        self.audit_read(crate::audit_log::Entry {
+            org: org.to_owned(),
+            actor: actor.clone(),
+            action: "build-credentials.fetch".into(),
+            target: cred.id.clone(),
+            detail: json!({ "app": app.slug, "application_id": application_id, "build_set": set.name }),
+        })
+        .await?;
         Ok(BuildCredentials {
             credentials: vec![cred],
             secrets: vec![secret],

@@ -60,6 +60,9 @@ pub enum StoreError {
     /// owner.
     #[error("{0}")]
     Rule(String),
+    /// The caller may not act on this (HTTP 403), e.g. a robot limited to other apps.
+    #[error("{0}")]
+    Forbidden(String),
     /// Wrong e-mail or password, or an unknown, revoked or expired token.
     #[error("not authenticated")]
     Unauthenticated,

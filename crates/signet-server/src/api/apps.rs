@@ -336,7 +336,6 @@ pub(super) async fn build_credentials(
     Query(q): Query<BuildQuery>,
 ) -> ApiResult<Json<Value>> {
     let access = caller.access(&state, &org, Role::Developer, true).await?;
-    let app = access.app(&state, &app).await?;
     match q.platform.as_deref() {
         Some("android") => {
             let application_id = q
@@ -349,6 +348,7 @@ pub(super) async fn build_credentials(
                     &access.actor,
                     &org,
                     &app,
+                    |a| access.allows(a),
                     application_id,
                     q.name.as_deref(),
                 )
@@ -373,6 +373,7 @@ pub(super) async fn build_credentials(
                 .as_deref()
                 .ok_or_else(|| ApiError::invalid("bundle_id", "required for ios"))?;
             let distribution = q.distribution.as_deref().unwrap_or("app-store");
+            let app = access.app(&state, &app).await?;
             let b = state
                 .store
                 .ios_build_credentials(&access.actor, &org, &app, bundle_id, distribution)
