@@ -150,7 +150,7 @@ impl Store {
                 .await?;
         }
         let store = Store {
-            audit_writer: crate::audit_log::AuditWriter::start(pool.clone(), backend),
+            audit_writer: crate::audit_log::AuditWriter::start(pool.clone()),
             pool,
             backend,
             keys: KeySource {

@@ -447,6 +447,62 @@ async fn export_before_destroy(store: Store) {
     );
 }
 
+/// Without an audit log, nothing happens: a read returns no secret and a write stores
+/// nothing (SPEC §3: the request fails if the audit record cannot be written).
+async fn no_audit_no_action(store: &Store, url: &str) {
+    use sqlx::Connection as _;
+    let org = org(store).await;
+    let c = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("AAAAaaaaaaaaaaaaaaaaAAAA"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    sqlx::query("ALTER TABLE audit RENAME TO audit_away")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let read = store
+        .read_secret(
+            &actor(),
+            &org,
+            &c.id,
+            "credential.export",
+            &serde_json::json!({}),
+        )
+        .await;
+    assert!(matches!(read, Err(StoreError::AuditFailed(_))), "{read:?}");
+    let write = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("BBBBbbbbbbbbbbbbbbbbBBBB"), now()).unwrap(),
+        )
+        .await;
+    assert!(write.is_err());
+    sqlx::query("ALTER TABLE audit_away RENAME TO audit")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let all = store
+        .credentials(
+            &org,
+            Some(Kind::FcmLegacyKey),
+            false,
+            &PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        all.items.len(),
+        1,
+        "the write without an audit record stored nothing"
+    );
+}
+
 async fn moved_or_flipped_ciphertexts_fail(store: &Store, url: &str) {
     use sqlx::Connection as _;
     let org = org(store).await;
@@ -550,6 +606,7 @@ async fn sqlite_store() {
     rotate_and_rewrap(&store).await;
     let url = format!("sqlite://{}", dir.path().join("signet.db").display());
     moved_or_flipped_ciphertexts_fail(&store, &url).await;
+    no_audit_no_action(&store, &url).await;
     drop(store);
     // Records sealed under a key that is not loaded are reported, never skipped.
     let stranger = sqlite(&dir, keyring()).await;
@@ -570,6 +627,7 @@ async fn postgres_store() {
     limits_and_soft_delete(&store).await;
     rotate_and_rewrap(&store).await;
     moved_or_flipped_ciphertexts_fail(&store, &url).await;
+    no_audit_no_action(&store, &url).await;
     let url = postgres_database().await;
     export_before_destroy(postgres(&url, keyring()).await).await;
 }
