@@ -174,6 +174,25 @@ fn parse_etag(value: &HeaderValue) -> Option<i64> {
     s.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
 }
 
+/// The version a PUT that creates or replaces names: replacing needs `If-Match` (428
+/// without), creating needs none.
+pub fn put_precondition(exists: bool, headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let version = if_match_optional(headers)?;
+    if exists && version.is_none() {
+        return Err(ApiError::precondition_required());
+    }
+    Ok(version)
+}
+
+/// A PUT's response: 201 when it created, 200 when it replaced, with the `ETag`.
+pub fn put_response(created: bool, version: i64, body: impl serde::Serialize) -> Response {
+    let mut response = with_etag(version, body);
+    if created {
+        *response.status_mut() = StatusCode::CREATED;
+    }
+    response
+}
+
 /// A JSON response with an `ETag` of `version`.
 pub fn with_etag(version: i64, body: impl serde::Serialize) -> Response {
     let mut response = axum::Json(body).into_response();

@@ -17,7 +17,7 @@ use crate::{
     ApiJson, AppState,
     auth::Caller,
     error::{ApiError, ApiResult},
-    if_match, if_match_optional, with_etag,
+    if_match, put_precondition, put_response, with_etag,
 };
 
 /// `GET /v1/orgs/{org}/apps` (viewer).
@@ -94,7 +94,6 @@ pub(super) async fn put_build_set(
 ) -> ApiResult<Response> {
     let access = caller.access(&state, &org, Role::Developer, true).await?;
     let app = access.app(&state, &app).await?;
-    let version = if_match_optional(&headers)?;
     let exists = state
         .store
         .app_credentials(&org, &app)
@@ -102,9 +101,7 @@ pub(super) async fn put_build_set(
         .build_sets
         .iter()
         .any(|s| s.application_id == application_id && s.name == name);
-    if exists && version.is_none() {
-        return Err(ApiError::precondition_required());
-    }
+    let version = put_precondition(exists, &headers)?;
     let set = state
         .store
         .put_build_set(
@@ -118,11 +115,7 @@ pub(super) async fn put_build_set(
             version,
         )
         .await?;
-    let mut response = with_etag(set.version, &set);
-    if !exists {
-        *response.status_mut() = StatusCode::CREATED;
-    }
-    Ok(response)
+    Ok(put_response(!exists, set.version, &set))
 }
 
 #[derive(Deserialize)]
@@ -221,7 +214,6 @@ pub(super) async fn put_build_pair(
 ) -> ApiResult<Response> {
     let access = caller.access(&state, &org, Role::Developer, true).await?;
     let app = access.app(&state, &app).await?;
-    let version = if_match_optional(&headers)?;
     let exists = state
         .store
         .app_credentials(&org, &app)
@@ -229,9 +221,7 @@ pub(super) async fn put_build_pair(
         .build_pairs
         .iter()
         .any(|p| p.bundle_id == bundle_id && p.distribution == distribution);
-    if exists && version.is_none() {
-        return Err(ApiError::precondition_required());
-    }
+    let version = put_precondition(exists, &headers)?;
     let pair = state
         .store
         .put_build_pair(
@@ -245,11 +235,7 @@ pub(super) async fn put_build_pair(
             version,
         )
         .await?;
-    let mut response = with_etag(pair.version, &pair);
-    if !exists {
-        *response.status_mut() = StatusCode::CREATED;
-    }
-    Ok(response)
+    Ok(put_response(!exists, pair.version, &pair))
 }
 
 /// `DELETE …/ios/{bundle_id}/build-pairs/{distribution}` (admin).
