@@ -186,7 +186,11 @@ impl Store {
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         if self.backend == Backend::Postgres {
-            // Replicas starting together take turns.
+            // Replicas starting together take turns; "already exists, skipping" notices
+            // are not worth a log line at every start.
+            sqlx::query("SET LOCAL client_min_messages = warning")
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("SELECT pg_advisory_xact_lock(73696765)")
                 .execute(&mut *tx)
                 .await?;
