@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     Actor, StoreError,
-    db::{now, random_hex},
+    db::{audit_id, now},
 };
 
 /// The most records one transaction takes.
@@ -95,7 +95,7 @@ async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<(), StoreError> {
     for (e, _) in batch {
         let at = now();
         query = query
-            .bind(format!("{at:013x}{}", random_hex(6)?))
+            .bind(audit_id()?)
             .bind(Some(e.org.clone()))
             .bind(at)
             .bind(e.actor.who.clone())

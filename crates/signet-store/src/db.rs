@@ -96,6 +96,26 @@ pub(crate) fn random_hex(bytes: usize) -> Result<String, StoreError> {
     }))
 }
 
+/// An audit record's id: nanoseconds since the epoch (strictly increasing within this
+/// process, so records sort in the order they were made) and random bytes (apart across
+/// replicas). Sorting by id sorts by time.
+pub(crate) fn audit_id() -> Result<String, StoreError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let mut prev = LAST.load(Ordering::Relaxed);
+    let t = loop {
+        let next = nanos.max(prev + 1);
+        match LAST.compare_exchange_weak(prev, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => break next,
+            Err(actual) => prev = actual,
+        }
+    };
+    Ok(format!("{t:016x}{}", random_hex(4)?))
+}
+
 pub(crate) fn new_id(prefix: &str) -> Result<String, StoreError> {
     Ok(format!("{prefix}_{}", random_hex(12)?))
 }
@@ -358,7 +378,7 @@ pub(crate) async fn audit(
     detail: &serde_json::Value,
 ) -> Result<(), StoreError> {
     let at = now();
-    let id = format!("{at:013x}{}", random_hex(6)?);
+    let id = audit_id()?;
     sqlx::query(
         "INSERT INTO audit (id, org_id, at, actor, action, target, ip, request_id, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
