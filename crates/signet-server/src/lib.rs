@@ -222,7 +222,8 @@ pub async fn serve(
     served
 }
 
-/// Destroys credentials whose restore window has passed, at start and then hourly.
+/// Destroys credentials whose restore window has passed and checkpoints SQLite's log, at
+/// start and then hourly.
 async fn purge_periodically(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
@@ -240,6 +241,9 @@ async fn purge_periodically(state: Arc<AppState>) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging deleted credentials failed"),
+        }
+        if let Err(e) = state.store.checkpoint().await {
+            tracing::warn!(error = %e, "checkpointing the SQLite log failed");
         }
     }
 }

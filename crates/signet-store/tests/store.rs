@@ -615,7 +615,15 @@ async fn sqlite_store() {
         Err(StoreError::MissingKey(_))
     ));
     let other = tempfile::tempdir().unwrap();
-    export_before_destroy(sqlite(&other, keyring()).await).await;
+    let store = sqlite(&other, keyring()).await;
+    // A checkpoint empties the write-ahead log and loses nothing.
+    let wal = other.path().join("signet.db-wal");
+    let org = org(&store).await;
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    store.checkpoint().await.unwrap();
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    assert_eq!(store.org(&org).await.unwrap().name, "Acme");
+    export_before_destroy(store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
