@@ -117,6 +117,14 @@ pub const ROUTES: &[Route] = &[
         200,
     ),
     r(
+        "DELETE",
+        "/v1/me/sessions/{id}",
+        Need::User,
+        "Revoke one of the caller's own sessions (listed by GET /v1/me).",
+        None,
+        204,
+    ),
+    r(
         "POST",
         "/v1/orgs",
         Need::User,

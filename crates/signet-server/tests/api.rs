@@ -455,6 +455,12 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
     ("login", "POST", "/v1/auth/login", Expect::All(201)),
     ("logout", "POST", "/v1/auth/logout", Expect::User(204)),
     ("me", "GET", "/v1/me", Expect::Token(200)),
+    (
+        "session-revoke",
+        "DELETE",
+        "/v1/me/sessions/{id}",
+        Expect::User(204),
+    ),
     ("org-create", "POST", "/v1/orgs", Expect::User(201)),
     (
         "org-get",
@@ -695,6 +701,26 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
             }
         }
         "me" => prepared("/v1/me".into()),
+        "session-revoke" => {
+            // A second session of the caller's user, revoked with the first.
+            let email = match who {
+                Who::OtherOrg => Some(w.users.other.clone()),
+                Who::Viewer => Some(w.users.viewer.clone()),
+                Who::Developer => Some(w.users.developer.clone()),
+                Who::Admin => Some(w.users.admin.clone()),
+                Who::Owner => Some(w.users.owner.clone()),
+                Who::Anonymous | Who::Robot => None,
+            };
+            let id = match email {
+                Some(address) => {
+                    let (_, info, token) = s.login(&actor(), &address, PASSWORD).await.unwrap();
+                    w.secrets.push(token.to_string());
+                    info.id
+                }
+                None => "tok_000000000000000000000000".into(),
+            };
+            prepared(format!("/v1/me/sessions/{id}"))
+        }
         "org-create" => Prepared {
             body: Some(json!({ "name": format!("Org {n}") })),
             ..prepared("/v1/orgs".into())
@@ -1022,6 +1048,22 @@ async fn versions_and_pages(w: &mut World) {
     let ctx = w.ctx().await;
     let dev = w.token(Who::Developer, &ctx);
     let base = format!("/v1/orgs/{}", ctx.org);
+    // A user cannot revoke another user's session: 404, and it still works.
+    let viewer = w.token(Who::Viewer, &ctx);
+    let me = call(&w.app, "GET", "/v1/me", viewer.as_deref(), None, None).await;
+    let session = me.json()["token_id"].as_str().unwrap().to_owned();
+    let r = call(
+        &w.app,
+        "DELETE",
+        &format!("/v1/me/sessions/{session}"),
+        dev.as_deref(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let r = call(&w.app, "GET", "/v1/me", viewer.as_deref(), None, None).await;
+    assert_eq!(r.status, 200);
     // The organization shows the limits in force.
     let r = call(&w.app, "GET", &base, dev.as_deref(), None, None).await;
     assert_eq!(r.json()["role"], "developer");

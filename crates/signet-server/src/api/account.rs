@@ -91,6 +91,21 @@ pub(super) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `DELETE /v1/me/sessions/{id}`: revokes another of the caller's sessions (a login on a
+/// lost laptop); another user's session is 404.
+pub(super) async fn revoke_session(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<StatusCode> {
+    let user = caller.user_id()?.to_owned();
+    state
+        .store
+        .revoke_session(&caller.actor, &user, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `GET /v1/me`: who the token belongs to, and their organizations.
 pub(super) async fn me(
     State(state): State<Arc<AppState>>,

@@ -68,6 +68,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/auth/login", post(account::login))
         .route("/v1/auth/logout", post(account::logout))
         .route("/v1/me", get(account::me))
+        .route("/v1/me/sessions/{id}", delete(account::revoke_session))
         .route("/v1/orgs", post(account::create_org))
         .route(
             "/v1/orgs/{org}",
