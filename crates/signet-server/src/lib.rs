@@ -11,6 +11,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod login_limit;
 pub mod openapi;
 
 use std::{sync::Arc, time::Instant};
@@ -37,6 +38,19 @@ pub struct AppState {
     pub store: Store,
     /// Where this server wrote the setup token, removed once setup is done.
     pub setup_token_file: Option<std::path::PathBuf>,
+    /// Failed logins per address.
+    pub logins: login_limit::LoginLimiter,
+}
+
+impl AppState {
+    /// The state of a server over `store`.
+    pub fn new(store: Store, setup_token_file: Option<std::path::PathBuf>) -> AppState {
+        AppState {
+            store,
+            setup_token_file,
+            logins: login_limit::LoginLimiter::default(),
+        }
+    }
 }
 
 /// The request id: the client's `X-Request-Id` when it is sane, else a new one.

@@ -479,6 +479,13 @@ pub fn document() -> Value {
                 errors.push(("404", "No such resource in an organization of the caller."));
             }
         }
+        if route.path == "/v1/auth/login" {
+            errors.push(("401", "Wrong e-mail or password."));
+            errors.push((
+                "429",
+                "Too many failed logins for this address; see Retry-After.",
+            ));
+        }
         if route.body.is_some() {
             errors.push(("400", "The body is not JSON."));
             errors.push(("422", "A field is invalid; `field` names it."));

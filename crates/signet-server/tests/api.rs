@@ -214,10 +214,7 @@ impl World {
         logs();
         let dir = tempfile::tempdir().unwrap();
         let apple = fixtures::apple(dir.path());
-        let state = Arc::new(AppState {
-            store,
-            setup_token_file: None,
-        });
+        let state = Arc::new(AppState::new(store, None));
         let app = signet_server::router(Arc::clone(&state));
         let tag = random_hex();
         let email = |role: &str| format!("{role}-{tag}@example.com");
@@ -1448,6 +1445,42 @@ async fn certificate_from_key_and_cer(w: &mut World) {
     );
 }
 
+async fn failed_logins_lock_the_address(w: &mut World) {
+    let extra = w.users.extra.clone();
+    let login = |password: &str| json!({ "email": extra, "password": password });
+    for _ in 0..signet_server::login_limit::MAX_FAILURES {
+        let r = call(
+            &w.app,
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(&login("wrong password!")),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 401);
+    }
+    // Locked now, even with the right password; other addresses log in.
+    let r = call(
+        &w.app,
+        "POST",
+        "/v1/auth/login",
+        None,
+        Some(&login(PASSWORD)),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    let owner = json!({ "email": w.users.owner, "password": PASSWORD });
+    let r = call(&w.app, "POST", "/v1/auth/login", None, Some(&owner), None).await;
+    assert_eq!(r.status, 201);
+    if let Some(t) = r.json()["token"].as_str() {
+        w.secrets.push(t.to_owned());
+    }
+}
+
 fn no_secret_in_logs(w: &World) {
     let text = String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned();
     assert!(
@@ -1500,6 +1533,7 @@ async fn suite(store: Store) {
     robots_scoped_to_apps(&mut w).await;
     pairs_follow_the_rules(&mut w).await;
     certificate_from_key_and_cer(&mut w).await;
+    failed_logins_lock_the_address(&mut w).await;
     no_secret_in_logs(&w);
 }
 

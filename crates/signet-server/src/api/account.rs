@@ -54,28 +54,51 @@ pub(super) struct LoginBody {
     password: SecretString,
 }
 
-/// `POST /v1/auth/login`: a session token, shown once.
+/// `POST /v1/auth/login`: a session token, shown once. Five failures in a row lock the
+/// address for a minute (429 with `Retry-After`).
 pub(super) async fn login(
     State(state): State<Arc<AppState>>,
     Origin(actor): Origin,
     ApiJson(body): ApiJson<LoginBody>,
-) -> ApiResult<impl IntoResponse> {
-    let (user, info, token) = state
+) -> ApiResult<axum::response::Response> {
+    if let Err(seconds) = state.logins.check(&body.email) {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-logins",
+            format!("too many failed logins for this address; try again in {seconds} s"),
+        )
+        .into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return Ok(response);
+    }
+    let result = state
         .store
         .login(&actor, &body.email, body.password.expose())
-        .await
-        .map_err(|e| match e {
-            signet_store::StoreError::Unauthenticated => ApiError::new(
+        .await;
+    let (user, info, token) = match result {
+        Ok(ok) => {
+            state.logins.succeeded(&body.email);
+            ok
+        }
+        Err(signet_store::StoreError::Unauthenticated) => {
+            state.logins.failed(&body.email);
+            return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 "wrong e-mail or password",
-            ),
-            other => other.into(),
-        })?;
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
     Ok((
         StatusCode::CREATED,
         Json(json!({ "user": user, "session": info, "token": token.as_str() })),
-    ))
+    )
+        .into_response())
 }
 
 /// `POST /v1/auth/logout`: revokes the session used.
