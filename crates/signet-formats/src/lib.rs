@@ -60,6 +60,6 @@ pub use crate::{
     secret::{Password, random_hex32},
     x509::{
         ANDROID_DEBUG_SUBJECT, Certificate, CertificateInfo, Fingerprints, PLAY_VALIDITY_DEADLINE,
-        colon_hex, fingerprints,
+        colon_hex, fingerprints, hex_lower,
     },
 };

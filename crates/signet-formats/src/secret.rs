@@ -46,15 +46,8 @@ pub fn random_hex32() -> crate::Result<String> {
     let mut bytes = Zeroizing::new([0u8; 16]);
     aws_lc_rs::rand::fill(bytes.as_mut())
         .map_err(|_| crate::FormatError::Crypto("random number generator"))?;
-    let mut out = String::with_capacity(32);
-    for b in bytes.iter() {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    Ok(out)
+    Ok(crate::hex_lower(bytes.as_ref()))
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {

@@ -354,8 +354,14 @@ pub fn colon_hex(bytes: &[u8]) -> String {
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Lower-case hex without separators.
-fn hex_lower(bytes: &[u8]) -> String {
-    colon_hex(bytes).replace(':', "").to_ascii_lowercase()
+pub fn hex_lower(bytes: &[u8]) -> String {
+    const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(HEX_LOWER[usize::from(b >> 4)]));
+        out.push(char::from(HEX_LOWER[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// Java's `BigInteger.toString(16)` of a positive serial: lower case, no leading zeros.

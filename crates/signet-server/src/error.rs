@@ -102,6 +102,7 @@ impl From<StoreError> for ApiError {
             StoreError::Exists(_) => ApiError::new(StatusCode::CONFLICT, "exists", e.to_string()),
             StoreError::Rule(_) => ApiError::new(StatusCode::CONFLICT, "rule", e.to_string()),
             StoreError::Unauthenticated => ApiError::unauthenticated(),
+            StoreError::VersionRequired => ApiError::precondition_required(),
             StoreError::Forbidden(detail) => ApiError::forbidden(detail),
             StoreError::Tampered | StoreError::MissingKey(_) | StoreError::Malformed(_) => {
                 tracing::error!(error = %e, "a stored secret cannot be opened");

@@ -66,20 +66,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// A new request id. It is not a secret: if the RNG fails, the time will do.
 fn new_request_id() -> String {
-    let mut b = [0u8; 8];
-    // A request id is not a secret; fall back to the time if the RNG fails.
-    if aws_lc_rs_fill(&mut b).is_err() {
+    signet_store::secrets::random_hex(8).unwrap_or_else(|_| {
         let t = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        b.copy_from_slice(&t.to_le_bytes()[..8]);
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn aws_lc_rs_fill(b: &mut [u8]) -> Result<(), ()> {
-    signet_store::secrets::fill_random(b).map_err(|_| ())
+        format!("{t:x}")
+    })
 }
 
 async fn request_context(mut req: Request, next: Next) -> Response {
@@ -186,16 +180,6 @@ fn parse_etag(value: &HeaderValue) -> Option<i64> {
     let s = value.to_str().ok()?.trim();
     let s = s.strip_prefix("W/").unwrap_or(s);
     s.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
-}
-
-/// The version a PUT that creates or replaces names: replacing needs `If-Match` (428
-/// without), creating needs none.
-pub fn put_precondition(exists: bool, headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let version = if_match_optional(headers)?;
-    if exists && version.is_none() {
-        return Err(ApiError::precondition_required());
-    }
-    Ok(version)
 }
 
 /// A PUT's response: 201 when it created, 200 when it replaced, with the `ETag`.

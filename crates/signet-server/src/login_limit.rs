@@ -39,8 +39,9 @@ impl LoginLimiter {
         let Ok(entries) = self.entries.lock() else {
             return Ok(());
         };
+        let now = Instant::now();
         match entries.get(&key(email)).and_then(|e| e.locked_until) {
-            Some(until) if until > Instant::now() => Err((until - Instant::now()).as_secs().max(1)),
+            Some(until) if until > now => Err(until.duration_since(now).as_secs().max(1)),
             _ => Ok(()),
         }
     }

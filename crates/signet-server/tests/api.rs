@@ -816,7 +816,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
             ))
         },
         "set-rename" | "set-delete" | "set-default" => {
-            let set = s
+            let (set, _) = s
                 .put_build_set(
                     &actor(),
                     org,

@@ -183,7 +183,7 @@ impl Store {
         Ok(paginate(
             rows.iter().map(app_row).collect::<Result<_, _>>()?,
             limit,
-            |a| &a.id,
+            |a| a.id.clone(),
         ))
     }
 
@@ -316,9 +316,10 @@ impl Store {
         row.as_ref().map(set_row).transpose()
     }
 
-    /// Creates or updates a build credential set. An update names the version it read
-    /// (`expected_version`); creating one when none exists for the application id makes
-    /// it the default. `make_default` moves the default to it.
+    /// Creates or updates a build credential set; says whether it created one. An update
+    /// names the version it read (`expected_version`; without one it is
+    /// [`StoreError::VersionRequired`]); creating one when none exists for the application
+    /// id makes it the default. `make_default` moves the default to it.
     pub async fn put_build_set(
         &self,
         actor: &Actor,
@@ -329,7 +330,7 @@ impl Store {
         keystore_id: &str,
         make_default: bool,
         expected_version: Option<i64>,
-    ) -> Result<BuildSet, StoreError> {
+    ) -> Result<(BuildSet, bool), StoreError> {
         check_identifier("application_id", application_id)?;
         if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
             return Err(invalid("name", "1 to 100 printable characters"));
@@ -362,7 +363,8 @@ impl Store {
                 .await?;
                 set.id.clone()
             }
-            (Some(_), _) => return Err(StoreError::Conflict),
+            (Some(_), None) => return Err(StoreError::VersionRequired),
+            (Some(_), Some(_)) => return Err(StoreError::Conflict),
             (None, Some(_)) => return Err(StoreError::NotFound),
             (None, None) => {
                 let any = sqlx::query(
@@ -410,7 +412,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         tx.commit().await?;
-        Ok(set)
+        Ok((set, existing.is_none()))
     }
 
     async fn move_default(
@@ -678,7 +680,8 @@ impl Store {
         Ok(())
     }
 
-    /// Sets the certificate + profile pair of a bundle id and distribution type, after
+    /// Sets the certificate + profile pair of a bundle id and distribution type (says
+    /// whether it created one; replacing one needs `expected_version`), after
     /// checking SPEC §1's rules: the profile allows the certificate, matches the bundle
     /// id, is unexpired and of the right kind; a development certificate cannot sign for
     /// the store, ad hoc or enterprise; both belong to the app's team.
@@ -692,7 +695,7 @@ impl Store {
         certificate_id: &str,
         profile_id: &str,
         expected_version: Option<i64>,
-    ) -> Result<BuildPair, StoreError> {
+    ) -> Result<(BuildPair, bool), StoreError> {
         check_identifier("bundle_id", bundle_id)?;
         if !DISTRIBUTIONS.contains(&distribution) {
             return Err(invalid(
@@ -743,6 +746,7 @@ impl Store {
         .map(pair_row)
         .transpose()?;
         let t = now();
+        let created = existing.is_none();
         let id = match (existing, expected_version) {
             (Some(p), Some(v)) if p.version == v => {
                 sqlx::query(
@@ -758,7 +762,8 @@ impl Store {
                 .await?;
                 p.id
             }
-            (Some(_), _) => return Err(StoreError::Conflict),
+            (Some(_), None) => return Err(StoreError::VersionRequired),
+            (Some(_), Some(_)) => return Err(StoreError::Conflict),
             (None, Some(_)) => return Err(StoreError::NotFound),
             (None, None) => {
                 let id = new_id("pair")?;
@@ -797,7 +802,7 @@ impl Store {
         .await?;
         let pair = pair_row(&row)?;
         tx.commit().await?;
-        Ok(pair)
+        Ok((pair, created))
     }
 
     /// Removes a build pair.

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     Actor, StoreError,
-    db::{audit_id, now},
+    db::{AuditRow, insert_audit},
 };
 
 /// The most records one transaction takes.
@@ -70,42 +70,15 @@ async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
 
 /// One multi-row INSERT: a single round trip to the database however many reads wait.
 async fn write_batch(pool: &AnyPool, batch: &[Job]) -> Result<(), StoreError> {
-    let mut sql = String::from(
-        "INSERT INTO audit (id, org_id, at, actor, action, target, ip, request_id, detail) VALUES ",
-    );
-    for i in 0..batch.len() {
-        let p = i * 9;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5,
-            p + 6,
-            p + 7,
-            p + 8,
-            p + 9
-        ));
-    }
-    let mut query = sqlx::query(&sql);
-    for (e, _) in batch {
-        let at = now();
-        query = query
-            .bind(audit_id()?)
-            .bind(Some(e.org.clone()))
-            .bind(at)
-            .bind(e.actor.who.clone())
-            .bind(e.action.clone())
-            .bind(e.target.clone())
-            .bind(e.actor.ip.clone())
-            .bind(e.actor.request_id.clone())
-            .bind(e.detail.to_string());
-    }
-    // One statement is atomic on its own: every record of the batch or none.
-    query.execute(pool).await?;
-    Ok(())
+    let rows: Vec<AuditRow<'_>> = batch
+        .iter()
+        .map(|(e, _)| AuditRow {
+            org: Some(&e.org),
+            actor: &e.actor,
+            action: &e.action,
+            target: &e.target,
+            detail: &e.detail,
+        })
+        .collect();
+    insert_audit(pool, &rows).await
 }

@@ -100,7 +100,7 @@ impl Store {
         Ok(paginate(
             rows.iter().map(credential).collect::<Result<_, _>>()?,
             limit,
-            |c| &c.id,
+            |c| c.id.clone(),
         ))
     }
 
@@ -795,17 +795,11 @@ impl Store {
         .bind(limit + 1)
         .fetch_all(&self.pool)
         .await?;
-        let mut items: Vec<Credential> = rows.iter().map(credential).collect::<Result<_, _>>()?;
-        let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_cursor = if more {
-            items
-                .last()
-                .map(|c| format!("{}:{}", c.expires_at.unwrap_or_default(), c.id))
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        Ok(paginate(
+            rows.iter().map(credential).collect::<Result<_, _>>()?,
+            limit,
+            |c| format!("{}:{}", c.expires_at.unwrap_or_default(), c.id),
+        ))
     }
 
     /// Re-wraps every secret not under the current master key; returns how many. Safe
@@ -894,18 +888,16 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(paginate(items, limit, |a| &a.id))
+        Ok(paginate(items, limit, |a| a.id.clone()))
     }
 }
 
-pub(crate) fn paginate<T>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> &String) -> Page<T> {
+/// The first `limit` of `items` (one more was fetched to know whether a page follows),
+/// and the cursor of the next page: `cursor` of the last item kept.
+pub(crate) fn paginate<T>(mut items: Vec<T>, limit: i64, cursor: impl Fn(&T) -> String) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let more = items.len() > limit;
     items.truncate(limit);
-    let next_cursor = if more {
-        items.last().map(|i| key(i).clone())
-    } else {
-        None
-    };
+    let next_cursor = if more { items.last().map(cursor) } else { None };
     Page { items, next_cursor }
 }

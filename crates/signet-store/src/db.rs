@@ -12,7 +12,7 @@ use std::{
 use sqlx::{AnyConnection, AnyPool, Row, Transaction, any::AnyPoolOptions};
 use zeroize::Zeroizing;
 
-use crate::{Actor, Binding, Keyring, Sealed, StoreError};
+use crate::{Actor, Binding, Keyring, Sealed, StoreError, secrets::random_hex};
 
 /// The database behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,16 +84,6 @@ pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-pub(crate) fn random_hex(bytes: usize) -> Result<String, StoreError> {
-    let mut b = vec![0u8; bytes];
-    aws_lc_rs::rand::fill(&mut b).map_err(|_| StoreError::Crypto("random number generator"))?;
-    Ok(b.iter().fold(String::with_capacity(bytes * 2), |mut s, x| {
-        use std::fmt::Write as _;
-        let _ = write!(s, "{x:02x}");
-        s
-    }))
 }
 
 /// An audit record's id: nanoseconds since the epoch (strictly increasing within this
@@ -389,23 +379,61 @@ pub(crate) async fn audit(
     target: &str,
     detail: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    let at = now();
-    let id = audit_id()?;
-    sqlx::query(
-        "INSERT INTO audit (id, org_id, at, actor, action, target, ip, request_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    insert_audit(
+        conn,
+        &[AuditRow {
+            org,
+            actor,
+            action,
+            target,
+            detail,
+        }],
     )
-    .bind(id)
-    .bind(org.map(str::to_owned))
-    .bind(at)
-    .bind(&actor.who)
-    .bind(action)
-    .bind(target)
-    .bind(&actor.ip)
-    .bind(&actor.request_id)
-    .bind(detail.to_string())
-    .execute(conn)
-    .await?;
+    .await
+}
+
+/// One audit record to write.
+pub(crate) struct AuditRow<'a> {
+    pub org: Option<&'a str>,
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub detail: &'a serde_json::Value,
+}
+
+/// Writes audit records in one INSERT (atomic: all or none), on a connection inside a
+/// transaction or on the pool.
+pub(crate) async fn insert_audit<'e, E>(exec: E, rows: &[AuditRow<'_>]) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut sql = String::from(
+        "INSERT INTO audit (id, org_id, at, actor, action, target, ip, request_id, detail) VALUES ",
+    );
+    for i in 0..rows.len() {
+        let p = i * 9;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let placeholders: Vec<String> = (p + 1..=p + 9).map(|n| format!("${n}")).collect();
+        sql.push('(');
+        sql.push_str(&placeholders.join(", "));
+        sql.push(')');
+    }
+    let mut query = sqlx::query(&sql);
+    for row in rows {
+        query = query
+            .bind(audit_id()?)
+            .bind(row.org.map(str::to_owned))
+            .bind(now())
+            .bind(row.actor.who.clone())
+            .bind(row.action.to_owned())
+            .bind(row.target.to_owned())
+            .bind(row.actor.ip.clone())
+            .bind(row.actor.request_id.clone())
+            .bind(row.detail.to_string());
+    }
+    query.execute(exec).await?;
     Ok(())
 }
 

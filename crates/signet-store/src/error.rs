@@ -29,6 +29,9 @@ pub enum StoreError {
     /// The record changed since it was read (a stale If-Match).
     #[error("the record was changed by someone else; read it again")]
     Conflict,
+    /// Replacing a versioned record needs the version that was read (HTTP 428).
+    #[error("the record exists; name the version you read to replace it")]
+    VersionRequired,
     /// A database URL signet does not support.
     #[error("unsupported database URL: {0}")]
     BadDatabaseUrl(String),

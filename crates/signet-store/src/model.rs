@@ -58,11 +58,6 @@ impl Kind {
     pub fn names() -> String {
         KINDS.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
     }
-
-    /// Whether deleting it is recoverable (soft delete and restore).
-    pub fn soft_deleted(self) -> bool {
-        true
-    }
 }
 
 impl Serialize for Kind {

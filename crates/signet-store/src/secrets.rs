@@ -63,6 +63,13 @@ pub fn fill_random(bytes: &mut [u8]) -> Result<(), StoreError> {
     aws_lc_rs::rand::fill(bytes).map_err(|_| StoreError::Crypto("random number generator"))
 }
 
+/// `bytes` random bytes as lower-case hex (ids, request ids).
+pub fn random_hex(bytes: usize) -> Result<String, StoreError> {
+    let mut b = vec![0u8; bytes];
+    fill_random(&mut b)?;
+    Ok(signet_formats::hex_lower(&b))
+}
+
 /// Mints a new token of `kind`.
 pub fn mint(kind: TokenKind) -> Result<Zeroizing<String>, StoreError> {
     let mut random = [0u8; BODY];
@@ -106,14 +113,7 @@ pub fn parse(token: &str) -> Option<TokenKind> {
 /// The stored form of a token: hex SHA-256.
 pub fn token_hash(token: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
-    digest
-        .as_ref()
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            use std::fmt::Write as _;
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    signet_formats::hex_lower(digest.as_ref())
 }
 
 /// Hashes a password with Argon2id (the crate's defaults: 19 MiB, 2 passes).

@@ -61,15 +61,20 @@ pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs an administrator's command on a single-threaded runtime.
+fn block_on<T>(work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(work)
+}
+
 /// `signet admin rewrap`: moves every data key under the current master key. Servers
 /// that follow the key file seal under the new key from their next write on; a write
 /// that was sealing under the old key as the file changed is caught by a later pass.
 pub fn rewrap(args: &RewrapArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    block_on(async {
         // Servers see a rotation at their next write; a write already sealing under the
         // old key when the file changed commits within moments. Let those land first.
         let key_file = args.store.data_dir.join(MASTER_KEY_FILE);
@@ -131,11 +136,7 @@ pub fn create_user(args: &CreateUserArgs) -> anyhow::Result<()> {
             .ok_or_else(|| {
                 UsageError("pass --password (pass:…, env:VAR, file:PATH or stdin)".into())
             })?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    block_on(async {
         let store = crate::cmd::serve::open_store(&args.store).await?;
         let org_name = if args.owner {
             args.org.as_deref()
@@ -181,11 +182,7 @@ pub fn remove_key(args: &RemoveKeyArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    block_on(async {
         let store = crate::cmd::serve::open_store(&args.store).await?;
         let usage = store.key_usage().await;
         store.close().await;

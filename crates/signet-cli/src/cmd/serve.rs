@@ -11,6 +11,10 @@ use crate::{
     flags::{LogFormat, ServeArgs, ServerStoreArgs},
 };
 
+/// What the log says while no user exists and this server holds the setup token.
+const SETUP_HINT: &str = "no users yet: POST /v1/setup with the one-time token in this file, \
+                          or run `signet admin create-user --owner`";
+
 /// The one-time setup token's file in the data dir.
 pub const SETUP_TOKEN_FILE: &str = "setup-token";
 
@@ -141,11 +145,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             SetupToken::NotNeeded => {
                 let _ = std::fs::remove_file(&setup_file);
             }
-            SetupToken::Kept => tracing::info!(
-                file = %setup_file.display(),
-                "no users yet: POST /v1/setup with the one-time token in this file, \
-                 or run `signet admin create-user --owner`"
-            ),
+            SetupToken::Kept => tracing::info!(file = %setup_file.display(), "{SETUP_HINT}"),
             SetupToken::Issued(token) => {
                 crate::fsx::write_atomic(
                     &setup_file,
@@ -153,11 +153,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
                     true,
                     true,
                 )?;
-                tracing::info!(
-                    file = %setup_file.display(),
-                    "no users yet: POST /v1/setup with the one-time token in this file, \
-                     or run `signet admin create-user --owner`"
-                );
+                tracing::info!(file = %setup_file.display(), "{SETUP_HINT}");
             }
             SetupToken::HeldElsewhere => {
                 let _ = std::fs::remove_file(&setup_file);

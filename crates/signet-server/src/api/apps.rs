@@ -17,7 +17,7 @@ use crate::{
     ApiJson, AppState,
     auth::Caller,
     error::{ApiError, ApiResult},
-    if_match, put_precondition, put_response, with_etag,
+    if_match, if_match_optional, put_response, with_etag,
 };
 
 /// `GET /v1/orgs/{org}/apps` (viewer).
@@ -94,15 +94,8 @@ pub(super) async fn put_build_set(
 ) -> ApiResult<Response> {
     let access = caller.access(&state, &org, Role::Developer, true).await?;
     let app = access.app(&state, &app).await?;
-    let exists = state
-        .store
-        .app_credentials(&org, &app)
-        .await?
-        .build_sets
-        .iter()
-        .any(|s| s.application_id == application_id && s.name == name);
-    let version = put_precondition(exists, &headers)?;
-    let set = state
+    let version = if_match_optional(&headers)?;
+    let (set, created) = state
         .store
         .put_build_set(
             &access.actor,
@@ -115,7 +108,7 @@ pub(super) async fn put_build_set(
             version,
         )
         .await?;
-    Ok(put_response(!exists, set.version, &set))
+    Ok(put_response(created, set.version, &set))
 }
 
 #[derive(Deserialize)]
@@ -166,7 +159,7 @@ pub(super) async fn make_default(
         .into_iter()
         .find(|s| s.application_id == application_id && s.name == name)
         .ok_or_else(ApiError::not_found)?;
-    let set = state
+    let (set, _) = state
         .store
         .put_build_set(
             &access.actor,
@@ -214,15 +207,8 @@ pub(super) async fn put_build_pair(
 ) -> ApiResult<Response> {
     let access = caller.access(&state, &org, Role::Developer, true).await?;
     let app = access.app(&state, &app).await?;
-    let exists = state
-        .store
-        .app_credentials(&org, &app)
-        .await?
-        .build_pairs
-        .iter()
-        .any(|p| p.bundle_id == bundle_id && p.distribution == distribution);
-    let version = put_precondition(exists, &headers)?;
-    let pair = state
+    let version = if_match_optional(&headers)?;
+    let (pair, created) = state
         .store
         .put_build_pair(
             &access.actor,
@@ -235,7 +221,7 @@ pub(super) async fn put_build_pair(
             version,
         )
         .await?;
-    Ok(put_response(!exists, pair.version, &pair))
+    Ok(put_response(created, pair.version, &pair))
 }
 
 /// `DELETE …/ios/{bundle_id}/build-pairs/{distribution}` (admin).
