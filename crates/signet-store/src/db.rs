@@ -78,7 +78,10 @@ pub struct Store {
 
 /// Schema migrations, in order. One text serves both backends: PostgreSQL's binary type
 /// is `BYTEA` where SQLite says `BLOB`.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_security.sql")),
+];
 
 pub(crate) fn now() -> i64 {
     SystemTime::now()
