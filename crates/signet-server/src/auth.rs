@@ -1,18 +1,34 @@
-//! Who is calling and what they may do: bearer tokens resolved to a principal, then a
-//! role in the organization of the path (SPEC §3). Another organization's ids are 404,
-//! too low a role is 403, no or a bad token is 401.
+//! Who is calling and what they may do, enforced in one place: [`guard`] runs before
+//! every route that needs more than anonymity, with that route's entry of
+//! [`crate::routes::ROUTES`] (least role, which tokens may call it). It resolves the bearer
+//! token, the caller's role in the path's organization and, for routes on one app, the
+//! app, and hands the handler an [`Access`] (or a [`Caller`]). Handlers cannot be reached
+//! around it: the extractors read what the guard left, and fail closed without it.
+//!
+//! Another organization's ids are 404, too low a role is 403, no or a bad token is 401.
 
 use std::sync::Arc;
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts},
+    extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State},
     http::{header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
 };
-use signet_store::{Actor, App, Principal, Role, StoreError, secrets::TokenKind};
+use signet_store::{Actor, App, Principal, Role, Scope, StoreError, secrets::TokenKind};
 
-use crate::{AppState, RequestId, error::ApiError};
+use crate::{
+    AppState, RequestId,
+    error::ApiError,
+    routes::{Need, Route, Tokens},
+};
+
+/// The longest path parameter accepted: ids, slugs, application and bundle ids are far
+/// shorter; nothing longer is looked up.
+pub const MAX_PATH_PARAM: usize = 255;
 
 /// An authenticated caller.
+#[derive(Clone)]
 pub struct Caller {
     /// The token's owner.
     pub principal: Principal,
@@ -48,31 +64,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
     }
 }
 
-impl FromRequestParts<Arc<AppState>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Caller, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ApiError::unauthenticated)?;
-        let principal = state.store.authenticate(token).await.map_err(|e| match e {
-            StoreError::Unauthenticated => ApiError::unauthenticated(),
-            other => other.into(),
-        })?;
-        let mut actor = origin(parts);
-        actor.who = principal.who();
-        Ok(Caller { principal, actor })
-    }
-}
-
-/// The caller's standing in one organization.
+/// The caller's standing in the organization of the path.
+#[derive(Clone)]
 pub struct Access {
     /// The organization.
     pub org: String,
@@ -80,11 +73,57 @@ pub struct Access {
     pub role: Role,
     /// For the audit log.
     pub actor: Actor,
-    apps: Option<Vec<String>>,
+    /// What the caller may reach: the organization, or some of its apps.
+    pub scope: Scope,
+    app: Option<App>,
+    principal: Principal,
+}
+
+impl Access {
+    /// The app of the path (`{app}`), resolved and within the caller's scope.
+    pub fn app(&self) -> Result<&App, ApiError> {
+        self.app.as_ref().ok_or_else(unguarded)
+    }
+
+    /// The caller.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+/// A handler that asks for what the guard did not provide: a route table mistake. Fails
+/// closed.
+fn unguarded() -> ApiError {
+    tracing::error!("a handler ran without the access it needs; check the route table");
+    ApiError::internal()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, ApiError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(unguarded)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Access {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Access, ApiError> {
+        parts
+            .extensions
+            .get::<Access>()
+            .cloned()
+            .ok_or_else(unguarded)
+    }
 }
 
 impl Caller {
-    /// The user behind a session token; robots are refused.
+    /// The user behind a session token.
     pub fn user_id(&self) -> Result<&str, ApiError> {
         match (&self.principal.user_id, self.principal.kind) {
             (Some(u), TokenKind::Session) => Ok(u),
@@ -93,69 +132,134 @@ impl Caller {
             )),
         }
     }
+}
 
-    /// Requires at least `min` in `org`. `app_route`: the endpoint works on one app, so
-    /// a robot limited to some apps may call it (the app is checked by [`Access::app`]).
-    pub async fn access(
-        &self,
-        state: &AppState,
-        org: &str,
-        min: Role,
-        app_route: bool,
-    ) -> Result<Access, ApiError> {
-        let p = &self.principal;
-        let role = match p.kind {
-            TokenKind::Session => {
-                let user = p.user_id.as_deref().ok_or_else(ApiError::unauthenticated)?;
-                state
-                    .store
-                    .role_of(org, user)
-                    .await?
-                    .ok_or_else(ApiError::not_found)?
-            }
-            TokenKind::Robot => {
-                if p.org_id.as_deref() != Some(org) {
-                    return Err(ApiError::not_found());
-                }
-                p.role.ok_or_else(ApiError::unauthenticated)?
-            }
-            TokenKind::Setup => return Err(ApiError::unauthenticated()),
-        };
-        if role < min {
-            return Err(ApiError::forbidden(format!(
-                "this needs the {} role or higher; you are {}",
-                min.name(),
-                role.name()
-            )));
+async fn authenticate(state: &AppState, parts: &Parts) -> Result<Caller, ApiError> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthenticated)?;
+    let principal = state.store.authenticate(token).await.map_err(|e| match e {
+        StoreError::Unauthenticated => ApiError::unauthenticated(),
+        other => other.into(),
+    })?;
+    let mut actor = origin(parts);
+    actor.who = principal.who();
+    Ok(Caller { principal, actor })
+}
+
+/// The role of `caller` in `org`; 404 when it is not theirs.
+async fn role_in(state: &AppState, caller: &Caller, org: &str) -> Result<Role, ApiError> {
+    let p = &caller.principal;
+    match p.kind {
+        TokenKind::Session => {
+            let user = p.user_id.as_deref().ok_or_else(ApiError::unauthenticated)?;
+            state
+                .store
+                .role_of(org, user)
+                .await?
+                .ok_or_else(ApiError::not_found)
         }
-        if p.app_ids.is_some() && !app_route {
-            return Err(ApiError::forbidden(
-                "this robot token is limited to some apps and cannot act on the organization",
-            ));
+        TokenKind::Robot => {
+            if p.org_id.as_deref() != Some(org) {
+                return Err(ApiError::not_found());
+            }
+            p.role.ok_or_else(ApiError::unauthenticated)
         }
-        Ok(Access {
-            org: org.to_owned(),
-            role,
-            actor: self.actor.clone(),
-            apps: p.app_ids.clone(),
-        })
+        TokenKind::Setup => Err(ApiError::unauthenticated()),
     }
 }
 
-impl Access {
-    /// Whether the caller may act on `app` (a robot limited to some apps).
-    pub fn allows(&self, app: &App) -> bool {
-        self.apps.as_ref().is_none_or(|apps| apps.contains(&app.id))
+/// Enforces `route`'s access rule, then runs the handler with the [`Caller`] and, for
+/// routes in an organization, the [`Access`] it has.
+pub async fn guard(
+    State((state, route)): State<(Arc<AppState>, &'static Route)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    match check(&state, route, &mut parts).await {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(e) => e.into_response(),
     }
+}
 
-    /// Resolves an app (id or slug) of the organization, within a robot's app scope.
-    pub async fn app(&self, state: &AppState, id_or_slug: &str) -> Result<App, ApiError> {
-        let app = state.store.app(&self.org, id_or_slug).await?;
-        if !self.allows(&app) {
-            return Err(ApiError::forbidden(
-                "this robot token is not allowed to act on this app",
-            ));
-        }
-        Ok(app)
+async fn check(state: &AppState, route: &Route, parts: &mut Parts) -> Result<(), ApiError> {
+    let params = RawPathParams::from_request_parts(parts, &())
+        .await
+        .map_err(|_| ApiError::bad_request("a path segment is not valid percent-encoded UTF-8"))?;
+    if params.iter().any(|(_, v)| v.len() > MAX_PATH_PARAM) {
+        return Err(ApiError::not_found());
     }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_owned())
+    };
+    let caller = match route.need {
+        Need::Anonymous => return Ok(()),
+        _ => authenticate(state, parts).await?,
+    };
+    let robot = caller.principal.kind != TokenKind::Session;
+    if robot && route.tokens == Tokens::Users {
+        return Err(ApiError::forbidden(
+            "this needs a user's session, not a robot token",
+        ));
+    }
+    let Need::Role(min) = route.need else {
+        parts.extensions.insert(caller);
+        return Ok(());
+    };
+    let org = param("org").ok_or_else(unguarded)?;
+    let role = role_in(state, &caller, &org).await?;
+    if role < min {
+        return Err(ApiError::forbidden(format!(
+            "this needs the {} role or higher; you are {}",
+            min.name(),
+            role.name()
+        )));
+    }
+    let scope = match &caller.principal.app_ids {
+        None => Scope::Org,
+        Some(apps) => {
+            if route.tokens != Tokens::AppScoped {
+                return Err(ApiError::forbidden(
+                    "this robot token is limited to some apps and cannot act on the organization",
+                ));
+            }
+            Scope::Apps {
+                apps: apps.clone(),
+                creator: caller.actor.who.clone(),
+            }
+        }
+    };
+    let app = match param("app") {
+        None => None,
+        Some(app) => {
+            let app = state.store.app(&org, &app).await?;
+            if let Scope::Apps { apps, .. } = &scope
+                && !apps.contains(&app.id)
+            {
+                return Err(ApiError::forbidden(
+                    "this robot token is not allowed to act on this app",
+                ));
+            }
+            Some(app)
+        }
+    };
+    let access = Access {
+        org,
+        role,
+        actor: caller.actor.clone(),
+        scope,
+        app,
+        principal: caller.principal.clone(),
+    };
+    parts.extensions.insert(caller);
+    parts.extensions.insert(access);
+    Ok(())
 }

@@ -16,6 +16,7 @@ pub struct ApiError {
     kind: &'static str,
     detail: String,
     extra: Value,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -26,7 +27,47 @@ impl ApiError {
             kind,
             detail: detail.into(),
             extra: Value::Null,
+            retry_after: None,
         }
+    }
+
+    /// With a `Retry-After` of `seconds` (at least 1).
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    /// 500 without detail: the server log has it.
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; the server log has the details",
+        )
+    }
+
+    /// The problem for an error status that no handler described (axum's own rejections:
+    /// 405, 413 outside JSON bodies, …); the detail is generic and echoes nothing.
+    pub fn from_status(status: StatusCode) -> ApiError {
+        let (kind, detail) = match status.as_u16() {
+            400 => ("bad-request", "the request is malformed"),
+            404 => ("not-found", "no such resource"),
+            405 => (
+                "method-not-allowed",
+                "this resource does not support the method; see the Allow header",
+            ),
+            413 => ("too-large", "the request body is too large"),
+            415 => (
+                "unsupported-media-type",
+                "send Content-Type: application/json",
+            ),
+            422 => ("invalid", "the request could not be processed"),
+            408 => ("timeout", "the request took too long to arrive"),
+            s if s >= 500 => ("internal", "internal error; the server log has the details"),
+            _ => ("error", "the request failed"),
+        };
+        ApiError::new(status, kind, detail)
     }
 
     /// 401.
@@ -104,21 +145,35 @@ impl From<StoreError> for ApiError {
             StoreError::Unauthenticated => ApiError::unauthenticated(),
             StoreError::VersionRequired => ApiError::precondition_required(),
             StoreError::Forbidden(detail) => ApiError::forbidden(detail),
+            StoreError::Busy { retry_after } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many passwords are being checked at once; try again shortly",
+            )
+            .retry_after(retry_after.as_secs()),
+            StoreError::Throttled { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-logins",
+                format!(
+                    "too many login attempts for this account; try again in {} s",
+                    retry_after.as_secs().max(1)
+                ),
+            )
+            .retry_after(retry_after.as_secs()),
+            StoreError::SetupClosed => {
+                ApiError::new(StatusCode::GONE, "setup-closed", e.to_string())
+            }
             StoreError::Tampered | StoreError::MissingKey(_) | StoreError::Malformed(_) => {
                 tracing::error!(error = %e, "a stored secret cannot be opened");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "sealed-data",
-                    format!("a stored secret cannot be opened: {e}"),
+                    "a stored secret cannot be opened; the server log says why",
                 )
             }
             other => {
                 tracing::error!(error = %other, "internal error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; the server log has the details",
-                )
+                ApiError::internal()
             }
         }
     }
@@ -140,6 +195,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

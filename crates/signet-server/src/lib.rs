@@ -8,11 +8,12 @@
 
 #![deny(missing_docs)]
 
-pub mod api;
+mod api;
 pub mod auth;
 pub mod error;
 pub mod login_limit;
 pub mod openapi;
+pub mod routes;
 
 use std::{sync::Arc, time::Instant};
 
@@ -32,14 +33,16 @@ use crate::error::ApiError;
 /// Largest request body: base64 keystores and profiles are far smaller.
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
+/// How long a client may take to send a request's headers before the connection is
+/// closed (slow clients must not hold connections).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What every handler shares.
 pub struct AppState {
     /// The store.
     pub store: Store,
     /// Where this server wrote the setup token, removed once setup is done.
     pub setup_token_file: Option<std::path::PathBuf>,
-    /// Failed logins per address.
-    pub logins: login_limit::LoginLimiter,
 }
 
 impl AppState {
@@ -48,7 +51,6 @@ impl AppState {
         AppState {
             store,
             setup_token_file,
-            logins: login_limit::LoginLimiter::default(),
         }
     }
 }
@@ -57,13 +59,40 @@ impl AppState {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The whole application: API routes, limits and request logging.
+/// The whole application: the routes of [`routes::ROUTES`], each behind its access
+/// rule, limits, request logging, and errors that are all problem+json.
 pub fn router(state: Arc<AppState>) -> Router {
-    api::routes()
+    routes::router(&state)
         .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED)
+        })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(problem_json))
         .layer(axum::middleware::from_fn(request_context))
         .with_state(state)
+}
+
+/// Every error is problem+json (SPEC §3): an error response that something other than
+/// [`ApiError`] made (axum's rejections, a layer) is replaced by the problem for its
+/// status, keeping headers such as `Allow` and `Retry-After`.
+async fn problem_json(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let problem = ApiError::from_status(status).into_response();
+    let (problem_parts, body) = problem.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &problem_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
 }
 
 /// A new request id. It is not a secret: if the RNG fails, the time will do.
@@ -201,7 +230,8 @@ pub fn with_etag(version: i64, body: impl serde::Serialize) -> Response {
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and finishes requests in
-/// flight (graceful shutdown), and closes the store.
+/// flight (graceful shutdown), and closes the store. A client that does not send its
+/// request headers within [`HEADER_READ_TIMEOUT`] is disconnected.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
@@ -209,15 +239,43 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(Arc::clone(&state));
     let purger = tokio::spawn(purge_periodically(Arc::clone(&state)));
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then accept again.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = tower::ServiceExt::map_request(app.clone(), move |mut req: Request<_>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            req
+        });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
     purger.abort();
     state.store.close().await;
-    served
+    Ok(())
 }
 
 /// Destroys credentials whose restore window has passed and checkpoints SQLite's log, at
@@ -239,6 +297,11 @@ async fn purge_periodically(state: Arc<AppState>) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging deleted credentials failed"),
+        }
+        match state.store.purge_attempts(login_limit::FORGET_AFTER).await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "forgot old login attempt counts"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging login attempt counts failed"),
         }
         if let Err(e) = state.store.checkpoint().await {
             tracing::warn!(error = %e, "checkpointing the SQLite log failed");

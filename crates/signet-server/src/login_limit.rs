@@ -1,83 +1,55 @@
-//! Failed logins per e-mail address: after [`MAX_FAILURES`] in a row, that address is
-//! refused for [`LOCKOUT`] (429 with `Retry-After`), so passwords cannot be guessed at
-//! the rate Argon2 allows. Per server process: with N replicas an attacker gets N times
-//! the attempts, still a handful a minute.
+//! The login policy: how many passwords may be tried, by whom, how fast.
+//!
+//! Every login attempt is counted *before* its password is checked, in the database, so
+//! the budget holds for parallel attempts and across any number of replicas:
+//!
+//! - **per account and client address**: [`PER_ADDRESS`], 5 attempts a minute. A window
+//!   used up is followed by one twice as long, up to an hour, so one address tries at most
+//!   15 passwords in its first five minutes and far fewer after. A successful login
+//!   clears its address's count.
+//! - **per account, from all addresses**: [`PER_ACCOUNT`], 20 attempts per window of five
+//!   minutes, doubling the same way while it is used up. One address alone cannot use it
+//!   up (its own budget is smaller), so a guesser at one address never locks the owner out
+//!   elsewhere; guessers at many addresses slow down the account's logins for everyone,
+//!   which is the price of not letting them guess at Argon2's rate.
+//!
+//! A refused attempt answers 429 with `Retry-After`. An attempt that could not be checked
+//! because the server is busy hashing (503) is given back. Keys are stored hashed.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
+use std::time::Duration;
+
+use signet_store::Budget;
+
+/// Attempts per account and client address.
+pub const PER_ADDRESS: Budget = Budget {
+    attempts: 5,
+    window: Duration::from_secs(60),
+    max_window: Duration::from_secs(3600),
 };
 
-/// Failures in a row that lock an address.
-pub const MAX_FAILURES: u32 = 5;
-/// How long a locked address is refused.
-pub const LOCKOUT: Duration = Duration::from_secs(60);
-/// Addresses remembered at most (oldest entries are dropped past this).
-const CAPACITY: usize = 10_000;
+/// Attempts per account from all addresses.
+pub const PER_ACCOUNT: Budget = Budget {
+    attempts: 20,
+    window: Duration::from_secs(300),
+    max_window: Duration::from_secs(3600),
+};
 
-#[derive(Default)]
-struct Entry {
-    failures: u32,
-    locked_until: Option<Instant>,
-    last: Option<Instant>,
+/// How long a budget's row is kept after its window ended (long enough to remember that
+/// the last window was used up).
+pub const FORGET_AFTER: Duration = Duration::from_secs(2 * 3600);
+
+fn normalized(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
-/// The failure counts.
-#[derive(Default)]
-pub struct LoginLimiter {
-    entries: Mutex<HashMap<String, Entry>>,
+/// The key of [`PER_ADDRESS`].
+pub fn address_key(email: &str, ip: &str) -> String {
+    format!("login-address\0{}\0{ip}", normalized(email))
 }
 
-fn key(email: &str) -> String {
-    email.trim().to_ascii_lowercase()
-}
-
-impl LoginLimiter {
-    /// `Err(seconds)` while `email` is locked.
-    pub fn check(&self, email: &str) -> Result<(), u64> {
-        let Ok(entries) = self.entries.lock() else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        match entries.get(&key(email)).and_then(|e| e.locked_until) {
-            Some(until) if until > now => Err(until.duration_since(now).as_secs().max(1)),
-            _ => Ok(()),
-        }
-    }
-
-    /// Records a failure; locks the address at the limit.
-    pub fn failed(&self, email: &str) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        if entries.len() >= CAPACITY {
-            // Forget the least recently failed half rather than grow without bound.
-            let mut by_age: Vec<(String, Option<Instant>)> =
-                entries.iter().map(|(k, e)| (k.clone(), e.last)).collect();
-            by_age.sort_by_key(|(_, last)| *last);
-            for (k, _) in by_age.into_iter().take(CAPACITY / 2) {
-                entries.remove(&k);
-            }
-        }
-        let e = entries.entry(key(email)).or_default();
-        if e.locked_until.is_some_and(|until| until <= now) {
-            *e = Entry::default();
-        }
-        e.failures += 1;
-        e.last = Some(now);
-        if e.failures >= MAX_FAILURES {
-            e.locked_until = Some(now + LOCKOUT);
-        }
-    }
-
-    /// Forgets an address's failures after a successful login.
-    pub fn succeeded(&self, email: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&key(email));
-        }
-    }
+/// The key of [`PER_ACCOUNT`].
+pub fn account_key(email: &str) -> String {
+    format!("login-account\0{}", normalized(email))
 }
 
 #[cfg(test)]
@@ -85,21 +57,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn five_failures_lock_an_address_and_success_resets() {
-        let l = LoginLimiter::default();
-        for _ in 0..MAX_FAILURES - 1 {
-            l.failed("A@example.com");
+    fn one_address_cannot_spend_the_account_budget_in_one_account_window() {
+        // An address's windows: 1 min, then 2, then 4 (used up each time). Within the
+        // account's first window it gets at most three windows' worth of attempts.
+        let mut at = Duration::ZERO;
+        let mut window = PER_ADDRESS.window;
+        let mut attempts = 0;
+        while at < PER_ACCOUNT.window {
+            attempts += PER_ADDRESS.attempts;
+            at += window;
+            window = (window * 2).min(PER_ADDRESS.max_window);
         }
-        assert!(l.check("a@example.com").is_ok());
-        l.succeeded("a@example.com");
-        for _ in 0..MAX_FAILURES {
-            l.failed("a@example.com");
-        }
-        let wait = l.check("a@example.com").unwrap_err();
-        assert!((1..=LOCKOUT.as_secs()).contains(&wait));
         assert!(
-            l.check("b@example.com").is_ok(),
-            "other addresses are not affected"
+            attempts < PER_ACCOUNT.attempts,
+            "{attempts} attempts from one address in {PER_ACCOUNT:?}"
+        );
+    }
+
+    #[test]
+    fn keys_do_not_collide_across_kinds_or_case() {
+        assert_eq!(
+            address_key(" A@Example.com", "10.0.0.1"),
+            address_key("a@example.com", "10.0.0.1")
+        );
+        assert_ne!(
+            address_key("a@example.com", "10.0.0.1"),
+            address_key("a@example.com", "10.0.0.2")
+        );
+        assert_ne!(
+            account_key("a@example.com"),
+            address_key("a@example.com", "")
         );
     }
 }

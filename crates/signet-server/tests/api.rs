@@ -18,7 +18,7 @@ use axum::{
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use signet_server::AppState;
-use signet_store::{Actor, Keyring, Role, Store, validate};
+use signet_store::{Actor, Keyring, Role, Scope, Store, validate};
 use tower::ServiceExt as _;
 
 const STORE_PASS: &str = "storepass-123";
@@ -295,7 +295,7 @@ impl World {
             s.set_member(&actor(), &org, email, role).await.unwrap();
         }
         let (_, robot) = s
-            .create_robot(&actor(), &org, "ci", Role::Developer, None)
+            .create_robot(&actor(), &org, "ci", Role::Developer, None, None)
             .await
             .unwrap();
         self.secrets.push(robot.to_string());
@@ -360,6 +360,7 @@ impl World {
             &keystore_id,
             false,
             None,
+            &Scope::Org,
         )
         .await
         .unwrap();
@@ -447,8 +448,8 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
     ("healthz", "GET", "/healthz", Expect::All(200)),
     ("readyz", "GET", "/readyz", Expect::All(200)),
     ("openapi", "GET", "/v1/openapi.json", Expect::All(200)),
-    // A well-formed setup token that was never issued.
-    ("setup", "POST", "/v1/setup", Expect::All(401)),
+    // Users exist: setup is closed for everyone (410), whatever the token.
+    ("setup", "POST", "/v1/setup", Expect::All(410)),
     ("login", "POST", "/v1/auth/login", Expect::All(201)),
     ("logout", "POST", "/v1/auth/logout", Expect::User(204)),
     ("me", "GET", "/v1/me", Expect::Token(200)),
@@ -565,6 +566,24 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "cred-secret",
         "GET",
         "/v1/orgs/{org}/credentials/{id}/secret",
+        Expect::Role(Role::Admin, 200),
+    ),
+    (
+        "cred-versions",
+        "GET",
+        "/v1/orgs/{org}/credentials/{id}/versions",
+        Expect::Role(Role::Viewer, 200),
+    ),
+    (
+        "version-secret",
+        "GET",
+        "/v1/orgs/{org}/credentials/{id}/versions/{version}/secret",
+        Expect::Role(Role::Admin, 200),
+    ),
+    (
+        "version-restore",
+        "POST",
+        "/v1/orgs/{org}/credentials/{id}/versions/{version}/restore",
         Expect::Role(Role::Admin, 200),
     ),
     (
@@ -756,7 +775,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
         },
         "robot-revoke" => {
             let (info, _) = s
-                .create_robot(&actor(), org, "old", Role::Viewer, None)
+                .create_robot(&actor(), org, "old", Role::Viewer, None, None)
                 .await
                 .unwrap();
             prepared(format!("{base}/robots/{}", info.id))
@@ -795,6 +814,25 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
         }
         "cred-impact" => prepared(format!("{base}/credentials/{}/impact", ctx.cert_id)),
         "cred-secret" => prepared(format!("{base}/credentials/{}/secret", ctx.keystore_id)),
+        "cred-versions" | "version-secret" | "version-restore" => {
+            let id = fresh_fcm().await;
+            let upload: validate::Upload = serde_json::from_value(
+                json!({ "type": "fcm-legacy-key", "server_key": format!("{FCM_KEY}-v2") }),
+            )
+            .unwrap();
+            let v = validate::validate(&upload, time::OffsetDateTime::now_utc()).unwrap();
+            s.replace_credential(&actor(), org, &id, 1, v)
+                .await
+                .unwrap();
+            match name {
+                "cred-versions" => prepared(format!("{base}/credentials/{id}/versions")),
+                "version-secret" => prepared(format!("{base}/credentials/{id}/versions/1/secret")),
+                _ => Prepared {
+                    if_match: Some("\"2\"".into()),
+                    ..prepared(format!("{base}/credentials/{id}/versions/1/restore"))
+                },
+            }
+        }
         "expiring" => prepared(format!("{base}/expiring?days=400")),
         "apps" => prepared(format!("{base}/apps")),
         "app-create" => Prepared {
@@ -826,6 +864,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                     &ctx.keystore_id,
                     false,
                     None,
+                    &Scope::Org,
                 )
                 .await
                 .unwrap();
@@ -856,6 +895,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                 &ctx.cert_id,
                 &ctx.profile_id,
                 None,
+                &Scope::Org,
             )
             .await
             .unwrap();
@@ -878,6 +918,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                 "com.acme.app",
                 "fcm-key",
                 &ctx.fcm_id,
+                &Scope::Org,
             )
             .await
             .unwrap();
@@ -896,7 +937,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
 fn may_hold_secrets(name: &str) -> bool {
     matches!(
         name,
-        "cred-secret" | "build-credentials" | "login" | "robot-create"
+        "cred-secret" | "version-secret" | "build-credentials" | "login" | "robot-create"
     )
 }
 
@@ -1198,6 +1239,7 @@ async fn robots_scoped_to_apps(w: &mut World) {
             "ci-app",
             Role::Developer,
             Some(std::slice::from_ref(&ctx.app)),
+            None,
         )
         .await
         .unwrap();
@@ -1448,7 +1490,7 @@ async fn certificate_from_key_and_cer(w: &mut World) {
 async fn failed_logins_lock_the_address(w: &mut World) {
     let extra = w.users.extra.clone();
     let login = |password: &str| json!({ "email": extra, "password": password });
-    for _ in 0..signet_server::login_limit::MAX_FAILURES {
+    for _ in 0..signet_server::login_limit::PER_ADDRESS.attempts {
         let r = call(
             &w.app,
             "POST",
@@ -1493,7 +1535,7 @@ fn no_secret_in_logs(w: &World) {
 }
 
 fn the_route_table_documents_these_endpoints() {
-    let mut documented: Vec<(String, String)> = signet_server::openapi::ROUTES
+    let mut documented: Vec<(String, String)> = signet_server::routes::ROUTES
         .iter()
         .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect();
@@ -1505,13 +1547,13 @@ fn the_route_table_documents_these_endpoints() {
     tested.sort();
     assert_eq!(documented, tested);
     // And what the table says about roles is what the matrix found.
-    for route in signet_server::openapi::ROUTES {
+    for route in signet_server::routes::ROUTES {
         let (_, _, _, expect) = CASES
             .iter()
             .find(|(_, m, p, _)| *m == route.method && *p == route.path)
             .unwrap();
         let documented = match route.need {
-            signet_server::openapi::Need::Role(r) => Some(r),
+            signet_server::routes::Need::Role(r) => Some(r),
             _ => None,
         };
         let tested = match expect {

@@ -1,7 +1,7 @@
 -- Login throttling that every replica sees, previous secrets kept when a credential is
 -- replaced, and who created a credential (an app-scoped robot may use what it made).
 CREATE TABLE login_attempts (
-    key TEXT PRIMARY KEY,
+    bucket TEXT PRIMARY KEY,
     attempts BIGINT NOT NULL,
     window_start BIGINT NOT NULL,
     window_ms BIGINT NOT NULL

@@ -8,7 +8,8 @@ use sqlx::{AnyConnection, Row};
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, App, BuildPair, BuildSet, Credential, Kind, Link, Page, PageRequest, Store, StoreError,
+    Actor, App, BuildPair, BuildSet, Credential, Kind, Link, Page, PageRequest, Scope, Store,
+    StoreError,
     credentials::paginate,
     db::{audit, new_id, now, unique_violation},
 };
@@ -298,6 +299,51 @@ impl Store {
         Ok(c)
     }
 
+    /// SPEC §3: a caller limited to apps never obtains secret material not assigned to one
+    /// of its apps. Assigning a credential to its app would let it fetch the secret, so it
+    /// may assign only what is already assigned to one of its apps, or what it created.
+    /// Checked inside the assigning transaction.
+    async fn check_assignable(
+        &self,
+        conn: &mut AnyConnection,
+        scope: &Scope,
+        credential: &Credential,
+        field: &'static str,
+    ) -> Result<(), StoreError> {
+        let Scope::Apps { apps, creator } = scope else {
+            return Ok(());
+        };
+        let created_by: Option<String> =
+            sqlx::query("SELECT created_by FROM credentials WHERE id = $1")
+                .bind(&credential.id)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("created_by")?;
+        if created_by.as_deref() == Some(creator.as_str()) {
+            return Ok(());
+        }
+        let rows = sqlx::query(
+            "SELECT app_id FROM android_build_sets WHERE keystore_id = $1 \
+             UNION SELECT app_id FROM ios_build_pairs WHERE certificate_id = $2 OR profile_id = $3 \
+             UNION SELECT app_id FROM app_links WHERE credential_id = $4",
+        )
+        .bind(&credential.id)
+        .bind(&credential.id)
+        .bind(&credential.id)
+        .bind(&credential.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            if apps.contains(&row.try_get::<String, _>("app_id")?) {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Forbidden(format!(
+            "`{field}`: this token is limited to some apps; it may assign only credentials \
+             already assigned to one of them, or that it uploaded itself"
+        )))
+    }
+
     async fn build_set_in(
         &self,
         conn: &mut AnyConnection,
@@ -330,6 +376,7 @@ impl Store {
         keystore_id: &str,
         make_default: bool,
         expected_version: Option<i64>,
+        scope: &Scope,
     ) -> Result<(BuildSet, bool), StoreError> {
         check_identifier("application_id", application_id)?;
         if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
@@ -348,10 +395,17 @@ impl Store {
         let existing = self
             .build_set_in(&mut tx, &app.id, application_id, name)
             .await?;
+        if existing
+            .as_ref()
+            .is_none_or(|set| set.keystore_id != keystore.id)
+        {
+            self.check_assignable(&mut tx, scope, &keystore, "keystore_id")
+                .await?;
+        }
         let t = now();
         let id = match (&existing, expected_version) {
             (Some(set), Some(v)) if set.version == v => {
-                sqlx::query(
+                let done = sqlx::query(
                     "UPDATE android_build_sets SET keystore_id = $1, version = version + 1, updated_at = $2 \
                      WHERE id = $3 AND version = $4",
                 )
@@ -361,6 +415,11 @@ impl Store {
                 .bind(v)
                 .execute(&mut *tx)
                 .await?;
+                // A concurrent writer moved the version since it was read (PostgreSQL's
+                // read committed lets both read it): the loser is told, not dropped.
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict);
+                }
                 set.id.clone()
             }
             (Some(_), None) => return Err(StoreError::VersionRequired),
@@ -468,13 +527,20 @@ impl Store {
         if set.version != expected_version {
             return Err(StoreError::Conflict);
         }
-        sqlx::query("UPDATE android_build_sets SET name = $1, version = version + 1, updated_at = $2 WHERE id = $3")
-            .bind(new_name)
-            .bind(now())
-            .bind(&set.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| unique_violation(e, || format!("a build set named `{new_name}`")))?;
+        let done = sqlx::query(
+            "UPDATE android_build_sets SET name = $1, version = version + 1, updated_at = $2 \
+             WHERE id = $3 AND version = $4",
+        )
+        .bind(new_name)
+        .bind(now())
+        .bind(&set.id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_violation(e, || format!("a build set named `{new_name}`")))?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
         audit(
             &mut tx,
             Some(org),
@@ -549,6 +615,7 @@ impl Store {
         identifier: &str,
         slot: &str,
         credential_id: &str,
+        scope: &Scope,
     ) -> Result<Link, StoreError> {
         check_identifier("identifier", identifier)?;
         let kind = SLOTS
@@ -572,6 +639,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let c = self
             .expect_kind(&mut tx, org, credential_id, kind, "credential_id")
+            .await?;
+        self.check_assignable(&mut tx, scope, &c, "credential_id")
             .await?;
         if kind == Kind::ApplePushKey || kind == Kind::AscApiKey {
             let team = self.linked_team(&mut tx, &app.id, identifier).await?;
@@ -695,6 +764,7 @@ impl Store {
         certificate_id: &str,
         profile_id: &str,
         expected_version: Option<i64>,
+        scope: &Scope,
     ) -> Result<(BuildPair, bool), StoreError> {
         check_identifier("bundle_id", bundle_id)?;
         if !DISTRIBUTIONS.contains(&distribution) {
@@ -723,6 +793,10 @@ impl Store {
             )
             .await?;
         check_pair(&cert, &profile, bundle_id, distribution)?;
+        self.check_assignable(&mut tx, scope, &cert, "certificate_id")
+            .await?;
+        self.check_assignable(&mut tx, scope, &profile, "profile_id")
+            .await?;
         if let Some(team) = self.linked_team(&mut tx, &app.id, bundle_id).await?
             && cert.apple_team.as_deref() != Some(team.as_str())
         {
@@ -749,7 +823,7 @@ impl Store {
         let created = existing.is_none();
         let id = match (existing, expected_version) {
             (Some(p), Some(v)) if p.version == v => {
-                sqlx::query(
+                let done = sqlx::query(
                     "UPDATE ios_build_pairs SET certificate_id = $1, profile_id = $2, version = version + 1, updated_at = $3 \
                      WHERE id = $4 AND version = $5",
                 )
@@ -760,6 +834,9 @@ impl Store {
                 .bind(v)
                 .execute(&mut *tx)
                 .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict);
+                }
                 p.id
             }
             (Some(_), None) => return Err(StoreError::VersionRequired),
@@ -840,56 +917,32 @@ impl Store {
     }
 
     /// The decrypted material of one Android build: the named build set's keystore, or
-    /// the default's. `app_ref` is the app's id or slug; `in_scope` says whether the caller
-    /// may act on it (robots limited to apps). Audited. One query finds app, set and
-    /// keystore: this is what every CI build calls.
+    /// the default's. The caller has resolved the app within its scope. Audited. One
+    /// query finds set and keystore: this is what every CI build calls.
     pub async fn android_build_credentials(
         &self,
         actor: &Actor,
         org: &str,
-        app_ref: &str,
-        in_scope: impl Fn(&App) -> bool,
+        app: &App,
         application_id: &str,
         name: Option<&str>,
     ) -> Result<BuildCredentials, StoreError> {
         let row = sqlx::query(
-            "SELECT a.id AS app_id, a.slug, a.created_at AS app_created_at, \
-                    s.id AS set_id, s.name AS set_name, s.is_default, s.version AS set_version, \
+            "SELECT s.id AS set_id, s.name AS set_name, s.is_default, s.version AS set_version, \
                     c.id, c.kind, c.name, c.apple_team, c.expires_at, c.version, c.metadata, \
                     c.created_at, c.updated_at, c.deleted_at, c.sealed \
-             FROM apps a JOIN android_build_sets s ON s.app_id = a.id \
-             JOIN credentials c ON c.id = s.keystore_id \
-             WHERE a.org_id = $1 AND (a.id = $2 OR a.slug = $3) AND s.application_id = $4 \
-             AND (s.name = $5 OR ($6 AND s.is_default = 1))",
+             FROM android_build_sets s JOIN credentials c ON c.id = s.keystore_id \
+             WHERE s.app_id = $1 AND s.org_id = $2 AND s.application_id = $3 \
+             AND (s.name = $4 OR ($5 AND s.is_default = 1))",
         )
+        .bind(&app.id)
         .bind(org)
-        .bind(app_ref)
-        .bind(app_ref)
         .bind(application_id)
         .bind(name.unwrap_or_default())
         .bind(name.is_none())
         .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            // No such app (404), or out of scope (403), or no such build set (404).
-            let app = self.app(org, app_ref).await?;
-            if !in_scope(&app) {
-                return Err(StoreError::Forbidden(
-                    "this token may not act on this app".into(),
-                ));
-            }
-            return Err(StoreError::NotFound);
-        };
-        let app = App {
-            id: row.try_get("app_id")?,
-            slug: row.try_get("slug")?,
-            created_at: row.try_get("app_created_at")?,
-        };
-        if !in_scope(&app) {
-            return Err(StoreError::Forbidden(
-                "this token may not act on this app".into(),
-            ));
-        }
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let set = BuildSet {
             id: row.try_get("set_id")?,
             application_id: application_id.to_owned(),

@@ -6,7 +6,8 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, Binding, Credential, Impact, Kind, Page, PageRequest, Sealed, Store, StoreError,
+    Actor, Binding, Credential, CredentialVersion, Impact, Kind, Page, PageRequest, Sealed, Store,
+    StoreError,
     db::{audit, new_id, now},
     validate::Validated,
 };
@@ -29,6 +30,15 @@ pub(crate) fn credential(row: &AnyRow) -> Result<Credential, StoreError> {
         updated_at: row.try_get("updated_at")?,
         deleted_at: row.try_get("deleted_at")?,
     })
+}
+
+/// The live columns of a credential a new version writes.
+struct Current<'a> {
+    kind: Kind,
+    name: &'a str,
+    apple_team: Option<&'a str>,
+    expires_at: Option<i64>,
+    metadata: &'a str,
 }
 
 fn version_u(version: i64) -> Result<u64, StoreError> {
@@ -264,8 +274,8 @@ impl Store {
         )?;
         let t = now();
         sqlx::query(
-            "INSERT INTO credentials (id, org_id, kind, name, apple_team, expires_at, version, key_id, sealed, metadata, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11)",
+            "INSERT INTO credentials (id, org_id, kind, name, apple_team, expires_at, version, key_id, sealed, metadata, created_at, updated_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&id)
         .bind(org)
@@ -278,6 +288,7 @@ impl Store {
         .bind(v.metadata.to_string())
         .bind(t)
         .bind(t)
+        .bind(&actor.who)
         .execute(&mut *tx)
         .await?;
         audit(
@@ -295,7 +306,8 @@ impl Store {
     }
 
     /// Replaces a credential's file and secrets (same type) if it is still at
-    /// `expected_version`.
+    /// `expected_version`. The previous version is kept (SPEC §3: replacing a secret keeps
+    /// the previous one restorable for the restore window, as a delete does).
     pub async fn replace_credential(
         &self,
         actor: &Actor,
@@ -305,7 +317,7 @@ impl Store {
         v: Validated,
     ) -> Result<Credential, StoreError> {
         let mut tx = self.begin().await?;
-        let current = self.credential_in(&mut tx, org, id, false).await?;
+        let current = self.keep_current(&mut tx, actor, org, id).await?;
         if current.kind != v.kind {
             return Err(StoreError::Invalid {
                 field: "type",
@@ -327,12 +339,95 @@ impl Store {
                 .await?;
         }
         let next = expected_version + 1;
-        let sealed = self.seal(
+        self.write_version(
+            &mut tx,
+            org,
+            id,
+            expected_version,
+            &Current {
+                kind: v.kind,
+                name: &v.name,
+                apple_team: v.apple_team.as_deref(),
+                expires_at: v.expires_at,
+                metadata: &v.metadata.to_string(),
+            },
             &v.secret,
+        )
+        .await?;
+        audit(
+            &mut tx,
+            Some(org),
+            actor,
+            "credential.replace",
+            id,
+            &json!({ "version": next, "previous_version": expected_version }),
+        )
+        .await?;
+        let c = self.credential_in(&mut tx, org, id, false).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Copies the live row of a credential into `credential_versions` (its sealed blob
+    /// as it is: it stays bound to its version) and returns the row, locked on
+    /// PostgreSQL. The caller then overwrites the row under the next version.
+    async fn keep_current(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+    ) -> Result<Credential, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, key_id, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL{}",
+            self.for_update()
+        ))
+        .bind(id)
+        .bind(org)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let current = credential(&row)?;
+        sqlx::query(
+            "INSERT INTO credential_versions (credential_id, org_id, version, kind, name, apple_team, expires_at, \
+             key_id, sealed, metadata, replaced_at, replaced_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(current.version)
+        .bind(current.kind.name())
+        .bind(&current.name)
+        .bind(current.apple_team.clone())
+        .bind(current.expires_at)
+        .bind(row.try_get::<String, _>("key_id")?)
+        .bind(row.try_get::<Vec<u8>, _>("sealed")?)
+        .bind(current.metadata.to_string())
+        .bind(now())
+        .bind(&actor.who)
+        .execute(&mut *conn)
+        .await?;
+        Ok(current)
+    }
+
+    /// Seals `secret` for the version after `expected_version` and writes it with `new`
+    /// into the live row; [`StoreError::Conflict`] if the row moved meanwhile.
+    async fn write_version(
+        &self,
+        conn: &mut AnyConnection,
+        org: &str,
+        id: &str,
+        expected_version: i64,
+        new: &Current<'_>,
+        secret: &[u8],
+    ) -> Result<(), StoreError> {
+        let next = expected_version + 1;
+        let sealed = self.seal(
+            secret,
             &Binding {
                 org,
                 record: id,
-                kind: v.kind.name(),
+                kind: new.kind.name(),
                 version: version_u(next)?,
             },
         )?;
@@ -341,29 +436,182 @@ impl Store {
              sealed = $6, metadata = $7, updated_at = $8 \
              WHERE id = $9 AND org_id = $10 AND version = $11 AND deleted_at IS NULL",
         )
-        .bind(&v.name)
-        .bind(v.apple_team.clone())
-        .bind(v.expires_at)
+        .bind(new.name)
+        .bind(new.apple_team.map(str::to_owned))
+        .bind(new.expires_at)
         .bind(next)
         .bind(sealed.key_id()?.to_owned())
         .bind(sealed.as_bytes().to_vec())
-        .bind(v.metadata.to_string())
+        .bind(new.metadata)
         .bind(now())
         .bind(id)
         .bind(org)
         .bind(expected_version)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
+        Ok(())
+    }
+
+    /// The previous versions of a credential kept since it was replaced, newest first.
+    pub async fn credential_versions(
+        &self,
+        org: &str,
+        id: &str,
+    ) -> Result<Vec<CredentialVersion>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        self.credential_in(&mut conn, org, id, true).await?;
+        let rows = sqlx::query(
+            "SELECT version, name, apple_team, expires_at, metadata, replaced_at, replaced_by \
+             FROM credential_versions WHERE credential_id = $1 AND org_id = $2 ORDER BY version DESC",
+        )
+        .bind(id)
+        .bind(org)
+        .fetch_all(&mut *conn)
+        .await?;
+        let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
+        rows.iter()
+            .map(|r| {
+                let metadata: String = r.try_get("metadata")?;
+                let replaced_at: i64 = r.try_get("replaced_at")?;
+                Ok(CredentialVersion {
+                    version: r.try_get("version")?,
+                    name: r.try_get("name")?,
+                    apple_team: r.try_get("apple_team")?,
+                    expires_at: r.try_get("expires_at")?,
+                    metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
+                    replaced_at,
+                    replaced_by: r.try_get("replaced_by")?,
+                    purge_after: replaced_at.saturating_add(window),
+                })
+            })
+            .collect()
+    }
+
+    /// Opens a kept previous version: its record and secret.
+    async fn open_version(
+        &self,
+        conn: &mut AnyConnection,
+        org: &str,
+        id: &str,
+        version: i64,
+    ) -> Result<(CredentialVersion, Kind, Zeroizing<Vec<u8>>), StoreError> {
+        let row = sqlx::query(
+            "SELECT version, kind, name, apple_team, expires_at, metadata, replaced_at, replaced_by, sealed \
+             FROM credential_versions WHERE credential_id = $1 AND org_id = $2 AND version = $3",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(version)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let kind: String = row.try_get("kind")?;
+        let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
+        let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+        let secret = self.open_sealed(
+            &sealed,
+            &Binding {
+                org,
+                record: id,
+                kind: kind.name(),
+                version: version_u(version)?,
+            },
+        )?;
+        let metadata: String = row.try_get("metadata")?;
+        let replaced_at: i64 = row.try_get("replaced_at")?;
+        let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
+        Ok((
+            CredentialVersion {
+                version,
+                name: row.try_get("name")?,
+                apple_team: row.try_get("apple_team")?,
+                expires_at: row.try_get("expires_at")?,
+                metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
+                replaced_at,
+                replaced_by: row.try_get("replaced_by")?,
+                purge_after: replaced_at.saturating_add(window),
+            },
+            kind,
+            secret,
+        ))
+    }
+
+    /// Exports a kept previous version's secret (admin), audited as `credential.export`
+    /// with the version.
+    pub async fn export_version(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+        version: i64,
+    ) -> Result<(CredentialVersion, Zeroizing<Vec<u8>>), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let (v, _, secret) = self.open_version(&mut conn, org, id, version).await?;
+        drop(conn);
+        self.audit_read(crate::audit_log::Entry {
+            org: org.to_owned(),
+            actor: actor.clone(),
+            action: "credential.export".into(),
+            target: id.to_owned(),
+            detail: json!({ "version": version }),
+        })
+        .await?;
+        Ok((v, secret))
+    }
+
+    /// Makes a kept previous version live again (as a new version; the live one is kept
+    /// in its turn), if the credential is still at `expected_version`.
+    pub async fn restore_version(
+        &self,
+        actor: &Actor,
+        org: &str,
+        id: &str,
+        version: i64,
+        expected_version: i64,
+    ) -> Result<Credential, StoreError> {
+        let mut tx = self.begin().await?;
+        let (old, kind, secret) = self.open_version(&mut tx, org, id, version).await?;
+        let current = self.keep_current(&mut tx, actor, org, id).await?;
+        if current.version != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        if let Some(team) = &old.apple_team
+            && kind != Kind::AppleTeam
+        {
+            self.lock_team(&mut tx, actor, org, team).await?;
+            self.check_limits(&mut tx, org, kind, team, &old.metadata, Some(id))
+                .await?;
+        }
+        self.write_version(
+            &mut tx,
+            org,
+            id,
+            expected_version,
+            &Current {
+                kind,
+                name: &old.name,
+                apple_team: old.apple_team.as_deref(),
+                expires_at: old.expires_at,
+                metadata: &old.metadata.to_string(),
+            },
+            &secret,
+        )
+        .await?;
+        sqlx::query("DELETE FROM credential_versions WHERE credential_id = $1 AND version = $2")
+            .bind(id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
         audit(
             &mut tx,
             Some(org),
             actor,
-            "credential.replace",
+            "credential.restore-version",
             id,
-            &json!({ "version": next }),
+            &json!({ "restored": version, "version": expected_version + 1 }),
         )
         .await?;
         let c = self.credential_in(&mut tx, org, id, false).await?;
@@ -629,10 +877,17 @@ impl Store {
             let id: String = r.try_get("id")?;
             let org: String = r.try_get("org_id")?;
             let kind: String = r.try_get("kind")?;
-            sqlx::query("DELETE FROM credentials WHERE id = $1")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            // A restore may have won the race since the SELECT: check again.
+            let done = sqlx::query(
+                "DELETE FROM credentials WHERE id = $1 AND deleted_at IS NOT NULL AND deleted_at < $2",
+            )
+            .bind(&id)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                continue;
+            }
             audit(
                 &mut tx,
                 Some(&org),
@@ -643,6 +898,33 @@ impl Store {
             )
             .await?;
             purged.push(id);
+        }
+        let versions = sqlx::query(
+            "SELECT credential_id, org_id, version FROM credential_versions WHERE replaced_at < $1",
+        )
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &versions {
+            let id: String = r.try_get("credential_id")?;
+            let org: String = r.try_get("org_id")?;
+            let version: i64 = r.try_get("version")?;
+            sqlx::query(
+                "DELETE FROM credential_versions WHERE credential_id = $1 AND version = $2",
+            )
+            .bind(&id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+            audit(
+                &mut tx,
+                Some(&org),
+                actor,
+                "credential.destroy-version",
+                &id,
+                &json!({ "version": version }),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(purged)
@@ -841,13 +1123,47 @@ impl Store {
             // Zero when a concurrent update already sealed it under the current key.
             n += done.rows_affected();
         }
+        // Kept previous versions never change: rewrap them as they are.
+        let rows = sqlx::query(
+            "SELECT credential_id, org_id, kind, version, sealed FROM credential_versions WHERE key_id <> $1",
+        )
+        .bind(&current)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let id: String = row.try_get("credential_id")?;
+            let org: String = row.try_get("org_id")?;
+            let kind: String = row.try_get("kind")?;
+            let version: i64 = row.try_get("version")?;
+            let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+            let binding = Binding {
+                org: &org,
+                record: &id,
+                kind: &kind,
+                version: version_u(version)?,
+            };
+            let rewrapped = ring.rewrap(&sealed, &binding)?;
+            let done = sqlx::query(
+                "UPDATE credential_versions SET key_id = $1, sealed = $2 \
+                 WHERE credential_id = $3 AND version = $4 AND key_id <> $5",
+            )
+            .bind(&current)
+            .bind(rewrapped.as_bytes().to_vec())
+            .bind(&id)
+            .bind(version)
+            .bind(&current)
+            .execute(&self.pool)
+            .await?;
+            n += done.rows_affected();
+        }
         Ok(n)
     }
 
     /// How many secrets are sealed under each master key id.
     pub async fn key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id ORDER BY key_id",
+            "SELECT key_id, COUNT(*) AS n FROM (SELECT key_id FROM credentials \
+             UNION ALL SELECT key_id FROM credential_versions) k GROUP BY key_id ORDER BY key_id",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -74,6 +74,7 @@ pub struct Store {
     keys: KeySource,
     pub(crate) limits: Limits,
     audit_writer: crate::audit_log::AuditWriter,
+    pub(crate) hasher: crate::hashing::Hasher,
 }
 
 /// Schema migrations, in order. One text serves both backends: PostgreSQL's binary type
@@ -172,6 +173,7 @@ impl Store {
                 loaded: Mutex::new(None),
             },
             limits: Limits::default(),
+            hasher: crate::hashing::Hasher::for_this_machine(),
         };
         store.migrate().await?;
         Ok(store)
@@ -238,6 +240,12 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// How many passwords this store has hashed or checked (Argon2id runs), for tests
+    /// and metrics.
+    pub fn password_hashes(&self) -> u64 {
+        self.hasher.runs()
     }
 
     /// The limits in force.

@@ -75,4 +75,19 @@ pub enum StoreError {
     /// The crypto backend failed.
     #[error("cryptographic failure: {0}")]
     Crypto(&'static str),
+    /// Too much work of this kind is waiting (password hashing): try again later (HTTP 503).
+    #[error("the server is busy; try again in {} s", retry_after.as_secs().max(1))]
+    Busy {
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
+    /// Too many attempts for this key (logins): refused until the window ends (HTTP 429).
+    #[error("too many attempts; try again in {} s", retry_after.as_secs().max(1))]
+    Throttled {
+        /// When the window ends.
+        retry_after: std::time::Duration,
+    },
+    /// First-run setup is over: users exist (HTTP 410).
+    #[error("setup is done: this server has users; log in instead")]
+    SetupClosed,
 }

@@ -43,9 +43,11 @@ mod credentials;
 mod db;
 mod envelope;
 mod error;
+mod hashing;
 mod keyring;
 mod model;
 pub mod secrets;
+mod throttle;
 mod users;
 pub mod validate;
 
@@ -54,10 +56,12 @@ pub use crate::{
     db::{Backend, Limits, PageRequest, Store},
     envelope::{Binding, Sealed},
     error::StoreError,
+    hashing::QUEUE_WAIT,
     keyring::Keyring,
     model::{
-        Actor, App, AuditRecord, BuildPair, BuildSet, Credential, Impact, Kind, Link, Member, Org,
-        Page, Role, TokenInfo, User,
+        Actor, App, AuditRecord, BuildPair, BuildSet, Credential, CredentialVersion, Impact, Kind,
+        Link, Member, Org, Page, Role, Scope, TokenInfo, User,
     },
-    users::{Principal, SetupToken},
+    throttle::Budget,
+    users::{MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Principal, SetupToken},
 };

@@ -126,6 +126,22 @@ impl Actor {
     }
 }
 
+/// What a caller may reach within an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole organization (users, and robots not limited to apps).
+    Org,
+    /// Only these apps: a robot limited to apps. It may assign a credential to one of them
+    /// only when the credential is already assigned to one of them or it created it.
+    Apps {
+        /// The app ids.
+        apps: Vec<String>,
+        /// The caller's audit name (`robot:<token id>`), matched against a credential's
+        /// creator.
+        creator: String,
+    },
+}
+
 /// An organization.
 #[derive(Debug, Clone, Serialize)]
 pub struct Org {
@@ -181,6 +197,8 @@ pub struct TokenInfo {
     pub last_used_at: Option<i64>,
     /// Revoked (ms).
     pub revoked_at: Option<i64>,
+    /// Who made it: `user:<id>` (a login) or `system:<what>`.
+    pub created_by: String,
 }
 
 /// An app.
@@ -296,6 +314,28 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
+}
+
+/// A previous version of a credential, kept when it was replaced: restorable and
+/// exportable (by an admin) until the restore window has passed.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialVersion {
+    /// The version it had.
+    pub version: i64,
+    /// Its name then.
+    pub name: String,
+    /// The Apple team, for Apple types.
+    pub apple_team: Option<String>,
+    /// When it stops working (ms), if it does.
+    pub expires_at: Option<i64>,
+    /// Derived metadata.
+    pub metadata: Value,
+    /// When it was replaced (ms).
+    pub replaced_at: i64,
+    /// Who replaced it.
+    pub replaced_by: String,
+    /// When it is destroyed (ms).
+    pub purge_after: i64,
 }
 
 /// What stops working if a credential is revoked or deleted (SPEC §1).

@@ -56,7 +56,7 @@ impl Principal {
 }
 
 fn check_email(email: &str) -> Result<(), StoreError> {
-    let ok = email.len() <= 254
+    let ok = email.len() <= MAX_EMAIL_BYTES
         && email
             .split_once('@')
             .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.'))
@@ -71,11 +71,16 @@ fn check_email(email: &str) -> Result<(), StoreError> {
     }
 }
 
+/// The longest password accepted: Argon2 reads all of it, and no one types more.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// The longest e-mail address (RFC 5321's path limit less the brackets).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
 fn check_password(password: &str) -> Result<(), StoreError> {
-    if password.chars().count() < 10 {
+    if password.chars().count() < 10 || password.len() > MAX_PASSWORD_BYTES {
         return Err(StoreError::Invalid {
             field: "password",
-            reason: "at least 10 characters".into(),
+            reason: format!("10 characters to {MAX_PASSWORD_BYTES} bytes"),
         });
     }
     Ok(())
@@ -89,17 +94,6 @@ fn check_name(field: &'static str, name: &str) -> Result<(), StoreError> {
         });
     }
     Ok(())
-}
-
-/// Checks an e-mail and password and hashes the password, off the async workers (Argon2id
-/// takes tens of milliseconds of CPU by design).
-async fn hashed(email: &str, password: &str) -> Result<String, StoreError> {
-    check_email(email)?;
-    check_password(password)?;
-    let password = Zeroizing::new(password.to_owned());
-    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
-        .await
-        .map_err(|_| StoreError::Crypto("password hashing"))?
 }
 
 /// Inserts a user with a hashed password, audited as `action`.
@@ -134,6 +128,47 @@ async fn insert_user(
     Ok(user)
 }
 
+/// Revokes the robots `user` created in `org`: all of them (`keeps: None`, the user
+/// left), or those with a role above `keeps` (the user was demoted). Audited per robot.
+async fn revoke_robots_of(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    org: &str,
+    user: &str,
+    keeps: Option<Role>,
+) -> Result<(), StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, role FROM tokens WHERE org_id = $1 AND kind = 'robot' AND created_by = $2 \
+         AND revoked_at IS NULL",
+    )
+    .bind(org)
+    .bind(format!("user:{user}"))
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let role = Role::parse(&row.try_get::<String, _>("role")?);
+        if keeps.is_some_and(|keeps| role.is_some_and(|r| r <= keeps)) {
+            continue;
+        }
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            tx,
+            Some(org),
+            actor,
+            "robot.revoke",
+            &id,
+            &json!({ "reason": "its creator left the organization or lost the role" }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 fn token_info(row: &sqlx::any::AnyRow) -> Result<TokenInfo, StoreError> {
     let role: Option<String> = row.try_get("role")?;
     let apps: Option<String> = row.try_get("app_ids")?;
@@ -147,13 +182,25 @@ fn token_info(row: &sqlx::any::AnyRow) -> Result<TokenInfo, StoreError> {
         expires_at: row.try_get("expires_at")?,
         last_used_at: row.try_get("last_used_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        created_by: row.try_get("created_by")?,
     })
 }
 
 const TOKEN_COLUMNS: &str =
-    "id, kind, name, role, app_ids, created_at, expires_at, last_used_at, revoked_at";
+    "id, kind, name, role, app_ids, created_by, created_at, expires_at, last_used_at, revoked_at";
 
 impl Store {
+    /// Checks an e-mail and password and hashes the password in a hashing slot (Argon2id
+    /// takes tens of milliseconds of CPU and 19 MiB by design).
+    async fn hashed(&self, email: &str, password: &str) -> Result<String, StoreError> {
+        check_email(email)?;
+        check_password(password)?;
+        let password = Zeroizing::new(password.to_owned());
+        self.hasher
+            .run(move || secrets::hash_password(&password))
+            .await?
+    }
+
     /// How many users exist (0 before bootstrap).
     pub async fn user_count(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
@@ -174,9 +221,13 @@ impl Store {
         if let Some(name) = owner_of {
             check_name("org", name)?;
         }
-        let hash = hashed(email, password).await?;
+        let hash = self.hashed(email, password).await?;
         let mut tx = self.begin().await?;
         let user = insert_user(&mut tx, actor, email, hash, "user.create").await?;
+        // Setup is over once a user exists, however the user was made.
+        sqlx::query("DELETE FROM settings WHERE name = 'setup_token'")
+            .execute(&mut *tx)
+            .await?;
         let org = match owner_of {
             Some(name) => Some(self.insert_org(&mut tx, actor, name, &user.id).await?),
             None => None,
@@ -282,6 +333,7 @@ impl Store {
             "app_links",
             "ios_build_pairs",
             "android_build_sets",
+            "credential_versions",
             "credentials",
             "apps",
             "tokens",
@@ -373,6 +425,7 @@ impl Store {
                 .bind(&user)
                 .execute(&mut *tx)
                 .await?;
+            revoke_robots_of(&mut tx, actor, org, &user, Some(role)).await?;
         } else {
             sqlx::query(
                 "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
@@ -444,7 +497,9 @@ impl Store {
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        // Their sessions stay valid for their other organizations; nothing else to revoke.
+        // Their sessions stay valid for their other organizations; the robots they made
+        // here go with them.
+        revoke_robots_of(&mut tx, actor, org, user, None).await?;
         audit(&mut tx, Some(org), actor, "member.remove", user, &json!({})).await?;
         tx.commit().await?;
         Ok(())
@@ -494,18 +549,24 @@ impl Store {
                 expires_at,
                 last_used_at: None,
                 revoked_at: None,
+                created_by: created_by.to_owned(),
             },
             token,
         ))
     }
 
     /// Checks an e-mail and password; on success mints a session token (shown once).
+    /// The check runs in a hashing slot ([`StoreError::Busy`] when none is free soon),
+    /// against a real Argon2id hash even when no user has the e-mail (constant work).
     pub async fn login(
         &self,
         actor: &Actor,
         email: &str,
         password: &str,
     ) -> Result<(User, TokenInfo, Zeroizing<String>), StoreError> {
+        if email.len() > MAX_EMAIL_BYTES || password.len() > MAX_PASSWORD_BYTES {
+            return Err(StoreError::Unauthenticated);
+        }
         let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(&self.pool)
@@ -513,14 +574,18 @@ impl Store {
         let (id, stored) = match &row {
             Some(r) => (
                 Some(r.try_get::<String, _>("id")?),
-                r.try_get::<String, _>("password_hash")?,
+                Some(r.try_get::<String, _>("password_hash")?),
             ),
-            None => (None, secrets::dummy_hash().to_owned()),
+            None => (None, None),
         };
-        let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &stored))
-            .await
-            .unwrap_or(false);
+        let password = Zeroizing::new(password.to_owned());
+        let ok = self
+            .hasher
+            .run(move || {
+                let stored = stored.as_deref().unwrap_or_else(|| secrets::dummy_hash());
+                secrets::verify_password(&password, stored)
+            })
+            .await?;
         let Some(id) = id.filter(|_| ok) else {
             return Err(StoreError::Unauthenticated);
         };
@@ -592,7 +657,9 @@ impl Store {
         })
     }
 
-    /// Creates a robot token for CI: a role below owner, optionally limited to some apps.
+    /// Creates a robot token for CI: a role below owner, optionally limited to some apps,
+    /// optionally expiring at `expires_at` (ms). It is revoked when its creator leaves the
+    /// organization, or drops below its role.
     pub async fn create_robot(
         &self,
         actor: &Actor,
@@ -600,8 +667,21 @@ impl Store {
         name: &str,
         role: Role,
         app_ids: Option<&[String]>,
+        expires_at: Option<i64>,
     ) -> Result<(TokenInfo, Zeroizing<String>), StoreError> {
         check_name("name", name)?;
+        if expires_at.is_some_and(|e| e <= now()) {
+            return Err(StoreError::Invalid {
+                field: "expires_in_days",
+                reason: "must be in the future".into(),
+            });
+        }
+        if app_ids.is_some_and(|a| a.is_empty() || a.len() > 100) {
+            return Err(StoreError::Invalid {
+                field: "app_ids",
+                reason: "1 to 100 app ids (leave it out for every app)".into(),
+            });
+        }
         if role == Role::Owner {
             return Err(StoreError::Invalid {
                 field: "role",
@@ -634,7 +714,7 @@ impl Store {
                 app_ids,
                 name,
                 &actor.who,
-                None,
+                expires_at,
             )
             .await?;
         audit(
@@ -643,7 +723,7 @@ impl Store {
             actor,
             "robot.create",
             &info.id,
-            &json!({ "name": name, "role": role.name(), "app_ids": app_ids }),
+            &json!({ "name": name, "role": role.name(), "app_ids": app_ids, "expires_at": expires_at }),
         )
         .await?;
         tx.commit().await?;
@@ -778,16 +858,36 @@ impl Store {
         if secrets::parse(token) != Some(TokenKind::Setup) {
             return Err(StoreError::Unauthenticated);
         }
+        // The token is checked before any password is hashed: a wrong one costs a query.
+        if self.user_count().await? > 0 {
+            return Err(StoreError::SetupClosed);
+        }
+        let stored = sqlx::query("SELECT value FROM settings WHERE name = 'setup_token'")
+            .fetch_optional(&self.pool)
+            .await?;
+        let hash = secrets::token_hash(token);
+        match stored {
+            Some(row) if row.try_get::<String, _>("value")? == hash => {}
+            _ => return Err(StoreError::Unauthenticated),
+        }
         check_name("org", org_name)?;
-        let hash = hashed(email, password).await?;
+        let password_hash = self.hashed(email, password).await?;
         let mut tx = self.begin().await?;
         let spent = sqlx::query("DELETE FROM settings WHERE name = 'setup_token' AND value = $1")
-            .bind(secrets::token_hash(token))
+            .bind(&hash)
             .execute(&mut *tx)
             .await?;
         if spent.rows_affected() != 1 {
             return Err(StoreError::Unauthenticated);
         }
+        let users: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        if users > 0 {
+            return Err(StoreError::SetupClosed);
+        }
+        let hash = password_hash;
         let user = insert_user(&mut tx, actor, email, hash, "setup").await?;
         let org = self.insert_org(&mut tx, actor, org_name, &user.id).await?;
         tx.commit().await?;

@@ -404,6 +404,7 @@ async fn export_before_destroy(store: Store) {
             &ks.id,
             false,
             None,
+            &signet_store::Scope::Org,
         )
         .await
         .unwrap();
@@ -420,7 +421,7 @@ async fn export_before_destroy(store: Store) {
     // A build fetch never hands out a deleted keystore.
     assert!(matches!(
         store
-            .android_build_credentials(&actor(), &org, &app.id, |_| true, "com.acme.app", None)
+            .android_build_credentials(&actor(), &org, &app, "com.acme.app", None)
             .await,
         Err(StoreError::Rule(_))
     ));

@@ -5,17 +5,21 @@ use std::sync::Arc;
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use signet_store::{Role, secrets::TokenKind, validate::SecretString};
+use signet_store::{
+    MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Role, StoreError, secrets::TokenKind,
+    validate::SecretString,
+};
 
 use crate::{
     ApiJson, AppState,
     auth::{Caller, Origin},
     error::{ApiError, ApiResult},
+    login_limit,
 };
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct SetupBody {
+pub(crate) struct SetupBody {
     setup_token: SecretString,
     email: String,
     password: SecretString,
@@ -23,7 +27,7 @@ pub(super) struct SetupBody {
 }
 
 /// `POST /v1/setup`: spend the one-time setup token printed at first start.
-pub(super) async fn setup(
+pub(crate) async fn setup(
     State(state): State<Arc<AppState>>,
     Origin(actor): Origin,
     ApiJson(body): ApiJson<SetupBody>,
@@ -49,50 +53,67 @@ pub(super) async fn setup(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct LoginBody {
+pub(crate) struct LoginBody {
     email: String,
     password: SecretString,
 }
 
-/// `POST /v1/auth/login`: a session token, shown once. Five failures in a row lock the
-/// address for a minute (429 with `Retry-After`).
-pub(super) async fn login(
+/// `POST /v1/auth/login`: a session token, shown once. Attempts are counted before the
+/// password is checked, per account and address and per account ([`crate::login_limit`]):
+/// past the budget, 429 with `Retry-After`; when too many passwords are being checked,
+/// 503 with `Retry-After`.
+pub(crate) async fn login(
     State(state): State<Arc<AppState>>,
     Origin(actor): Origin,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<axum::response::Response> {
-    if let Err(seconds) = state.logins.check(&body.email) {
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too-many-logins",
-            format!("too many failed logins for this address; try again in {seconds} s"),
-        )
-        .into_response();
-        if let Ok(v) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, v);
-        }
-        return Ok(response);
+    if body.email.len() > MAX_EMAIL_BYTES {
+        return Err(ApiError::invalid(
+            "email",
+            format!("at most {MAX_EMAIL_BYTES} bytes"),
+        ));
     }
-    let result = state
-        .store
+    if body.password.expose().len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::invalid(
+            "password",
+            format!("at most {MAX_PASSWORD_BYTES} bytes"),
+        ));
+    }
+    let store = &state.store;
+    let address = login_limit::address_key(&body.email, &actor.ip);
+    let account = login_limit::account_key(&body.email);
+    store
+        .take_attempt(&address, &login_limit::PER_ADDRESS)
+        .await?;
+    if let Err(e) = store
+        .take_attempt(&account, &login_limit::PER_ACCOUNT)
+        .await
+    {
+        store.refund_attempt(&address).await?;
+        return Err(e.into());
+    }
+    let (user, info, token) = match store
         .login(&actor, &body.email, body.password.expose())
-        .await;
-    let (user, info, token) = match result {
+        .await
+    {
         Ok(ok) => {
-            state.logins.succeeded(&body.email);
+            store.forget_attempts(&address).await?;
+            store.refund_attempt(&account).await?;
             ok
         }
-        Err(signet_store::StoreError::Unauthenticated) => {
-            state.logins.failed(&body.email);
+        Err(StoreError::Unauthenticated) => {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
                 "wrong e-mail or password",
             ));
         }
-        Err(other) => return Err(other.into()),
+        Err(other) => {
+            // Busy (503): no password was checked; give the attempts back.
+            store.refund_attempt(&address).await?;
+            store.refund_attempt(&account).await?;
+            return Err(other.into());
+        }
     };
     Ok((
         StatusCode::CREATED,
@@ -102,7 +123,7 @@ pub(super) async fn login(
 }
 
 /// `POST /v1/auth/logout`: revokes the session used.
-pub(super) async fn logout(
+pub(crate) async fn logout(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> ApiResult<StatusCode> {
@@ -116,10 +137,10 @@ pub(super) async fn logout(
 
 /// `DELETE /v1/me/sessions/{id}`: revokes another of the caller's sessions (a login on a
 /// lost laptop); another user's session is 404.
-pub(super) async fn revoke_session(
+pub(crate) async fn revoke_session(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    super::ApiPath(id): super::ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let user = caller.user_id()?.to_owned();
     state
@@ -130,7 +151,7 @@ pub(super) async fn revoke_session(
 }
 
 /// `GET /v1/me`: who the token belongs to, and their organizations.
-pub(super) async fn me(
+pub(crate) async fn me(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
@@ -155,12 +176,12 @@ pub(super) async fn me(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct OrgBody {
+pub(crate) struct OrgBody {
     name: String,
 }
 
 /// `POST /v1/orgs`: any user may create an organization and owns it.
-pub(super) async fn create_org(
+pub(crate) async fn create_org(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiJson(body): ApiJson<OrgBody>,

@@ -4,80 +4,80 @@ use std::sync::Arc;
 
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use signet_store::Role;
 
-use super::ListQuery;
+use super::{ApiPath, ApiQuery, ListQuery};
 use crate::{
     ApiJson, AppState,
-    auth::Caller,
+    auth::Access,
     error::{ApiError, ApiResult},
     if_match, if_match_optional, put_response, with_etag,
 };
 
 /// `GET /v1/orgs/{org}/apps` (viewer).
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
-    Query(q): Query<ListQuery>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    caller.access(&state, &org, Role::Viewer, false).await?;
-    Ok(Json(json!(state.store.apps(&org, &q.page()?).await?)))
+    Ok(Json(json!(
+        state.store.apps(&access.org, &q.page()?).await?
+    )))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct AppBody {
+pub(crate) struct AppBody {
     slug: String,
 }
 
 /// `POST /v1/orgs/{org}/apps` (developer).
-pub(super) async fn create(
+pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
     ApiJson(body): ApiJson<AppBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = caller.access(&state, &org, Role::Developer, false).await?;
     let app = state
         .store
-        .create_app(&access.actor, &org, &body.slug)
+        .create_app(&access.actor, &access.org, &body.slug)
         .await?;
     Ok((StatusCode::CREATED, Json(app)))
 }
 
 /// `GET /v1/orgs/{org}/apps/{app}` (viewer): the app and everything it builds with.
-pub(super) async fn get(
+pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, _)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = caller.access(&state, &org, Role::Viewer, true).await?;
-    let app = access.app(&state, &app).await?;
-    Ok(Json(state.store.app_credentials(&org, &app).await?))
+    let app = access.app()?;
+    Ok(Json(state.store.app_credentials(&access.org, app).await?))
 }
 
 /// `DELETE /v1/orgs/{org}/apps/{app}` (admin): the credentials stay.
-pub(super) async fn delete(
+pub(crate) async fn delete(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, _)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let access = caller.access(&state, &org, Role::Admin, false).await?;
-    let app = access.app(&state, &app).await?;
-    state.store.delete_app(&access.actor, &org, &app.id).await?;
+    let app = access.app()?;
+    state
+        .store
+        .delete_app(&access.actor, &access.org, &app.id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct BuildSetBody {
+pub(crate) struct BuildSetBody {
     keystore_id: String,
     #[serde(default)]
     default: bool,
@@ -85,27 +85,27 @@ pub(super) struct BuildSetBody {
 
 /// `PUT …/android/{application_id}/build-sets/{name}` (developer): create, or swap the
 /// keystore with If-Match. The first set of an application id is its default.
-pub(super) async fn put_build_set(
+pub(crate) async fn put_build_set(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app, application_id, name)): Path<(String, String, String, String)>,
+    access: Access,
+    ApiPath((_, _, application_id, name)): ApiPath<(String, String, String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<BuildSetBody>,
 ) -> ApiResult<Response> {
-    let access = caller.access(&state, &org, Role::Developer, true).await?;
-    let app = access.app(&state, &app).await?;
+    let app = access.app()?;
     let version = if_match_optional(&headers)?;
     let (set, created) = state
         .store
         .put_build_set(
             &access.actor,
-            &org,
-            &app,
+            &access.org,
+            app,
             &application_id,
             &name,
             &body.keystore_id,
             body.default,
             version,
+            &access.scope,
         )
         .await?;
     Ok(put_response(created, set.version, &set))
@@ -113,27 +113,26 @@ pub(super) async fn put_build_set(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RenameBody {
+pub(crate) struct RenameBody {
     name: String,
 }
 
 /// `PATCH …/build-sets/{name}` (developer, If-Match): rename.
-pub(super) async fn rename_build_set(
+pub(crate) async fn rename_build_set(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app, application_id, name)): Path<(String, String, String, String)>,
+    access: Access,
+    ApiPath((_, _, application_id, name)): ApiPath<(String, String, String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RenameBody>,
 ) -> ApiResult<Response> {
-    let access = caller.access(&state, &org, Role::Developer, true).await?;
-    let app = access.app(&state, &app).await?;
+    let app = access.app()?;
     let version = if_match(&headers)?;
     let set = state
         .store
         .rename_build_set(
             &access.actor,
-            &org,
-            &app,
+            &access.org,
+            app,
             &application_id,
             &name,
             &body.name,
@@ -144,16 +143,15 @@ pub(super) async fn rename_build_set(
 }
 
 /// `POST …/build-sets/{name}/default` (developer): make it the default.
-pub(super) async fn make_default(
+pub(crate) async fn make_default(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app, application_id, name)): Path<(String, String, String, String)>,
+    access: Access,
+    ApiPath((_, _, application_id, name)): ApiPath<(String, String, String, String)>,
 ) -> ApiResult<Response> {
-    let access = caller.access(&state, &org, Role::Developer, true).await?;
-    let app = access.app(&state, &app).await?;
+    let app = access.app()?;
     let current = state
         .store
-        .app_credentials(&org, &app)
+        .app_credentials(&access.org, app)
         .await?
         .build_sets
         .into_iter()
@@ -163,129 +161,134 @@ pub(super) async fn make_default(
         .store
         .put_build_set(
             &access.actor,
-            &org,
-            &app,
+            &access.org,
+            app,
             &application_id,
             &name,
             &current.keystore_id,
             true,
             Some(current.version),
+            &access.scope,
         )
         .await?;
     Ok(with_etag(set.version, &set))
 }
 
 /// `DELETE …/build-sets/{name}` (admin).
-pub(super) async fn delete_build_set(
+pub(crate) async fn delete_build_set(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app, application_id, name)): Path<(String, String, String, String)>,
+    access: Access,
+    ApiPath((_, _, application_id, name)): ApiPath<(String, String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let access = caller.access(&state, &org, Role::Admin, true).await?;
-    let app = access.app(&state, &app).await?;
+    let app = access.app()?;
     state
         .store
-        .delete_build_set(&access.actor, &org, &app, &application_id, &name)
+        .delete_build_set(&access.actor, &access.org, app, &application_id, &name)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct PairBody {
+pub(crate) struct PairBody {
     certificate_id: String,
     profile_id: String,
 }
 
 /// `PUT …/ios/{bundle_id}/build-pairs/{distribution}` (developer; If-Match to replace).
-pub(super) async fn put_build_pair(
+pub(crate) async fn put_build_pair(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app, bundle_id, distribution)): Path<(String, String, String, String)>,
+    access: Access,
+    ApiPath((_, _, bundle_id, distribution)): ApiPath<(String, String, String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PairBody>,
 ) -> ApiResult<Response> {
-    let access = caller.access(&state, &org, Role::Developer, true).await?;
-    let app = access.app(&state, &app).await?;
+    let app = access.app()?;
     let version = if_match_optional(&headers)?;
     let (pair, created) = state
         .store
         .put_build_pair(
             &access.actor,
-            &org,
-            &app,
+            &access.org,
+            app,
             &bundle_id,
             &distribution,
             &body.certificate_id,
             &body.profile_id,
             version,
+            &access.scope,
         )
         .await?;
     Ok(put_response(created, pair.version, &pair))
 }
 
 /// `DELETE …/ios/{bundle_id}/build-pairs/{distribution}` (admin).
-pub(super) async fn delete_build_pair(
+pub(crate) async fn delete_build_pair(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app, bundle_id, distribution)): Path<(String, String, String, String)>,
+    access: Access,
+    ApiPath((_, _, bundle_id, distribution)): ApiPath<(String, String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let access = caller.access(&state, &org, Role::Admin, true).await?;
-    let app = access.app(&state, &app).await?;
+    let app = access.app()?;
     state
         .store
-        .delete_build_pair(&access.actor, &org, &app, &bundle_id, &distribution)
+        .delete_build_pair(&access.actor, &access.org, app, &bundle_id, &distribution)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct SlotBody {
+pub(crate) struct SlotBody {
     credential_id: String,
 }
 
 /// `PUT …/slots/{platform}/{identifier}/{slot}` (developer): assign a credential.
-pub(super) async fn set_slot(
+pub(crate) async fn set_slot(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app, platform, identifier, slot)): Path<(String, String, String, String, String)>,
+    access: Access,
+    ApiPath((_, _, platform, identifier, slot)): ApiPath<(String, String, String, String, String)>,
     ApiJson(body): ApiJson<SlotBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = caller.access(&state, &org, Role::Developer, true).await?;
-    let app = access.app(&state, &app).await?;
+    let app = access.app()?;
     let link = state
         .store
         .set_link(
             &access.actor,
-            &org,
-            &app,
+            &access.org,
+            app,
             &platform,
             &identifier,
             &slot,
             &body.credential_id,
+            &access.scope,
         )
         .await?;
     Ok(Json(link))
 }
 
 /// `DELETE …/slots/{platform}/{identifier}/{slot}` (admin).
-pub(super) async fn remove_slot(
+pub(crate) async fn remove_slot(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app, platform, identifier, slot)): Path<(String, String, String, String, String)>,
+    access: Access,
+    ApiPath((_, _, platform, identifier, slot)): ApiPath<(String, String, String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let access = caller.access(&state, &org, Role::Admin, true).await?;
-    let app = access.app(&state, &app).await?;
+    let app = access.app()?;
     state
         .store
-        .remove_link(&access.actor, &org, &app, &platform, &identifier, &slot)
+        .remove_link(
+            &access.actor,
+            &access.org,
+            app,
+            &platform,
+            &identifier,
+            &slot,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]
-pub(super) struct BuildQuery {
+pub(crate) struct BuildQuery {
     platform: Option<String>,
     application_id: Option<String>,
     name: Option<String>,
@@ -301,13 +304,12 @@ fn secret_json(bytes: &[u8]) -> Result<Value, ApiError> {
 /// `GET …/apps/{app}/build-credentials?platform=android&application_id=…[&name=…]` or
 /// `?platform=ios&bundle_id=…&distribution=…` (developer): one build's decrypted
 /// material. Every fetch is audited.
-pub(super) async fn build_credentials(
+pub(crate) async fn build_credentials(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, app)): Path<(String, String)>,
-    Query(q): Query<BuildQuery>,
+    access: Access,
+    ApiPath((_, _)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<BuildQuery>,
 ) -> ApiResult<Json<Value>> {
-    let access = caller.access(&state, &org, Role::Developer, true).await?;
     match q.platform.as_deref() {
         Some("android") => {
             let application_id = q
@@ -318,9 +320,8 @@ pub(super) async fn build_credentials(
                 .store
                 .android_build_credentials(
                     &access.actor,
-                    &org,
-                    &app,
-                    |a| access.allows(a),
+                    &access.org,
+                    access.app()?,
                     application_id,
                     q.name.as_deref(),
                 )
@@ -345,10 +346,10 @@ pub(super) async fn build_credentials(
                 .as_deref()
                 .ok_or_else(|| ApiError::invalid("bundle_id", "required for ios"))?;
             let distribution = q.distribution.as_deref().unwrap_or("app-store");
-            let app = access.app(&state, &app).await?;
+            let app = access.app()?;
             let b = state
                 .store
-                .ios_build_credentials(&access.actor, &org, &app, bundle_id, distribution)
+                .ios_build_credentials(&access.actor, &access.org, app, bundle_id, distribution)
                 .await?;
             let cert = secret_json(&b.secrets[0])?;
             let profile = secret_json(&b.secrets[1])?;

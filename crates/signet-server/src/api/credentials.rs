@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::State,
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use signet_store::{Kind, Role, validate::Upload};
+use signet_store::{Kind, validate::Upload};
 
-use super::ListQuery;
+use super::{ApiPath, ApiQuery, ListQuery};
 use crate::{
     ApiJson, AppState,
-    auth::Caller,
+    auth::Access,
     error::{ApiError, ApiResult},
     if_match, if_match_optional, with_etag,
 };
@@ -39,13 +39,12 @@ async fn validated(upload: Upload) -> Result<signet_store::validate::Validated, 
 }
 
 /// `GET /v1/orgs/{org}/credentials?type=&deleted=&cursor=&limit=` (viewer).
-pub(super) async fn list(
+pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
-    Query(q): Query<ListQuery>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    caller.access(&state, &org, Role::Viewer, false).await?;
     let kind = match &q.kind {
         Some(k) => Some(
             Kind::parse(k)
@@ -56,23 +55,22 @@ pub(super) async fn list(
     let deleted = ListQuery::flag(q.deleted.as_ref(), "deleted")?;
     let page = state
         .store
-        .credentials(&org, kind, deleted, &q.page()?)
+        .credentials(&access.org, kind, deleted, &q.page()?)
         .await?;
     Ok(Json(json!(page)))
 }
 
 /// `POST /v1/orgs/{org}/credentials` (developer): validated, then stored sealed.
-pub(super) async fn create(
+pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
     ApiJson(upload): ApiJson<Upload>,
 ) -> ApiResult<Response> {
-    let access = caller.access(&state, &org, Role::Developer, false).await?;
     let v = validated(upload).await?;
     let c = state
         .store
-        .create_credential(&access.actor, &org, v)
+        .create_credential(&access.actor, &access.org, v)
         .await?;
     let mut response = with_etag(c.version, &c);
     *response.status_mut() = StatusCode::CREATED;
@@ -80,120 +78,115 @@ pub(super) async fn create(
 }
 
 /// `GET /v1/orgs/{org}/credentials/{id}` (viewer), with its ETag.
-pub(super) async fn get(
+pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    caller.access(&state, &org, Role::Viewer, false).await?;
-    let c = state.store.credential(&org, &id, true).await?;
+    let c = state.store.credential(&access.org, &id, true).await?;
     Ok(with_etag(c.version, &c))
 }
 
 /// `PUT /v1/orgs/{org}/credentials/{id}` (developer, If-Match): a new file and secrets.
-pub(super) async fn replace(
+pub(crate) async fn replace(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(upload): ApiJson<Upload>,
 ) -> ApiResult<Response> {
-    let access = caller.access(&state, &org, Role::Developer, false).await?;
     let version = if_match(&headers)?;
     let v = validated(upload).await?;
     let c = state
         .store
-        .replace_credential(&access.actor, &org, &id, version, v)
+        .replace_credential(&access.actor, &access.org, &id, version, v)
         .await?;
     Ok(with_etag(c.version, &c))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RenameBody {
+pub(crate) struct RenameBody {
     name: String,
 }
 
 /// `PATCH /v1/orgs/{org}/credentials/{id}` (developer, If-Match): rename.
-pub(super) async fn rename(
+pub(crate) async fn rename(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RenameBody>,
 ) -> ApiResult<Response> {
-    let access = caller.access(&state, &org, Role::Developer, false).await?;
     let version = if_match(&headers)?;
     let c = state
         .store
-        .rename_credential(&access.actor, &org, &id, version, &body.name)
+        .rename_credential(&access.actor, &access.org, &id, version, &body.name)
         .await?;
     Ok(with_etag(c.version, &c))
 }
 
 /// `DELETE /v1/orgs/{org}/credentials/{id}` (admin): soft delete, restorable; returns
 /// what it breaks. Nothing is revoked at Apple or Google.
-pub(super) async fn delete(
+pub(crate) async fn delete(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let access = caller.access(&state, &org, Role::Admin, false).await?;
     let version = if_match_optional(&headers)?;
     let impact = state
         .store
-        .delete_credential(&access.actor, &org, &id, version)
+        .delete_credential(&access.actor, &access.org, &id, version)
         .await?;
     Ok(Json(json!({ "deleted": id, "impact": impact })))
 }
 
 /// `POST /v1/orgs/{org}/credentials/{id}/restore` (admin).
-pub(super) async fn restore(
+pub(crate) async fn restore(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let access = caller.access(&state, &org, Role::Admin, false).await?;
     let c = state
         .store
-        .restore_credential(&access.actor, &org, &id)
+        .restore_credential(&access.actor, &access.org, &id)
         .await?;
     Ok(with_etag(c.version, &c))
 }
 
 /// `GET /v1/orgs/{org}/credentials/{id}/impact` (viewer).
-pub(super) async fn impact(
+pub(crate) async fn impact(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
-    caller.access(&state, &org, Role::Viewer, false).await?;
-    Ok(Json(state.store.impact(&org, &id).await?))
+    Ok(Json(state.store.impact(&access.org, &id).await?))
 }
 
 /// `GET /v1/orgs/{org}/credentials/{id}/secret` (admin): the raw secret material, audited;
 /// deleted credentials too, until they are destroyed.
-pub(super) async fn export(
+pub(crate) async fn export(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let access = caller.access(&state, &org, Role::Admin, false).await?;
-    let (c, secret) = state.store.export_secret(&access.actor, &org, &id).await?;
+    let (c, secret) = state
+        .store
+        .export_secret(&access.actor, &access.org, &id)
+        .await?;
     let secret: Value = serde_json::from_slice(&secret)
         .map_err(|_| ApiError::from(signet_store::StoreError::Malformed("secret encoding")))?;
     Ok(Json(json!({ "credential": c, "secret": secret })))
 }
 
 /// `GET /v1/orgs/{org}/expiring?days=30` (viewer): soonest first, expired included.
-pub(super) async fn expiring(
+pub(crate) async fn expiring(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
-    Query(q): Query<ListQuery>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    caller.access(&state, &org, Role::Viewer, false).await?;
     let days = match &q.days {
         Some(d) => d
             .parse::<i64>()
@@ -204,7 +197,61 @@ pub(super) async fn expiring(
     };
     let page = state
         .store
-        .expiring(&org, days * 86_400_000, &q.page()?)
+        .expiring(&access.org, days * 86_400_000, &q.page()?)
         .await?;
     Ok(Json(json!(page)))
+}
+
+/// `GET /v1/orgs/{org}/credentials/{id}/versions` (viewer): previous versions kept since
+/// the credential was replaced, newest first.
+pub(crate) async fn versions(
+    State(state): State<Arc<AppState>>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let items = state.store.credential_versions(&access.org, &id).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+/// A version number in a path.
+fn version_param(version: &str) -> Result<i64, ApiError> {
+    version
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// `GET /v1/orgs/{org}/credentials/{id}/versions/{version}/secret` (admin): a previous
+/// version's secret material, audited.
+pub(crate) async fn export_version(
+    State(state): State<Arc<AppState>>,
+    access: Access,
+    ApiPath((_, id, version)): ApiPath<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    let version = version_param(&version)?;
+    let (v, secret) = state
+        .store
+        .export_version(&access.actor, &access.org, &id, version)
+        .await?;
+    let secret: Value = serde_json::from_slice(&secret)
+        .map_err(|_| ApiError::from(signet_store::StoreError::Malformed("secret encoding")))?;
+    Ok(Json(json!({ "version": v, "secret": secret })))
+}
+
+/// `POST /v1/orgs/{org}/credentials/{id}/versions/{version}/restore` (admin, If-Match on
+/// the credential): the previous version becomes live again as a new version.
+pub(crate) async fn restore_version(
+    State(state): State<Arc<AppState>>,
+    access: Access,
+    ApiPath((_, id, version)): ApiPath<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let version = version_param(&version)?;
+    let expected = if_match(&headers)?;
+    let c = state
+        .store
+        .restore_version(&access.actor, &access.org, &id, version, expected)
+        .await?;
+    Ok(with_etag(c.version, &c))
 }

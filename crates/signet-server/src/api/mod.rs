@@ -1,25 +1,64 @@
-//! The routes. Each handler authenticates ([`crate::auth::Caller`]), checks the role the
-//! route needs ([`crate::openapi::ROUTES`] documents the same), calls the store and maps
-//! its errors to problem+json.
+//! The handlers. Access is checked before any of them runs, by [`crate::auth::guard`]
+//! with the route's entry of [`crate::routes::ROUTES`]; a handler takes the
+//! [`crate::auth::Access`] it was given, calls the store and maps its errors to
+//! problem+json.
 
-mod account;
-mod apps;
-mod credentials;
-mod orgs;
+pub(crate) mod account;
+pub(crate) mod apps;
+pub(crate) mod credentials;
+pub(crate) mod orgs;
 
 use std::sync::Arc;
 
 use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
+    Json,
+    extract::{FromRequestParts, Path, Query, State},
+    http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
-    routing::{delete, get, post, put},
 };
 use serde::Deserialize;
 use signet_store::PageRequest;
 
 use crate::{AppState, error::ApiError};
+
+/// Path parameters whose rejections are problem+json and never echo the path.
+pub(crate) struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ApiPath<T>, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "a path segment is not valid percent-encoded UTF-8, or not of its type",
+                )
+            })
+    }
+}
+
+/// Query parameters whose rejections are problem+json and never echo the query.
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ApiQuery<T>, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "the query string is malformed (a parameter given twice, or not UTF-8)",
+                )
+            })
+    }
+}
+
+/// The longest query parameter value accepted.
+const MAX_QUERY_VALUE: usize = 255;
 
 /// Query parameters of lists. Parsed by hand so a bad value is a problem+json 422.
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +73,13 @@ pub struct ListQuery {
 
 impl ListQuery {
     fn page(&self) -> Result<PageRequest, ApiError> {
+        if self
+            .cursor
+            .as_ref()
+            .is_some_and(|c| c.len() > MAX_QUERY_VALUE)
+        {
+            return Err(ApiError::invalid("cursor", "not a cursor of this list"));
+        }
         let limit = match &self.limit {
             Some(l) => Some(
                 l.parse::<u32>()
@@ -58,91 +104,11 @@ impl ListQuery {
     }
 }
 
-/// Every route of the API.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/v1/openapi.json", get(openapi))
-        .route("/v1/setup", post(account::setup))
-        .route("/v1/auth/login", post(account::login))
-        .route("/v1/auth/logout", post(account::logout))
-        .route("/v1/me", get(account::me))
-        .route("/v1/me/sessions/{id}", delete(account::revoke_session))
-        .route("/v1/orgs", post(account::create_org))
-        .route(
-            "/v1/orgs/{org}",
-            get(orgs::get_org).delete(orgs::delete_org),
-        )
-        .route(
-            "/v1/orgs/{org}/members",
-            get(orgs::members).put(orgs::set_member),
-        )
-        .route("/v1/orgs/{org}/members/{user}", delete(orgs::remove_member))
-        .route(
-            "/v1/orgs/{org}/robots",
-            get(orgs::robots).post(orgs::create_robot),
-        )
-        .route("/v1/orgs/{org}/robots/{id}", delete(orgs::revoke_robot))
-        .route("/v1/orgs/{org}/audit", get(orgs::audit))
-        .route(
-            "/v1/orgs/{org}/credentials",
-            get(credentials::list).post(credentials::create),
-        )
-        .route(
-            "/v1/orgs/{org}/credentials/{id}",
-            get(credentials::get)
-                .put(credentials::replace)
-                .patch(credentials::rename)
-                .delete(credentials::delete),
-        )
-        .route(
-            "/v1/orgs/{org}/credentials/{id}/restore",
-            post(credentials::restore),
-        )
-        .route(
-            "/v1/orgs/{org}/credentials/{id}/impact",
-            get(credentials::impact),
-        )
-        .route(
-            "/v1/orgs/{org}/credentials/{id}/secret",
-            get(credentials::export),
-        )
-        .route("/v1/orgs/{org}/expiring", get(credentials::expiring))
-        .route("/v1/orgs/{org}/apps", get(apps::list).post(apps::create))
-        .route(
-            "/v1/orgs/{org}/apps/{app}",
-            get(apps::get).delete(apps::delete),
-        )
-        .route(
-            "/v1/orgs/{org}/apps/{app}/android/{application_id}/build-sets/{name}",
-            put(apps::put_build_set)
-                .patch(apps::rename_build_set)
-                .delete(apps::delete_build_set),
-        )
-        .route(
-            "/v1/orgs/{org}/apps/{app}/android/{application_id}/build-sets/{name}/default",
-            post(apps::make_default),
-        )
-        .route(
-            "/v1/orgs/{org}/apps/{app}/ios/{bundle_id}/build-pairs/{distribution}",
-            put(apps::put_build_pair).delete(apps::delete_build_pair),
-        )
-        .route(
-            "/v1/orgs/{org}/apps/{app}/slots/{platform}/{identifier}/{slot}",
-            put(apps::set_slot).delete(apps::remove_slot),
-        )
-        .route(
-            "/v1/orgs/{org}/apps/{app}/build-credentials",
-            get(apps::build_credentials),
-        )
-}
-
-async fn healthz() -> &'static str {
+pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     match state.store.ping().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {
@@ -157,6 +123,6 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn openapi() -> Json<serde_json::Value> {
+pub(crate) async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }

@@ -2,20 +2,15 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    extract::{Path, Query, State},
-    http::StatusCode,
-    response::IntoResponse,
-};
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_store::Role;
 
-use super::ListQuery;
+use super::{ApiPath, ApiQuery, ListQuery};
 use crate::{
     ApiJson, AppState,
-    auth::Caller,
+    auth::Access,
     error::{ApiError, ApiResult},
 };
 
@@ -24,13 +19,12 @@ fn parse_role(role: &str) -> Result<Role, ApiError> {
 }
 
 /// `GET /v1/orgs/{org}` (viewer).
-pub(super) async fn get_org(
+pub(crate) async fn get_org(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
-    let access = caller.access(&state, &org, Role::Viewer, false).await?;
-    let o = state.store.org(&org).await?;
+    let o = state.store.org(&access.org).await?;
     let limits = state.store.limits();
     Ok(Json(json!({
         "id": o.id,
@@ -45,45 +39,44 @@ pub(super) async fn get_org(
 }
 
 /// `DELETE /v1/orgs/{org}` (owner): everything in it goes.
-pub(super) async fn delete_org(
+pub(crate) async fn delete_org(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let access = caller.access(&state, &org, Role::Owner, false).await?;
-    state.store.delete_org(&access.actor, &org).await?;
+    state.store.delete_org(&access.actor, &access.org).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/orgs/{org}/members` (viewer).
-pub(super) async fn members(
+pub(crate) async fn members(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.access(&state, &org, Role::Viewer, false).await?;
-    Ok(Json(json!({ "items": state.store.members(&org).await? })))
+    Ok(Json(
+        json!({ "items": state.store.members(&access.org).await? }),
+    ))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct MemberBody {
+pub(crate) struct MemberBody {
     email: String,
     role: String,
 }
 
 /// `PUT /v1/orgs/{org}/members` (admin; owner to grant or take the owner role).
-pub(super) async fn set_member(
+pub(crate) async fn set_member(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
     ApiJson(body): ApiJson<MemberBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = caller.access(&state, &org, Role::Admin, false).await?;
     let role = parse_role(&body.role)?;
     let current = state
         .store
-        .members(&org)
+        .members(&access.org)
         .await?
         .into_iter()
         .find(|m| m.email == body.email)
@@ -95,21 +88,20 @@ pub(super) async fn set_member(
     }
     let member = state
         .store
-        .set_member(&access.actor, &org, &body.email, role)
+        .set_member(&access.actor, &access.org, &body.email, role)
         .await?;
     Ok(Json(member))
 }
 
 /// `DELETE /v1/orgs/{org}/members/{user}` (admin; owner to remove an owner).
-pub(super) async fn remove_member(
+pub(crate) async fn remove_member(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, user)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, user)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let access = caller.access(&state, &org, Role::Admin, false).await?;
     let target = state
         .store
-        .role_of(&org, &user)
+        .role_of(&access.org, &user)
         .await?
         .ok_or_else(ApiError::not_found)?;
     if target == Role::Owner && access.role < Role::Owner {
@@ -117,39 +109,49 @@ pub(super) async fn remove_member(
     }
     state
         .store
-        .remove_member(&access.actor, &org, &user)
+        .remove_member(&access.actor, &access.org, &user)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/orgs/{org}/robots` (admin).
-pub(super) async fn robots(
+pub(crate) async fn robots(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.access(&state, &org, Role::Admin, false).await?;
-    Ok(Json(json!({ "items": state.store.robots(&org).await? })))
+    Ok(Json(
+        json!({ "items": state.store.robots(&access.org).await? }),
+    ))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RobotBody {
+pub(crate) struct RobotBody {
     name: String,
     role: String,
     #[serde(default)]
     app_ids: Option<Vec<String>>,
+    #[serde(default)]
+    expires_in_days: Option<u32>,
 }
 
-/// `POST /v1/orgs/{org}/robots` (admin): the token is in the response, once.
-pub(super) async fn create_robot(
+/// `POST /v1/orgs/{org}/robots` (admin, a user's session: a robot cannot make robots):
+/// the token is in the response, once.
+pub(crate) async fn create_robot(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
     ApiJson(body): ApiJson<RobotBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = caller.access(&state, &org, Role::Admin, false).await?;
     let role = parse_role(&body.role)?;
+    let expires_at = match body.expires_in_days {
+        None => None,
+        Some(days @ 1..=3650) => Some(
+            time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + i64::from(days) * 86_400_000,
+        ),
+        Some(_) => return Err(ApiError::invalid("expires_in_days", "1 to 3650")),
+    };
     if role > access.role {
         return Err(ApiError::forbidden(
             "a robot cannot have a higher role than its creator",
@@ -159,10 +161,11 @@ pub(super) async fn create_robot(
         .store
         .create_robot(
             &access.actor,
-            &org,
+            &access.org,
             &body.name,
             role,
             body.app_ids.as_deref(),
+            expires_at,
         )
         .await?;
     Ok((
@@ -172,24 +175,25 @@ pub(super) async fn create_robot(
 }
 
 /// `DELETE /v1/orgs/{org}/robots/{id}` (admin).
-pub(super) async fn revoke_robot(
+pub(crate) async fn revoke_robot(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: Access,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let access = caller.access(&state, &org, Role::Admin, false).await?;
-    state.store.revoke_robot(&access.actor, &org, &id).await?;
+    state
+        .store
+        .revoke_robot(&access.actor, &access.org, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/orgs/{org}/audit` (admin): newest first.
-pub(super) async fn audit(
+pub(crate) async fn audit(
     State(state): State<Arc<AppState>>,
-    caller: Caller,
-    Path(org): Path<String>,
-    Query(q): Query<ListQuery>,
+    access: Access,
+    ApiPath(_): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    caller.access(&state, &org, Role::Admin, false).await?;
-    let page = state.store.audit_log(&org, &q.page()?).await?;
+    let page = state.store.audit_log(&access.org, &q.page()?).await?;
     Ok(Json(json!(page)))
 }
