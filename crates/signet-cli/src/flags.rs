@@ -150,10 +150,10 @@ pub struct CreateUserArgs {
 
 #[derive(Debug, Args)]
 pub struct RotateKeyArgs {
-    /// The server's data directory (holds `master.key`).
-    #[arg(long, value_name = "DIR", default_value = "signet-data")]
-    pub data_dir: PathBuf,
-    /// Id of the new key [default: k<UTC date and time>].
+    #[command(flatten)]
+    pub store: ServerStoreArgs,
+    /// Id of the new key; refused if the key file or the database already knows it
+    /// [default: k- and 12 random hex digits].
     #[arg(long)]
     pub key_id: Option<String>,
     #[command(flatten)]

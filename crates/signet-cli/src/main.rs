@@ -93,6 +93,15 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
     if err.downcast_ref::<fsx::OutputExists>().is_some() {
         return Some("pass --force to overwrite it, or choose another --out");
     }
+    if let Some(signet_store::StoreError::KeyFileNeeded { .. }) = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<signet_store::StoreError>())
+    {
+        return Some(
+            "copy master.key back from a backup of the data dir (mode 0600); a new key could \
+             not open those secrets, so signet makes none for a database that holds any",
+        );
+    }
     let format_err = err.chain().find_map(|e| e.downcast_ref::<FormatError>())?;
     Some(match format_err {
         FormatError::WrongStorePassword => {

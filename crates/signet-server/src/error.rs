@@ -163,6 +163,13 @@ impl From<StoreError> for ApiError {
             StoreError::SetupClosed => {
                 ApiError::new(StatusCode::GONE, "setup-closed", e.to_string())
             }
+            // The store logged it once when the file went; the detail names the file (an
+            // operator's fix), never a key.
+            StoreError::KeyFileMissing(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "master-key-unavailable",
+                e.to_string(),
+            ),
             StoreError::Tampered | StoreError::MissingKey(_) | StoreError::Malformed(_) => {
                 tracing::error!(error = %e, "a stored secret cannot be opened");
                 ApiError::new(

@@ -1088,7 +1088,7 @@ impl Store {
     /// while requests run: each row is rewritten only if its version did not move. A row
     /// under a key that is not loaded is reported as [`StoreError::MissingKey`].
     pub async fn rewrap_all(&self) -> Result<u64, StoreError> {
-        let ring = self.keyring();
+        let ring = self.sealing_keyring()?;
         let current = ring.current().to_owned();
         let rows = sqlx::query(
             "SELECT id, org_id, kind, version, sealed FROM credentials WHERE key_id <> $1",

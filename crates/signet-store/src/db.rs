@@ -4,8 +4,9 @@
 //! scale out) through sqlx's `Any` driver.
 
 use std::{
-    path::PathBuf,
-    sync::{Arc, Mutex, RwLock},
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError, RwLock},
     time::{Duration, SystemTime},
 };
 
@@ -63,8 +64,114 @@ impl Default for Limits {
 struct KeySource {
     ring: RwLock<Arc<Keyring>>,
     file: Option<PathBuf>,
-    /// The key file's modification time when it was last loaded.
-    loaded: Mutex<Option<SystemTime>>,
+    /// The key file as last looked at.
+    seen: Mutex<Seen>,
+}
+
+/// The key file as last looked at: its stamp, and whether it could be loaded then.
+struct Seen {
+    stamp: Option<Stamp>,
+    usable: bool,
+}
+
+/// What a `stat` of the key file says, enough to see that it changed (rewritten,
+/// renamed over, removed, its mode changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    modified: Option<SystemTime>,
+    len: u64,
+    inode: u64,
+    mode: u32,
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let (inode, mode) = {
+        use std::os::unix::fs::MetadataExt as _;
+        (m.ino(), m.mode())
+    };
+    #[cfg(not(unix))]
+    let (inode, mode) = (0, 0);
+    Some(Stamp {
+        modified: m.modified().ok(),
+        len: m.len(),
+        inode,
+        mode,
+    })
+}
+
+/// SQLite makes its database file with mode 0644 (less the umask), and its `-wal` and
+/// `-shm` files with the database file's mode: secrets are sealed, but users, token
+/// hashes and the audit log are not. A database file about to be created is created
+/// 0600 first (SQLite uses an empty file as a new database), and any of the four files
+/// that others may read is made private, with a log line.
+fn private_sqlite_files(url: &str) -> Result<(), StoreError> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let params: Vec<&str> = params.split('&').collect();
+    if database.is_empty() || database == ":memory:" || params.contains(&"mode=memory") {
+        return Ok(());
+    }
+    let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+    let path = options.get_filename().to_owned();
+    private_files(&path, params.contains(&"mode=rwc"))
+}
+
+#[cfg(unix)]
+fn private_files(path: &Path, create: bool) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let at = |file: &Path, e: std::io::Error| {
+        StoreError::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", file.display()),
+        ))
+    };
+    if create {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            // Made now, or there already; a missing directory is SQLite's to report.
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotFound
+                ) => {}
+            Err(e) => return Err(at(path, e)),
+        }
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let mode = match std::fs::metadata(&file) {
+            Ok(m) => m.permissions().mode() & 0o777,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(at(&file, e)),
+        };
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+                .map_err(|e| at(&file, e))?;
+            tracing::warn!(
+                file = %file.display(),
+                was = %format!("{mode:o}"),
+                now = %format!("{:o}", mode & 0o700),
+                "the database file was readable by others; made it private"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_files(_path: &Path, _create: bool) -> Result<(), StoreError> {
+    Ok(())
 }
 
 /// The store: a pool, the keyring and the limits.
@@ -157,6 +264,9 @@ impl Store {
                 })
             });
         }
+        if backend == Backend::Sqlite {
+            private_sqlite_files(url)?;
+        }
         let pool = options.connect(url).await?;
         if backend == Backend::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL")
@@ -170,7 +280,10 @@ impl Store {
             keys: KeySource {
                 ring: RwLock::new(Arc::new(keyring)),
                 file: None,
-                loaded: Mutex::new(None),
+                seen: Mutex::new(Seen {
+                    stamp: None,
+                    usable: true,
+                }),
             },
             limits: Limits::default(),
             hasher: crate::hashing::Hasher::for_this_machine(),
@@ -179,16 +292,85 @@ impl Store {
         Ok(store)
     }
 
-    /// Follows a key file: the keyring is reloaded when the file changes (its time is
-    /// checked before each use, one `stat`, and the file read again at once when a record
-    /// names a key that is not loaded), so `signet admin rotate-key` takes effect at the
-    /// next write of every server and `rewrap` works while servers run.
-    #[must_use]
-    pub fn with_key_file(mut self, path: PathBuf) -> Store {
-        let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        self.keys.file = Some(path);
-        self.keys.loaded = Mutex::new(mtime);
-        self
+    /// Opens the database with the master keys of the key file at `path`, and follows
+    /// the file: the keyring is reloaded when the file changes (a `stat` before each use,
+    /// and the file read again at once when a record names a key that is not loaded), so
+    /// `signet admin rotate-key` takes effect at the next write of every server and
+    /// `rewrap` works while servers run.
+    ///
+    /// A key file is created ([`Keyring::create`]) only when it is missing and the
+    /// database holds no sealed secret (in any table). When it is missing and the
+    /// database holds some, nothing is created and the store is not opened:
+    /// [`StoreError::KeyFileNeeded`] names the key ids the data needs. If the file
+    /// disappears (or cannot be read) later, the store keeps opening secrets with the keys
+    /// it has and refuses to seal new ones ([`StoreError::KeyFileMissing`]) until the file
+    /// is back; it logs an error once.
+    pub async fn open_with_key_file(url: &str, path: PathBuf) -> Result<Store, StoreError> {
+        // Stamped before it is read: a change after this is seen at the first use.
+        let before = stamp(&path);
+        let found = match Keyring::load(&path) {
+            Ok(ring) => Some(ring),
+            Err(StoreError::KeyFileMissing(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let missing = found.is_none();
+        let mut store = Store::open(url, found.unwrap_or_else(Keyring::empty)).await?;
+        if missing {
+            if let Err(e) = store.make_first_key(&path).await {
+                store.close().await;
+                return Err(e);
+            }
+        }
+        store.keys.file = Some(path);
+        store.keys.seen = Mutex::new(Seen {
+            stamp: before,
+            usable: true,
+        });
+        Ok(store)
+    }
+
+    /// Creates the key file of a database that holds no sealed secret, or refuses.
+    async fn make_first_key(&self, path: &Path) -> Result<(), StoreError> {
+        let sealed = self.sealed_key_usage().await?;
+        if !sealed.is_empty() {
+            return Err(StoreError::KeyFileNeeded {
+                path: path.to_owned(),
+                sealed,
+            });
+        }
+        let ring = match Keyring::create(path) {
+            Ok(ring) => ring,
+            // Another process starting on this data dir made it meanwhile: use theirs.
+            Err(StoreError::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Keyring::load(path)?
+            }
+            Err(e) => return Err(e),
+        };
+        tracing::info!(
+            file = %path.display(),
+            key_id = ring.current(),
+            "created the master key file (the database holds no sealed secret); back it up: \
+             it decrypts everything"
+        );
+        self.set_keyring(ring);
+        Ok(())
+    }
+
+    /// How many sealed secrets each master key id holds, over every table that holds
+    /// them: `credentials` (current secrets) and `credential_versions` (replaced ones
+    /// kept for the restore window). Sorted by key id.
+    pub async fn sealed_key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id \
+             UNION ALL SELECT key_id, COUNT(*) AS n FROM credential_versions GROUP BY key_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut usage: BTreeMap<String, i64> = BTreeMap::new();
+        for row in &rows {
+            *usage.entry(row.try_get("key_id")?).or_default() += row.try_get::<i64, _>("n")?;
+        }
+        Ok(usage.into_iter().collect())
     }
 
     /// Sets the limits.
@@ -281,9 +463,22 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// The keyring in use.
+    /// The keyring in use (the keys last loaded, also while the key file is missing).
     pub fn keyring(&self) -> Arc<Keyring> {
-        self.maybe_reload();
+        // A missing key file does not stop opening secrets: only sealing checks.
+        let _ = self.maybe_reload();
+        self.current_ring()
+    }
+
+    /// The keyring to seal with: [`StoreError::KeyFileMissing`] while the key file this
+    /// store follows is missing or unreadable, so nothing is sealed under a key that may
+    /// not survive (or that the file no longer holds).
+    pub(crate) fn sealing_keyring(&self) -> Result<Arc<Keyring>, StoreError> {
+        self.maybe_reload()?;
+        Ok(self.current_ring())
+    }
+
+    fn current_ring(&self) -> Arc<Keyring> {
         self.keys
             .ring
             .read()
@@ -297,28 +492,77 @@ impl Store {
         }
     }
 
-    fn maybe_reload(&self) {
-        let Some(path) = &self.keys.file else { return };
-        let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        let Ok(mut loaded) = self.keys.loaded.lock() else {
-            return;
+    /// Loads the key file again if it changed since it was last looked at; `Err` while
+    /// it is missing or unreadable.
+    fn maybe_reload(&self) -> Result<(), StoreError> {
+        let Some(path) = &self.keys.file else {
+            return Ok(());
         };
-        if mtime != *loaded {
-            // Keep serving with the keys we have if the file cannot be read now.
-            if self.reload_keys().is_ok() {
-                *loaded = mtime;
+        let now = stamp(path);
+        let mut seen = self
+            .keys
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if now != seen.stamp {
+            seen.stamp = now;
+            self.load_key_file(path, &mut seen);
+        }
+        if seen.usable {
+            Ok(())
+        } else {
+            Err(StoreError::KeyFileMissing(path.clone()))
+        }
+    }
+
+    /// Reads the key file: its keys replace the loaded ones. When it cannot be read, the
+    /// loaded keys stay (for opening) and sealing is refused; never is a key made here.
+    /// Logs once when the file goes, and once when it is back.
+    fn load_key_file(&self, path: &Path, seen: &mut Seen) {
+        match Keyring::load(path) {
+            Ok(ring) => {
+                self.set_keyring(ring);
+                if !seen.usable {
+                    tracing::info!(
+                        file = %path.display(),
+                        "the master key file can be read again; new secrets are sealed again"
+                    );
+                }
+                seen.usable = true;
+            }
+            Err(e) => {
+                if seen.usable {
+                    tracing::error!(
+                        file = %path.display(),
+                        error = %e,
+                        "the master key file is missing or unreadable: stored secrets are \
+                         still opened with the keys loaded, but new secrets are refused \
+                         (503) until the file is restored; no new key is made"
+                    );
+                }
+                seen.usable = false;
             }
         }
     }
 
-    /// Reloads the key file now; `Ok(false)` when the store has none.
+    /// Reads the key file now; `Ok(false)` when the store follows none,
+    /// [`StoreError::KeyFileMissing`] when it is missing or unreadable.
     pub fn reload_keys(&self) -> Result<bool, StoreError> {
         let Some(path) = &self.keys.file else {
             return Ok(false);
         };
-        let ring = Keyring::load_or_create(path)?;
-        self.set_keyring(ring);
-        Ok(true)
+        let mut seen = self
+            .keys
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        seen.stamp = stamp(path);
+        self.load_key_file(path, &mut seen);
+        if seen.usable {
+            Ok(true)
+        } else {
+            Err(StoreError::KeyFileMissing(path.clone()))
+        }
     }
 
     pub(crate) fn seal(
@@ -326,7 +570,7 @@ impl Store {
         plaintext: &[u8],
         binding: &Binding<'_>,
     ) -> Result<Sealed, StoreError> {
-        self.keyring().seal(plaintext, binding)
+        self.sealing_keyring()?.seal(plaintext, binding)
     }
 
     pub(crate) fn open_sealed(

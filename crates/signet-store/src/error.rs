@@ -1,5 +1,7 @@
 //! Errors of the store.
 
+use std::path::PathBuf;
+
 /// What went wrong. Messages name keys by id, never by value.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -17,6 +19,29 @@ pub enum StoreError {
     /// A key file or key string that cannot be used.
     #[error("invalid master key configuration: {0}")]
     BadKeyConfig(String),
+    /// The master key file is not there (or, while a server runs, can no longer be read).
+    /// [`Keyring::load`](crate::Keyring::load) reports a missing file so; a running store
+    /// keeps opening secrets with the keys it has loaded but refuses to seal new ones
+    /// (HTTP 503) until the file is back. Nothing ever creates a key in its place.
+    #[error(
+        "the master key file {} is missing or cannot be read; nothing new can be sealed until it is restored",
+        .0.display()
+    )]
+    KeyFileMissing(PathBuf),
+    /// The master key file is missing and the database holds secrets sealed under master
+    /// keys: a new key could not open them, so none is made and the store is not opened.
+    #[error(
+        "the master key file {} is missing, and the database holds secrets sealed under key ids {}; \
+         restore the file (or set SIGNET_MASTER_KEY), do not start without it",
+        .path.display(),
+        describe_usage(.sealed)
+    )]
+    KeyFileNeeded {
+        /// The key file that is missing.
+        path: PathBuf,
+        /// Each key id the database holds secrets under, with how many.
+        sealed: Vec<(String, i64)>,
+    },
     /// A key id used twice, or not a valid id.
     #[error("invalid master key id `{0}`")]
     BadKeyId(String),
@@ -90,4 +115,13 @@ pub enum StoreError {
     /// First-run setup is over: users exist (HTTP 410).
     #[error("setup is done: this server has users; log in instead")]
     SetupClosed,
+}
+
+/// `k1 (3 secrets), k-0a1b2c3d4e5f (1 secret)`.
+fn describe_usage(usage: &[(String, i64)]) -> String {
+    usage
+        .iter()
+        .map(|(id, n)| format!("{id} ({n} secret{})", if *n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,7 +1,9 @@
-//! Master keys: loaded from a 0600 key file in the data dir (created on first start) or
-//! from `SIGNET_MASTER_KEY`, several at once so that keys rotate online.
+//! Master keys: loaded from a 0600 key file in the data dir (created on the first start of
+//! a database that holds no sealed secret, never otherwise) or from `SIGNET_MASTER_KEY`,
+//! several at once so that keys rotate online.
 //!
-//! Key file (JSON): `{"current": "k2", "keys": {"k1": "<base64 32 bytes>", "k2": "…"}}`.
+//! Key file (JSON): `{"current": "k-…", "keys": {"k1": "<base64 32 bytes>", "k-…": "…"}}`.
+//! New keys get random ids ([`Keyring::new_key_id`]); ids like `k1` of older files load.
 //! `SIGNET_MASTER_KEY`: `k2:<base64>,k1:<base64>`, the first being current.
 
 use std::{collections::BTreeMap, path::Path};
@@ -226,41 +228,78 @@ impl Keyring {
         Ok(Keyring { current, keys })
     }
 
-    /// Loads the key file, or creates it (mode 0600) with one new key when absent.
-    pub fn load_or_create(path: &Path) -> Result<Keyring, StoreError> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                check_file_mode(path)?;
-                let file: KeyFile = serde_json::from_slice(&bytes).map_err(|e| {
-                    StoreError::BadKeyConfig(format!("{}: line {}", path.display(), e.line()))
-                })?;
-                let mut keys = BTreeMap::new();
-                for (id, b64) in &file.keys {
-                    check_id(id)?;
-                    keys.insert(id.clone(), decode_key(id, b64)?);
-                }
-                if !keys.contains_key(&file.current) {
-                    return Err(StoreError::BadKeyConfig(format!(
-                        "current key `{}` is not in the file",
-                        file.current
-                    )));
-                }
-                Ok(Keyring {
-                    current: file.current,
-                    keys,
-                })
-            }
+    /// Loads the key file. A file that is not there is [`StoreError::KeyFileMissing`]:
+    /// only [`Keyring::create`] makes a key file, so none is ever made by accident.
+    pub fn load(path: &Path) -> Result<Keyring, StoreError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => Zeroizing::new(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let ring = Keyring::generate("k1")?;
-                ring.save(path)?;
-                Ok(ring)
+                return Err(StoreError::KeyFileMissing(path.to_owned()));
             }
-            Err(e) => Err(e.into()),
+            Err(e) => return Err(e.into()),
+        };
+        check_file_mode(path)?;
+        let file: KeyFile = serde_json::from_slice(&bytes).map_err(|e| {
+            StoreError::BadKeyConfig(format!("{}: line {}", path.display(), e.line()))
+        })?;
+        let mut keys = BTreeMap::new();
+        for (id, b64) in &file.keys {
+            check_id(id)?;
+            keys.insert(id.clone(), decode_key(id, b64)?);
+        }
+        if !keys.contains_key(&file.current) {
+            return Err(StoreError::BadKeyConfig(format!(
+                "current key `{}` is not in the file",
+                file.current
+            )));
+        }
+        Ok(Keyring {
+            current: file.current,
+            keys,
+        })
+    }
+
+    /// Creates a key file (mode 0600) holding one new key under a new id
+    /// ([`Keyring::new_key_id`]). Refuses to replace a file that exists (an
+    /// [`StoreError::Io`] of kind `AlreadyExists`). Whether a new key is wanted at all is
+    /// the caller's question: [`Store::open_with_key_file`](crate::Store::open_with_key_file)
+    /// asks it of the database first.
+    pub fn create(path: &Path) -> Result<Keyring, StoreError> {
+        let ring = Keyring::generate(&Keyring::new_key_id()?)?;
+        // Written whole under a name of its own, then linked into place: the link fails
+        // if the file exists, and nobody ever sees a half-written key file.
+        let tmp = sibling(path, &format!("new-{}", crate::secrets::random_hex(6)?));
+        write_private(&tmp, &ring.file_json()?)?;
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        linked?;
+        sync_dir(path)?;
+        Ok(ring)
+    }
+
+    /// A new key id, `k-` and 12 random hex digits (48 bits): ids of keys made anywhere,
+    /// at any time, do not repeat, so a sealed record never names a key id that two
+    /// different keys have had. Older files' ids such as `k1` are still read.
+    pub fn new_key_id() -> Result<String, StoreError> {
+        Ok(format!("k-{}", crate::secrets::random_hex(6)?))
+    }
+
+    /// Whether `id` is loaded.
+    pub fn has(&self, id: &str) -> bool {
+        self.keys.contains_key(id)
+    }
+
+    /// A keyring without keys: it opens and seals nothing (every use is
+    /// [`StoreError::MissingKey`]). Holds a store's place while it is decided whether a
+    /// key may be made.
+    pub(crate) fn empty() -> Keyring {
+        Keyring {
+            current: String::new(),
+            keys: BTreeMap::new(),
         }
     }
 
-    /// Writes the key file atomically with mode 0600.
-    pub fn save(&self, path: &Path) -> Result<(), StoreError> {
+    fn file_json(&self) -> Result<Zeroizing<Vec<u8>>, StoreError> {
         let b64 = base64::engine::general_purpose::STANDARD;
         let file = KeyFile {
             current: self.current.clone(),
@@ -270,37 +309,64 @@ impl Keyring {
                 .map(|(id, k)| (id.clone(), b64.encode(&k[..])))
                 .collect(),
         };
-        let json = Zeroizing::new(
+        Ok(Zeroizing::new(
             serde_json::to_vec_pretty(&file)
                 .map_err(|_| StoreError::Crypto("key file encoding"))?,
-        );
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(
-            ".{}.tmp",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("master-key")
-        ));
-        {
-            use std::io::Write as _;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                options.mode(0o600);
-            }
-            let _ = std::fs::remove_file(&tmp);
-            let mut f = options.open(&tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()?;
-        }
+        ))
+    }
+
+    /// Writes the key file atomically with mode 0600.
+    pub fn save(&self, path: &Path) -> Result<(), StoreError> {
+        let json = self.file_json()?;
+        let tmp = sibling(path, "tmp");
+        let _ = std::fs::remove_file(&tmp);
+        write_private(&tmp, &json)?;
         std::fs::rename(&tmp, path)?;
+        sync_dir(path)?;
         Ok(())
     }
+}
+
+/// `.master.key.<suffix>` next to `path`.
+fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("master-key");
+    path.with_file_name(format!(".{name}.{suffix}"))
+}
+
+/// Writes a new file (it must not exist) with mode 0600 and syncs it.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Makes a new or renamed file's directory entry durable: a key file must not vanish in
+/// a power cut after secrets sealed under it were committed.
+#[cfg(unix)]
+fn sync_dir(path: &Path) -> Result<(), StoreError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
 }
 
 fn decode_key(id: &str, b64: &str) -> Result<Zeroizing<[u8; KEY]>, StoreError> {
@@ -439,8 +505,10 @@ mod tests {
     fn key_file_is_created_0600_and_reloaded() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("master.key");
-        let ring = Keyring::load_or_create(&path).unwrap();
+        let ring = Keyring::create(&path).unwrap();
+        assert!(ring.current().starts_with("k-"), "{ring:?}");
         let sealed = ring.seal(b"x", &binding("r")).unwrap();
+        assert_eq!(sealed.key_id().unwrap(), ring.current());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -449,7 +517,14 @@ mod tests {
                 0o600
             );
         }
-        let again = Keyring::load_or_create(&path).unwrap();
+        // Only the key file is left in the directory (no temporary file).
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("master.key")]);
+        let again = Keyring::load(&path).unwrap();
+        assert_eq!(again.current(), ring.current());
         assert_eq!(&*again.open(&sealed, &binding("r")).unwrap(), b"x");
         assert!(!format!("{again:?}").contains(&std::fs::read_to_string(&path).unwrap()[40..60]));
         #[cfg(unix)]
@@ -457,10 +532,85 @@ mod tests {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert!(matches!(
-                Keyring::load_or_create(&path),
-                Err(StoreError::BadKeyConfig(_))
+                Keyring::load(&path),
+                Err(StoreError::BadKeyConfig(m)) if m.contains("readable by others (mode 644)")
             ));
         }
+    }
+
+    #[test]
+    fn load_of_a_missing_file_is_an_error_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let err = Keyring::load(&path).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::KeyFileMissing(p) if *p == path),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the master key file {} is missing or cannot be read; nothing new can be \
+                 sealed until it is restored",
+                path.display()
+            )
+        );
+        assert!(!path.exists(), "load must not create a key file");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn create_never_replaces_a_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let first = Keyring::create(&path).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let err = Keyring::create(&path).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Io(e) if e.kind() == std::io::ErrorKind::AlreadyExists),
+            "{err:?}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(Keyring::load(&path).unwrap().current(), first.current());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn new_key_ids_never_repeat() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..1000 {
+            let id = Keyring::new_key_id().unwrap();
+            assert_eq!(id.len(), 14, "{id}");
+            assert!(id.starts_with("k-"), "{id}");
+            assert!(
+                id[2..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                "{id}"
+            );
+            check_id(&id).unwrap();
+            assert!(seen.insert(id.clone()), "{id} repeated");
+        }
+        // Keys made by `create` take such ids too, each its own.
+        let dir = tempfile::tempdir().unwrap();
+        let a = Keyring::create(&dir.path().join("a.key")).unwrap();
+        let b = Keyring::create(&dir.path().join("b.key")).unwrap();
+        assert_ne!(a.current(), b.current());
+        assert_ne!(a.current(), "k1");
+    }
+
+    #[test]
+    fn key_files_with_older_ids_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let ring = Keyring::generate("k1").unwrap();
+        let sealed = ring.seal(b"old", &binding("r")).unwrap();
+        ring.save(&path).unwrap();
+        let mut loaded = Keyring::load(&path).unwrap();
+        assert_eq!(loaded.current(), "k1");
+        assert_eq!(&*loaded.open(&sealed, &binding("r")).unwrap(), b"old");
+        loaded.rotate(&Keyring::new_key_id().unwrap()).unwrap();
+        assert_eq!(&*loaded.open(&sealed, &binding("r")).unwrap(), b"old");
     }
 
     #[test]

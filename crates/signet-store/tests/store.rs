@@ -641,6 +641,178 @@ async fn postgres_store() {
     export_before_destroy(postgres(&url, keyring()).await).await;
 }
 
+/// The key file rules on one backend (`url`, a database of its own): a key file is made
+/// only for a database without sealed secrets (counted in `credentials` and
+/// `credential_versions`); a key file that goes away while the store runs stops sealing,
+/// not opening, and never comes back as a new key.
+async fn key_file_rules(url: &str) {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("master.key");
+
+    // A fresh database: the key file is made, with a new-style id.
+    let store = Store::open_with_key_file(url, path.clone()).await.unwrap();
+    let key_id = store.keyring().current().to_owned();
+    assert!(key_id.starts_with("k-") && key_id.len() == 14, "{key_id}");
+    assert_eq!(Keyring::load(&path).unwrap().current(), key_id);
+    assert_eq!(store.sealed_key_usage().await.unwrap(), vec![]);
+    let org = org(&store).await;
+    let first = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("AAAAfirst1234567890ZZZZ"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // The file goes while the store runs: sealing is refused, opening goes on.
+    let away = dir.path().join("master.key.away");
+    std::fs::rename(&path, &away).unwrap();
+    let err = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("AAAAsecond123456789ZZZZ"), now()).unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::KeyFileMissing(p) if *p == path),
+        "{err:?}"
+    );
+    assert!(!path.exists(), "no key file is made while the store runs");
+    let (_, secret) = store
+        .read_secret(&actor(), &org, &first.id, "x", &serde_json::json!({}))
+        .await
+        .unwrap();
+    assert!(
+        std::str::from_utf8(&secret)
+            .unwrap()
+            .contains("AAAAfirst1234567890ZZZZ")
+    );
+    assert_eq!(
+        store.sealed_key_usage().await.unwrap(),
+        vec![(key_id.clone(), 1)],
+        "nothing was written"
+    );
+    // Back: sealing works again, under the same key.
+    std::fs::rename(&away, &path).unwrap();
+    let second = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&fcm("AAAAsecond123456789ZZZZ"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sealed_key_usage().await.unwrap(),
+        vec![(key_id.clone(), 2)]
+    );
+
+    // A kept previous version under another key id counts too.
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO credential_versions (credential_id, org_id, version, kind, name, key_id, \
+         sealed, metadata, replaced_at, replaced_by) \
+         SELECT id, org_id, 0, kind, name, 'k0ld', sealed, metadata, 0, 'test' FROM credentials \
+         WHERE id = $1",
+    )
+    .bind(&second.id)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let usage = vec![(key_id.clone(), 2), ("k0ld".to_owned(), 1)];
+    assert_eq!(store.sealed_key_usage().await.unwrap(), usage);
+    store.close().await;
+    drop(store);
+
+    // Missing at the next open: refused, naming every key id the data needs; no file made.
+    std::fs::rename(&path, &away).unwrap();
+    let err = Store::open_with_key_file(url, path.clone())
+        .await
+        .err()
+        .expect("open without the key file must fail");
+    assert!(
+        matches!(&err, StoreError::KeyFileNeeded { path: p, sealed } if *p == path && *sealed == usage),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the master key file {} is missing, and the database holds secrets sealed under \
+             key ids {key_id} (2 secrets), k0ld (1 secret); restore the file (or set \
+             SIGNET_MASTER_KEY), do not start without it",
+            path.display()
+        )
+    );
+    assert!(
+        !path.exists(),
+        "no key file is made for a database with sealed secrets"
+    );
+    // Restored: it opens and reads.
+    std::fs::rename(&away, &path).unwrap();
+    let store = Store::open_with_key_file(url, path.clone()).await.unwrap();
+    assert_eq!(store.keyring().current(), key_id);
+    let (_, secret) = store
+        .read_secret(&actor(), &org, &second.id, "x", &serde_json::json!({}))
+        .await
+        .unwrap();
+    assert!(
+        std::str::from_utf8(&secret)
+            .unwrap()
+            .contains("AAAAsecond123456789ZZZZ")
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_file_rules_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("signet.db").display()
+    );
+    key_file_rules(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_file_rules_on_postgres() {
+    key_file_rules(&postgres_database().await).await;
+}
+
+/// The SQLite database and its `-wal` and `-shm` files are 0600: made so when new, and
+/// made so at open when an older version left them readable by others.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_files_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let files = ["signet.db", "signet.db-wal", "signet.db-shm"].map(|f| dir.path().join(f));
+    let modes = || {
+        files
+            .iter()
+            .map(|f| std::fs::metadata(f).unwrap().permissions().mode() & 0o777)
+            .collect::<Vec<_>>()
+    };
+    let store = sqlite(&dir, keyring()).await;
+    org(&store).await;
+    assert_eq!(modes(), vec![0o600; 3]);
+    store.close().await;
+    drop(store);
+    for f in &files {
+        if !f.exists() {
+            std::fs::write(f, b"").unwrap();
+        }
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let store = sqlite(&dir, keyring()).await;
+    org(&store).await;
+    assert_eq!(modes(), vec![0o600; 3]);
+}
+
 #[tokio::test]
 async fn unknown_database_urls_are_refused() {
     let err = Store::open("mysql://localhost/x", keyring())

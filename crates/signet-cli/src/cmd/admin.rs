@@ -12,6 +12,9 @@ use crate::{
 /// The master key file in a data dir.
 pub const MASTER_KEY_FILE: &str = "master.key";
 
+/// `signet admin rotate-key`: a new current key in the key file. The database is opened
+/// as `serve` opens it (so a missing key file is made only for a database without sealed
+/// secrets), and a key id it already holds secrets under is never given to a new key.
 pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
     if std::env::var_os("SIGNET_MASTER_KEY").is_some() {
         return Err(UsageError(
@@ -21,25 +24,30 @@ pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
-    let path = args.data_dir.join(MASTER_KEY_FILE);
-    let mut ring = Keyring::load_or_create(&path).with_context(|| format!("{}", path.display()))?;
+    let in_database: Vec<String> = block_on(async {
+        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let usage = store.sealed_key_usage().await;
+        store.close().await;
+        Ok(usage?.into_iter().map(|(id, _)| id).collect())
+    })?;
+    let path = args.store.data_dir.join(MASTER_KEY_FILE);
+    let mut ring = Keyring::load(&path).with_context(|| format!("{}", path.display()))?;
     let previous = ring.current().to_owned();
     let id = match &args.key_id {
-        Some(id) => id.clone(),
-        None => {
-            let now = time::OffsetDateTime::now_utc();
-            format!(
-                "k{:04}{:02}{:02}T{:02}{:02}{:02}",
-                now.year(),
-                u8::from(now.month()),
-                now.day(),
-                now.hour(),
-                now.minute(),
-                now.second()
-            )
+        Some(id) if in_database.contains(id) => {
+            return Err(UsageError(format!(
+                "key id `{id}` is already used: the database holds secrets sealed under it; \
+                 choose another id (or omit --key-id for a random one)"
+            ))
+            .into());
         }
+        Some(id) => id.clone(),
+        None => loop {
+            let id = Keyring::new_key_id()?;
+            if !ring.has(&id) && !in_database.contains(&id) {
+                break id;
+            }
+        },
     };
     ring.rotate(&id).map_err(|e| UsageError(e.to_string()))?;
     ring.save(&path)
@@ -197,8 +205,7 @@ pub fn remove_key(args: &RemoveKeyArgs) -> anyhow::Result<()> {
             );
         }
         let path = args.store.data_dir.join(MASTER_KEY_FILE);
-        let mut ring =
-            Keyring::load_or_create(&path).with_context(|| format!("{}", path.display()))?;
+        let mut ring = Keyring::load(&path).with_context(|| format!("{}", path.display()))?;
         ring.remove(&args.key_id)
             .map_err(|e| UsageError(e.to_string()))?;
         ring.save(&path)

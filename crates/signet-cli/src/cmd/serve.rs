@@ -4,7 +4,7 @@
 use std::{path::Path, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use signet_store::{Keyring, Limits, SetupToken, Store};
+use signet_store::{Keyring, Limits, SetupToken, Store, StoreError};
 
 use crate::{
     cmd::admin::MASTER_KEY_FILE,
@@ -45,37 +45,42 @@ pub fn data_dir(dir: &Path) -> anyhow::Result<()> {
     crate::fsx::set_mode(dir, 0o700)
 }
 
-/// Opens the store the way `serve` does: master keys from `SIGNET_MASTER_KEY` or the
-/// data dir's key file (followed for rotations), the database from the flag, the
-/// environment or SQLite in the data dir.
-pub async fn open_store(args: &ServerStoreArgs) -> anyhow::Result<Store> {
-    data_dir(&args.data_dir)?;
-    let key_file = args.data_dir.join(MASTER_KEY_FILE);
-    let (keyring, follow) = match std::env::var("SIGNET_MASTER_KEY") {
-        Ok(value) => (
-            Keyring::from_env_value(&value).context("SIGNET_MASTER_KEY")?,
-            false,
-        ),
-        Err(_) => (
-            Keyring::load_or_create(&key_file)
-                .with_context(|| format!("{}", key_file.display()))?,
-            true,
-        ),
-    };
-    let url = match &args.database_url {
+/// The database URL: the flag or environment, else SQLite in the data dir.
+fn database_url(args: &ServerStoreArgs) -> String {
+    match &args.database_url {
         Some(url) => url.clone(),
         None => format!(
             "sqlite://{}?mode=rwc",
             args.data_dir.join("signet.db").display()
         ),
+    }
+}
+
+/// Opens the store the way `serve` does: master keys from `SIGNET_MASTER_KEY` or the
+/// data dir's key file (followed for rotations; created only for a database that holds
+/// no sealed secret), the database from the flag, the environment or SQLite in the data
+/// dir. Every `signet admin` command opens it so too, so none makes a key file for a
+/// database that needs another one.
+pub async fn open_store(args: &ServerStoreArgs) -> anyhow::Result<Store> {
+    data_dir(&args.data_dir)?;
+    let key_file = args.data_dir.join(MASTER_KEY_FILE);
+    let url = database_url(args);
+    let opened = match std::env::var("SIGNET_MASTER_KEY") {
+        Ok(value) => {
+            let keyring = Keyring::from_env_value(&value).context("SIGNET_MASTER_KEY")?;
+            Store::open(&url, keyring).await
+        }
+        Err(_) => Store::open_with_key_file(&url, key_file.clone()).await,
     };
-    let store = Store::open(&url, keyring)
-        .await
-        .with_context(|| format!("cannot open the database {}", redact_url(&url)))?;
-    Ok(if follow {
-        store.with_key_file(key_file)
-    } else {
-        store
+    opened.map_err(|e| match e {
+        // Complete as it is: which file, which key ids, what to do.
+        StoreError::KeyFileNeeded { .. } => anyhow::Error::new(e),
+        StoreError::Io(_) | StoreError::BadKeyConfig(_) | StoreError::BadKeyId(_) => {
+            anyhow::Error::new(e).context(key_file.display().to_string())
+        }
+        e => {
+            anyhow::Error::new(e).context(format!("cannot open the database {}", redact_url(&url)))
+        }
     })
 }
 

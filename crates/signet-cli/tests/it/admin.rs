@@ -16,15 +16,22 @@ fn rotate_key_adds_a_current_key_and_keeps_the_file_private() {
             "--json",
         ])
         .json();
-    // The first rotation creates the file with k1, then adds k2.
-    assert_eq!(v["previous"], "k1");
+    // The first rotation of a data dir without secrets creates the file with a key of a
+    // random id, then adds k2.
+    let first = v["previous"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("k-") && first.len() == 14, "{v}");
     assert_eq!(v["current"], "k2");
-    assert_eq!(v["key_ids"], serde_json::json!(["k1", "k2"]));
+    assert_eq!(v["key_ids"], serde_json::json!([first, "k2"]));
+    // Without --key-id, a random one that is new.
     let v = dir
         .signet(&["admin", "rotate-key", "--data-dir", "data", "--json"])
         .json();
     assert_eq!(v["previous"], "k2");
-    assert!(v["current"].as_str().unwrap().starts_with("k20"), "{v}");
+    let third = v["current"].as_str().unwrap();
+    assert!(
+        third.starts_with("k-") && third.len() == 14 && third != first,
+        "{v}"
+    );
     assert_eq!(v["key_ids"].as_array().unwrap().len(), 3);
     #[cfg(unix)]
     {

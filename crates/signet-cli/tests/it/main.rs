@@ -15,6 +15,8 @@ mod openssl;
 mod bad_input;
 // Generation defaults, generated secrets, credentials.json and secret arguments.
 mod generate;
+// The master key file: never replaced for a database with secrets, uploads refused while it is gone.
+mod master_key;
 // `signet serve` as processes: setup, replicas on PostgreSQL, kill -9, key rotation under
 // load, bad uploads, logs without secrets.
 mod serve;

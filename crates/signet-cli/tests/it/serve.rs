@@ -42,11 +42,11 @@ fn random_hex() -> String {
     random_bytes(6).iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn unb64(text: &str) -> Vec<u8> {
+pub(crate) fn unb64(text: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .unwrap_or_else(|e| panic!("not base64 ({e}): {text}"))
@@ -79,8 +79,8 @@ fn wait_for(what: &str, done: impl Fn() -> bool) {
 // A tiny HTTP/1.1 client: one connection per request, `Connection: close`.
 
 /// A server's answer.
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
@@ -93,7 +93,7 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
@@ -103,7 +103,7 @@ impl Response {
     }
 
     /// Asserts the status and returns the JSON body (`null` when empty).
-    fn expect(&self, status: u16, what: &str) -> Value {
+    pub(crate) fn expect(&self, status: u16, what: &str) -> Value {
         assert_eq!(self.status, status, "{what}: {}", self.text());
         if self.body.is_empty() {
             Value::Null
@@ -113,7 +113,7 @@ impl Response {
     }
 
     /// Asserts an `application/problem+json` error of this status and returns it.
-    fn problem(&self, status: u16, what: &str) -> Value {
+    pub(crate) fn problem(&self, status: u16, what: &str) -> Value {
         assert_eq!(self.status, status, "{what}: {}", self.text());
         assert_eq!(
             self.header("content-type"),
@@ -128,7 +128,7 @@ impl Response {
     }
 }
 
-fn problem_type(v: &Value) -> &str {
+pub(crate) fn problem_type(v: &Value) -> &str {
     v["type"].as_str().unwrap_or_default()
 }
 
@@ -279,7 +279,7 @@ impl Drop for PgDatabase {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
@@ -288,14 +288,14 @@ enum Backend {
 // Servers and the site they run in.
 
 /// A running `signet serve`, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: String,
-    log: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 impl Server {
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -328,16 +328,16 @@ impl Server {
             })
     }
 
-    fn get(&self, path: &str, token: &str) -> Response {
+    pub(crate) fn get(&self, path: &str, token: &str) -> Response {
         self.send("GET", path, Some(token), &[], None)
     }
 
-    fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+    pub(crate) fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
         self.send("POST", path, token, &[], Some(body))
     }
 
     /// `kill -9`.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -371,7 +371,7 @@ impl Drop for Server {
 
 /// A free port on the loopback interface (free when asked; `start` retries if another
 /// process takes it meanwhile).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("bind an ephemeral port")
@@ -379,20 +379,20 @@ fn free_port() -> u16 {
 }
 
 /// An organization and its owner's session token.
-struct Org {
-    id: String,
-    token: String,
+pub(crate) struct Org {
+    pub(crate) id: String,
+    pub(crate) token: String,
 }
 
 /// A PKCS#12 keystore made by `signet keystore generate`.
-struct Keystore {
-    bytes: Vec<u8>,
+pub(crate) struct Keystore {
+    pub(crate) bytes: Vec<u8>,
     b64: String,
     password: String,
 }
 
 impl Keystore {
-    fn upload(&self) -> Value {
+    pub(crate) fn upload(&self) -> Value {
         json!({ "type": "android-keystore", "keystore": self.b64, "store_password": self.password })
     }
 }
@@ -401,8 +401,8 @@ impl Keystore {
 /// server logs, the database (SQLite in a data dir, or a fresh PostgreSQL database), the
 /// master key when it comes from `SIGNET_MASTER_KEY`, and every secret the test used,
 /// none of which may appear in a log.
-struct Site {
-    dir: Dir,
+pub(crate) struct Site {
+    pub(crate) dir: Dir,
     pg: Option<PgDatabase>,
     master_key: Option<String>,
     logs: Mutex<Vec<PathBuf>>,
@@ -411,7 +411,7 @@ struct Site {
 }
 
 impl Site {
-    fn new(backend: Backend) -> Site {
+    pub(crate) fn new(backend: Backend) -> Site {
         Site {
             dir: Dir::new(),
             pg: (backend == Backend::Postgres).then(PgDatabase::create),
@@ -430,12 +430,12 @@ impl Site {
         self
     }
 
-    fn secret(&self, value: &str) {
+    pub(crate) fn secret(&self, value: &str) {
         self.secrets.lock().unwrap().push(value.to_owned());
     }
 
     /// A new password, remembered as a secret.
-    fn password(&self, what: &str) -> String {
+    pub(crate) fn password(&self, what: &str) -> String {
         let p = format!("{what}-pw-{}", random_hex());
         self.secret(&p);
         p
@@ -453,7 +453,7 @@ impl Site {
     }
 
     /// `--data-dir D` and, on PostgreSQL, `--database-url`.
-    fn store_args(&self, data: &str) -> Vec<String> {
+    pub(crate) fn store_args(&self, data: &str) -> Vec<String> {
         let mut v = vec!["--data-dir".to_owned(), data.to_owned()];
         if let Some(pg) = &self.pg {
             v.extend(["--database-url".to_owned(), pg.url.clone()]);
@@ -462,7 +462,7 @@ impl Site {
     }
 
     /// signet with the site's environment only.
-    fn command(&self, args: &[String]) -> Command {
+    pub(crate) fn command(&self, args: &[String]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_signet"));
         cmd.args(args)
             .current_dir(self.dir.root())
@@ -494,29 +494,21 @@ impl Site {
     }
 
     /// `signet admin <args>` on a data dir (and the site's database).
-    fn admin(&self, command: &str, data: &str, args: &[&str]) -> Run {
+    pub(crate) fn admin(&self, command: &str, data: &str, args: &[&str]) -> Run {
         let mut full = vec!["admin".to_owned(), command.to_owned()];
         full.extend(self.store_args(data));
         full.extend(args.iter().map(|s| (*s).to_owned()));
         self.signet(&full)
     }
 
-    /// `signet admin rotate-key --json` on a data dir's key file.
-    fn rotate_key(&self, data: &str, key_id: &str) -> Run {
-        let args = [
-            "admin",
-            "rotate-key",
-            "--data-dir",
-            data,
-            "--key-id",
-            key_id,
-            "--json",
-        ];
-        self.signet(&args.map(str::to_owned))
+    /// `signet admin rotate-key --json` on a data dir's key file (and the site's
+    /// database, which it checks the new id against).
+    pub(crate) fn rotate_key(&self, data: &str, key_id: &str) -> Run {
+        self.admin("rotate-key", data, &["--key-id", key_id, "--json"])
     }
 
     /// Starts `signet serve` on the data dir `data` and waits for `/healthz`.
-    fn start(&self, data: &str) -> Server {
+    pub(crate) fn start(&self, data: &str) -> Server {
         for attempt in 0.. {
             let n = self.started.fetch_add(1, Ordering::SeqCst);
             let log = self.dir.path(&format!("serve-{n}.log"));
@@ -544,7 +536,13 @@ impl Site {
     }
 
     /// `signet admin create-user`; with `org`, the owner of a new organization.
-    fn create_user(&self, data: &str, email: &str, password: &str, org: Option<&str>) -> Value {
+    pub(crate) fn create_user(
+        &self,
+        data: &str,
+        email: &str,
+        password: &str,
+        org: Option<&str>,
+    ) -> Value {
         let pass = format!("pass:{password}");
         let mut args = vec!["--email", email, "--password", &pass, "--json"];
         if let Some(org) = org {
@@ -568,7 +566,7 @@ impl Site {
     }
 
     /// Bootstraps Acme's owner with `signet admin create-user --owner` and logs in.
-    fn owner(&self, server: &Server, data: &str) -> Org {
+    pub(crate) fn owner(&self, server: &Server, data: &str) -> Org {
         let password = self.password("owner");
         let v = self.create_user(data, "owner@acme.test", &password, Some("Acme"));
         assert_eq!(v["org"]["name"], "Acme", "{v}");
@@ -596,7 +594,7 @@ impl Site {
     }
 
     /// `n` EC PKCS#12 keystores, each with its own store password.
-    fn keystores(&self, n: usize, tag: &str) -> Vec<Keystore> {
+    pub(crate) fn keystores(&self, n: usize, tag: &str) -> Vec<Keystore> {
         let made: Vec<Keystore> = thread::scope(|s| {
             let handles: Vec<_> = (0..n)
                 .map(|i| {
@@ -636,7 +634,7 @@ impl Site {
 
     /// Asserts that no secret the test used (passwords, tokens, keys, files) appears in
     /// any server's captured output, whole or as a 32-character piece of a long one.
-    fn assert_no_secrets_in_logs(&self) {
+    pub(crate) fn assert_no_secrets_in_logs(&self) {
         let logs = self.logs.lock().unwrap().clone();
         let secrets = self.secrets.lock().unwrap().clone();
         assert!(!logs.is_empty() && !secrets.is_empty());
@@ -673,7 +671,7 @@ impl Site {
 }
 
 /// Every item of a paginated list (`credentials`, `audit`), following cursors.
-fn list_all(server: &Server, token: &str, org: &str, what: &str) -> Vec<Value> {
+pub(crate) fn list_all(server: &Server, token: &str, org: &str, what: &str) -> Vec<Value> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -690,7 +688,7 @@ fn list_all(server: &Server, token: &str, org: &str, what: &str) -> Vec<Value> {
     }
 }
 
-fn mode(path: &std::path::Path) -> u32 {
+pub(crate) fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -699,7 +697,14 @@ fn mode(path: &std::path::Path) -> u32 {
         & 0o777
 }
 
-fn id_of(v: &Value) -> String {
+/// The current key id of a key file.
+pub(crate) fn current_key_id(key_file: &std::path::Path) -> String {
+    let file: Value = serde_json::from_slice(&std::fs::read(key_file).expect("read key file"))
+        .expect("a JSON key file");
+    file["current"].as_str().expect("a current key").to_owned()
+}
+
+pub(crate) fn id_of(v: &Value) -> String {
     v["id"]
         .as_str()
         .unwrap_or_else(|| panic!("no id in {v}"))
@@ -1182,8 +1187,9 @@ fn rotate_and_rewrap_under_load() {
     let org = site.owner(&server, "data");
     let creds = format!("/v1/orgs/{}/credentials", org.id);
     let key_file = site.dir.path("data/master.key");
+    let k1 = current_key_id(&key_file);
 
-    // Secrets sealed under k1 before the rotation.
+    // Secrets sealed under the first key before the rotation.
     let load = Load {
         server: &server,
         creds: &creds,
@@ -1217,7 +1223,7 @@ fn rotate_and_rewrap_under_load() {
         let rounds = || load.rounds.load(Ordering::SeqCst);
         wait_for("load before the rotation", || rounds() >= 4);
         let v = site.rotate_key("data", "k2").json();
-        assert_eq!(v["previous"], "k1", "{v}");
+        assert_eq!(v["previous"], k1.as_str(), "{v}");
         assert_eq!(v["current"], "k2", "{v}");
         let v = site.admin("rewrap", "data", &["--json"]).json();
         assert_eq!(v["current"], "k2", "{v}");
@@ -1238,8 +1244,8 @@ fn rotate_and_rewrap_under_load() {
     let stored: BTreeMap<String, usize> = load.stored.lock().unwrap().iter().cloned().collect();
     drop(load);
 
-    // k1 seals nothing any more: it can go.
-    site.admin("remove-key", "data", &["--key-id", "k1"]).ok();
+    // The first key seals nothing any more: it can go.
+    site.admin("remove-key", "data", &["--key-id", &k1]).ok();
     let file: Value = serde_json::from_slice(&std::fs::read(&key_file).unwrap()).unwrap();
     assert_eq!(file["current"], "k2", "{file}");
     assert_eq!(
@@ -1291,6 +1297,7 @@ fn no_upload_sealed_under_a_removed_key() {
     let mut server = site.start("data");
     let org = site.owner(&server, "data");
     let creds = format!("/v1/orgs/{}/credentials", org.id);
+    let k1 = current_key_id(&site.dir.path("data/master.key"));
     let first = id_of(
         &server
             .post(&creds, Some(&org.token), &keystores[0].upload())
@@ -1304,7 +1311,7 @@ fn no_upload_sealed_under_a_removed_key() {
     site.rotate_key("data", "k2").ok();
     let v = site.admin("rewrap", "data", &["--json"]).json();
     assert_eq!(v["remaining_under_other_keys"], 0, "{v}");
-    let removed = site.admin("remove-key", "data", &["--key-id", "k1"]);
+    let removed = site.admin("remove-key", "data", &["--key-id", &k1]);
     let second = id_of(
         &server
             .post(&creds, Some(&org.token), &keystores[1].upload())
@@ -1317,7 +1324,7 @@ fn no_upload_sealed_under_a_removed_key() {
                 .expect(
                     200,
                     &format!(
-                        "export {when} (remove-key k1 exited {}: {})",
+                        "export {when} (remove-key {k1} exited {}: {})",
                         removed.code(),
                         removed.stderr().trim()
                     ),
