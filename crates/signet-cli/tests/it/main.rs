@@ -7,6 +7,8 @@ mod admin;
 mod apk;
 // Apple credentials.
 mod ios;
+// PKCS#12 files as eas-cli reads them with node-forge: the certificate found under the alias.
+mod forge;
 // Interoperability with keytool and jarsigner, both directions.
 mod keytool;
 // Interoperability with OpenSSL's PKCS#12 files and certificates.
