@@ -6,7 +6,10 @@
 //! do). The server keeps only the SHA-256 of a token: 26 random base62 characters carry
 //! 154 bits of entropy, so a fast hash is enough; passwords are hashed with Argon2id.
 
-use argon2::{Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _};
+use argon2::{
+    Algorithm, Argon2, Block, Params, PasswordHash, Version,
+    password_hash::{Output, ParamsString, SaltString},
+};
 use zeroize::Zeroizing;
 
 use crate::StoreError;
@@ -116,37 +119,102 @@ pub fn token_hash(token: &str) -> String {
     signet_formats::hex_lower(digest.as_ref())
 }
 
-/// Hashes a password with Argon2id (the crate's defaults: 19 MiB, 2 passes).
-pub fn hash_password(password: &str) -> Result<String, StoreError> {
-    let mut salt = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut salt).map_err(|_| StoreError::Crypto("random number generator"))?;
-    let salt = argon2::password_hash::SaltString::encode_b64(&salt)
-        .map_err(|_| StoreError::Crypto("password salt"))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| StoreError::Crypto("password hashing"))
+/// Argon2's working memory (19 MiB with the default parameters), kept by a hashing thread
+/// and reused by every hash it runs. Allocating and freeing it per hash leaves the
+/// allocator holding freed 19 MiB blocks that smaller allocations then split, so that the
+/// next hash needs fresh memory: resident memory grew by hundreds of MiB under a flood of
+/// logins with only two hashes running at a time.
+#[derive(Default)]
+pub struct ArgonMemory(Vec<Block>);
+
+impl ArgonMemory {
+    fn blocks(&mut self, params: &Params) -> &mut [Block] {
+        let n = params.block_count();
+        if self.0.len() != n {
+            self.0 = vec![Block::default(); n];
+        }
+        &mut self.0
+    }
 }
 
-/// Whether `password` matches a stored Argon2 hash.
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
+/// Hashes a password with Argon2id (the crate's defaults: 19 MiB, 2 passes) in `memory`.
+pub fn hash_password_with(password: &str, memory: &mut ArgonMemory) -> Result<String, StoreError> {
+    let mut salt = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut salt).map_err(|_| StoreError::Crypto("random number generator"))?;
+    let salt_string =
+        SaltString::encode_b64(&salt).map_err(|_| StoreError::Crypto("password salt"))?;
+    let params = Params::default();
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let hash = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        argon
+            .hash_password_into_with_memory(password.as_bytes(), &salt, out, memory.blocks(&params))
+            .map_err(Into::into)
     })
+    .map_err(|_| StoreError::Crypto("password hashing"))?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params)
+            .map_err(|_| StoreError::Crypto("password hashing"))?,
+        salt: Some(salt_string.as_salt()),
+        hash: Some(hash),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` matches a stored Argon2 hash (PHC string), computed in `memory`;
+/// the comparison takes constant time.
+pub fn verify_password_with(password: &str, stored: &str, memory: &mut ArgonMemory) -> bool {
+    let Ok(phc) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (phc.salt, phc.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(phc.algorithm) else {
+        return false;
+    };
+    let Ok(version) = phc.version.map_or(Ok(Version::V0x13), Version::try_from) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&phc) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let argon = Argon2::new(algorithm, version, params.clone());
+    Output::init_with(expected.len(), |out| {
+        argon
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, memory.blocks(&params))
+            .map_err(Into::into)
+    })
+    .is_ok_and(|computed| computed == expected)
+}
+
+/// [`hash_password_with`] in memory of its own.
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    hash_password_with(password, &mut ArgonMemory::default())
+}
+
+/// [`verify_password_with`] in memory of its own.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    verify_password_with(password, stored, &mut ArgonMemory::default())
 }
 
 /// A hash to verify against when the user does not exist, so that the time a failed login
 /// takes does not tell which e-mails have accounts. Made once, with the same parameters
 /// as real hashes.
-pub fn dummy_hash() -> &'static str {
+pub fn dummy_hash(memory: &mut ArgonMemory) -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password("no user has this password").unwrap_or_default())
+    HASH.get_or_init(|| hash_password_with("no user has this password", memory).unwrap_or_default())
 }
 
 #[cfg(test)]
 mod tests {
+    use argon2::{PasswordHasher as _, PasswordVerifier as _};
+
     use super::*;
 
     #[test]
@@ -173,7 +241,27 @@ mod tests {
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("correct horse!", &h));
-        assert!(dummy_hash().starts_with("$argon2id$"));
-        assert!(!verify_password("x", dummy_hash()));
+        let mut memory = ArgonMemory::default();
+        assert!(dummy_hash(&mut memory).starts_with("$argon2id$"));
+        assert!(!verify_password_with(
+            "x",
+            dummy_hash(&mut memory),
+            &mut memory
+        ));
+        // Hashes made by the argon2 crate's own PasswordHasher verify, and ours verify
+        // with its PasswordVerifier: the PHC strings are the same format.
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_password_with("correct horse", &theirs, &mut memory));
+        assert!(!verify_password_with("correct horsE", &theirs, &mut memory));
+        let ours = hash_password_with("correct horse", &mut memory).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap())
+                .is_ok()
+        );
     }
 }

@@ -197,7 +197,7 @@ impl Store {
         check_password(password)?;
         let password = Zeroizing::new(password.to_owned());
         self.hasher
-            .run(move || secrets::hash_password(&password))
+            .run(move |memory| secrets::hash_password_with(&password, memory))
             .await?
     }
 
@@ -581,9 +581,12 @@ impl Store {
         let password = Zeroizing::new(password.to_owned());
         let ok = self
             .hasher
-            .run(move || {
-                let stored = stored.as_deref().unwrap_or_else(|| secrets::dummy_hash());
-                secrets::verify_password(&password, stored)
+            .run(move |memory| match stored {
+                Some(stored) => secrets::verify_password_with(&password, &stored, memory),
+                None => {
+                    let dummy = secrets::dummy_hash(memory);
+                    secrets::verify_password_with(&password, dummy, memory)
+                }
             })
             .await?;
         let Some(id) = id.filter(|_| ok) else {

@@ -754,11 +754,11 @@ fn bootstrap(backend: Backend) {
     assert_eq!(v["org"]["role"], "owner", "{v}");
     let org = id_of(&v["org"]);
 
-    // The token is spent: the same request, or another user, is refused.
+    // Setup is over: the same request, or another user, is refused.
     let v = server
         .post("/v1/setup", None, &body)
-        .problem(401, "setup token reused");
-    assert!(problem_type(&v).ends_with("/unauthenticated"), "{v}");
+        .problem(410, "setup token reused");
+    assert!(problem_type(&v).ends_with("/setup-closed"), "{v}");
     let other = json!({
         "setup_token": setup_token,
         "email": "intruder@evil.test",
@@ -767,7 +767,7 @@ fn bootstrap(backend: Backend) {
     });
     server
         .post("/v1/setup", None, &other)
-        .problem(401, "setup token reused by someone else");
+        .problem(410, "setup token reused by someone else");
 
     // The first user owns the organization.
     let token = site.login(&server, "first@acme.test", &password);
@@ -788,7 +788,7 @@ fn bootstrap(backend: Backend) {
     assert_eq!(std::fs::read(&token_file).ok(), token_before);
     server
         .post("/v1/setup", None, &body)
-        .problem(401, "setup token after restart");
+        .problem(410, "setup token after restart");
     server.get("/v1/me", &token).expect(200, "session survives");
     assert_eq!(mode(&site.dir.path("data/master.key")), 0o600, "master.key");
     site.assert_no_secrets_in_logs();
@@ -1660,4 +1660,92 @@ fn no_secrets_in_logs() {
 
     drop(server);
     site.assert_no_secrets_in_logs();
+}
+
+/// Peak and current resident memory of a process, in KiB (`VmHWM`, `VmRSS`).
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// The security review's memory attack: 400 concurrent anonymous logins with random
+/// e-mails took the server to 7.8 GB. Password hashing is bounded now: every answer is
+/// 401, 429 or 503, the server's peak resident memory stays under 300 MiB, and
+/// `/healthz` answers throughout.
+#[test]
+fn login_flood_is_bounded_in_memory() {
+    let site = Site::new(Backend::Sqlite);
+    let server = site.start("data");
+    site.owner(&server, "data");
+    let pid = server.child.id();
+    let (before, _) = memory_kib(pid);
+    let flooding = AtomicBool::new(true);
+    let start = Barrier::new(401);
+    let (statuses, health) = thread::scope(|s| {
+        let logins: Vec<_> = (0..400)
+            .map(|i| {
+                let (server, start) = (&server, &start);
+                s.spawn(move || {
+                    let body = json!({ "email": format!("flood-{i}-{}@example.com", random_hex()),
+                                       "password": "not the password" });
+                    start.wait();
+                    server.post("/v1/auth/login", None, &body).status
+                })
+            })
+            .collect();
+        let health = s.spawn(|| {
+            let mut answers = Vec::new();
+            while flooding.load(Ordering::SeqCst) {
+                let t = Instant::now();
+                let status = server
+                    .try_send("GET", "/healthz", None, &[], None)
+                    .map_or(0, |r| r.status);
+                answers.push((status, t.elapsed()));
+                thread::sleep(Duration::from_millis(50));
+            }
+            answers
+        });
+        start.wait();
+        let statuses: Vec<u16> = logins.into_iter().map(|h| h.join().unwrap()).collect();
+        flooding.store(false, Ordering::SeqCst);
+        (statuses, health.join().unwrap())
+    });
+    let mut counts = BTreeMap::new();
+    for s in &statuses {
+        *counts.entry(*s).or_insert(0) += 1;
+    }
+    assert!(
+        counts.keys().all(|s| [401, 429, 503].contains(s)),
+        "statuses: {counts:?}"
+    );
+    assert!(
+        counts.contains_key(&503),
+        "the queue overflowed: {counts:?}"
+    );
+    let (peak, _) = memory_kib(pid);
+    assert!(peak > 0, "VmHWM read from /proc/{pid}/status");
+    assert!(
+        peak < 300 * 1024,
+        "peak RSS {} MiB during the flood, {} MiB before ({counts:?})",
+        peak / 1024,
+        before / 1024
+    );
+    assert!(!health.is_empty(), "health was checked");
+    for (status, took) in &health {
+        assert_eq!(*status, 200, "healthz during the flood ({took:?})");
+    }
+    eprintln!(
+        "login flood: {counts:?}, peak RSS {} MiB (before: {} MiB), {} health checks, slowest {:?}",
+        peak / 1024,
+        before / 1024,
+        health.len(),
+        health.iter().map(|(_, t)| *t).max().unwrap_or_default()
+    );
 }
