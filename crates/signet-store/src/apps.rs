@@ -959,6 +959,7 @@ impl Store {
             )));
         }
         let sealed = crate::Sealed::from_bytes(row.try_get("sealed")?);
+        let bound = crate::credentials::derived_of(&cred);
         let secret = self.open_sealed(
             &sealed,
             &crate::Binding {
@@ -967,6 +968,7 @@ impl Store {
                 kind: cred.kind.name(),
                 version: u64::try_from(cred.version)
                     .map_err(|_| StoreError::Malformed("negative version"))?,
+                derived: Some(&bound),
             },
         )?;
         self.audit_read(crate::audit_log::Entry {

@@ -41,6 +41,38 @@ struct Current<'a> {
     metadata: &'a str,
 }
 
+/// The metadata a sealed secret is bound to (envelope format 2): the derived columns in
+/// their stored form. Written from what is stored and recomputed from what is read, so a
+/// change to any of them in the database makes the secret fail to open.
+pub(crate) fn derived(metadata: &str, expires_at: Option<i64>, apple_team: Option<&str>) -> String {
+    format!(
+        "{metadata}\n{}\n{}",
+        expires_at.map(|e| e.to_string()).unwrap_or_default(),
+        apple_team.unwrap_or_default()
+    )
+}
+
+/// [`derived`] of a row with `metadata`, `expires_at` and `apple_team` columns.
+fn derived_in_row(row: &AnyRow) -> Result<String, StoreError> {
+    let metadata: String = row.try_get("metadata")?;
+    let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
+    let apple_team: Option<String> = row.try_get("apple_team")?;
+    Ok(derived(
+        &metadata.to_string(),
+        row.try_get("expires_at")?,
+        apple_team.as_deref(),
+    ))
+}
+
+/// [`derived`] of a credential as read.
+pub(crate) fn derived_of(c: &Credential) -> String {
+    derived(
+        &c.metadata.to_string(),
+        c.expires_at,
+        c.apple_team.as_deref(),
+    )
+}
+
 fn version_u(version: i64) -> Result<u64, StoreError> {
     u64::try_from(version).map_err(|_| StoreError::Malformed("negative version"))
 }
@@ -137,6 +169,7 @@ impl Store {
         }
         let id = new_id("cred")?;
         let metadata = json!({ "team_id": team, "team_name": team, "team_type": "company" });
+        let bound = derived(&metadata.to_string(), None, Some(team));
         let sealed = self.seal(
             b"{}",
             &Binding {
@@ -144,6 +177,7 @@ impl Store {
                 record: &id,
                 kind: Kind::AppleTeam.name(),
                 version: 1,
+                derived: Some(&bound),
             },
         )?;
         let t = now();
@@ -263,6 +297,11 @@ impl Store {
                     .await?;
             }
         }
+        let bound = derived(
+            &v.metadata.to_string(),
+            v.expires_at,
+            v.apple_team.as_deref(),
+        );
         let sealed = self.seal(
             &v.secret,
             &Binding {
@@ -270,6 +309,7 @@ impl Store {
                 record: &id,
                 kind: v.kind.name(),
                 version: 1,
+                derived: Some(&bound),
             },
         )?;
         let t = now();
@@ -422,6 +462,7 @@ impl Store {
         secret: &[u8],
     ) -> Result<(), StoreError> {
         let next = expected_version + 1;
+        let bound = derived(new.metadata, new.expires_at, new.apple_team);
         let sealed = self.seal(
             secret,
             &Binding {
@@ -429,6 +470,7 @@ impl Store {
                 record: id,
                 kind: new.kind.name(),
                 version: version_u(next)?,
+                derived: Some(&bound),
             },
         )?;
         let done = sqlx::query(
@@ -511,6 +553,11 @@ impl Store {
         let kind: String = row.try_get("kind")?;
         let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
         let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+        let metadata: String = row.try_get("metadata")?;
+        let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
+        let expires_at: Option<i64> = row.try_get("expires_at")?;
+        let apple_team: Option<String> = row.try_get("apple_team")?;
+        let bound = derived(&metadata.to_string(), expires_at, apple_team.as_deref());
         let secret = self.open_sealed(
             &sealed,
             &Binding {
@@ -518,18 +565,18 @@ impl Store {
                 record: id,
                 kind: kind.name(),
                 version: version_u(version)?,
+                derived: Some(&bound),
             },
         )?;
-        let metadata: String = row.try_get("metadata")?;
         let replaced_at: i64 = row.try_get("replaced_at")?;
         let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
         Ok((
             CredentialVersion {
                 version,
                 name: row.try_get("name")?,
-                apple_team: row.try_get("apple_team")?,
-                expires_at: row.try_get("expires_at")?,
-                metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
+                apple_team,
+                expires_at,
+                metadata,
                 replaced_at,
                 replaced_by: row.try_get("replaced_by")?,
                 purge_after: replaced_at.saturating_add(window),
@@ -651,6 +698,7 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+        let bound = derived_of(&current);
         let plaintext = self.open_sealed(
             &sealed,
             &Binding {
@@ -658,6 +706,7 @@ impl Store {
                 record: id,
                 kind: current.kind.name(),
                 version: version_u(current.version)?,
+                derived: Some(&bound),
             },
         )?;
         let next = expected_version + 1;
@@ -668,6 +717,7 @@ impl Store {
                 record: id,
                 kind: current.kind.name(),
                 version: version_u(next)?,
+                derived: Some(&bound),
             },
         )?;
         let done = sqlx::query(
@@ -835,6 +885,7 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let c = credential(&row)?;
         let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+        let bound = derived_of(&c);
         let plaintext = self.open_sealed(
             &sealed,
             &Binding {
@@ -842,6 +893,7 @@ impl Store {
                 record: id,
                 kind: c.kind.name(),
                 version: version_u(c.version)?,
+                derived: Some(&bound),
             },
         )?;
         drop(conn);
@@ -1091,7 +1143,7 @@ impl Store {
         let ring = self.sealing_keyring()?;
         let current = ring.current().to_owned();
         let rows = sqlx::query(
-            "SELECT id, org_id, kind, version, sealed FROM credentials WHERE key_id <> $1",
+            "SELECT id, org_id, kind, version, sealed, metadata, expires_at, apple_team FROM credentials WHERE key_id <> $1",
         )
         .bind(&current)
         .fetch_all(&self.pool)
@@ -1103,11 +1155,13 @@ impl Store {
             let kind: String = row.try_get("kind")?;
             let version: i64 = row.try_get("version")?;
             let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+            let bound = derived_in_row(&row)?;
             let binding = Binding {
                 org: &org,
                 record: &id,
                 kind: &kind,
                 version: version_u(version)?,
+                derived: Some(&bound),
             };
             let rewrapped = ring.rewrap(&sealed, &binding)?;
             let done = sqlx::query(
@@ -1125,7 +1179,8 @@ impl Store {
         }
         // Kept previous versions never change: rewrap them as they are.
         let rows = sqlx::query(
-            "SELECT credential_id, org_id, kind, version, sealed FROM credential_versions WHERE key_id <> $1",
+            "SELECT credential_id, org_id, kind, version, sealed, metadata, expires_at, apple_team \
+             FROM credential_versions WHERE key_id <> $1",
         )
         .bind(&current)
         .fetch_all(&self.pool)
@@ -1136,11 +1191,13 @@ impl Store {
             let kind: String = row.try_get("kind")?;
             let version: i64 = row.try_get("version")?;
             let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+            let bound = derived_in_row(&row)?;
             let binding = Binding {
                 org: &org,
                 record: &id,
                 kind: &kind,
                 version: version_u(version)?,
+                derived: Some(&bound),
             };
             let rewrapped = ring.rewrap(&sealed, &binding)?;
             let done = sqlx::query(

@@ -1,13 +1,19 @@
 //! The sealed format.
 //!
 //! ```text
-//! sealed := u8 version (1) || u8 len || key_id || wrap_nonce[12] || wrapped_dek[32 + 16]
-//!           || data_nonce[12] || ciphertext || tag[16]
-//! aad    := "signet:v1" 0 org 0 record 0 kind 0 u64be version
+//! sealed := u8 format (1 or 2) || u8 len || key_id || wrap_nonce[12]
+//!           || wrapped_dek[32 + 16] || data_nonce[12] || ciphertext || tag[16]
+//! aad v1 := "signet:v1" 0 org 0 record 0 kind 0 u64be version
+//! aad v2 := "signet:v2" 0 org 0 record 0 kind 0 u64be version || sha256(derived)
 //! ```
 //!
 //! The data key is wrapped with the same associated data as the content, so neither half
-//! of an envelope can be moved to another record.
+//! of an envelope can be moved to another record. Format 2 (every write since it exists)
+//! also binds the metadata derived from the secret (fingerprints, the debug-key flag,
+//! expiry, team): someone who can write to the database but holds no master key cannot
+//! change what signet shows about a secret without the secret failing to open. Format 1
+//! blobs (written before) still open; the format byte cannot be changed from 2 to 1, since
+//! the two formats authenticate different associated data.
 
 use crate::StoreError;
 
@@ -22,17 +28,42 @@ pub struct Binding<'a> {
     pub kind: &'a str,
     /// The record version the blob was written for.
     pub version: u64,
+    /// The metadata derived from the secret, in its stored form; bound by format 2.
+    /// `None` seals in format 1 (no metadata to bind).
+    pub derived: Option<&'a str>,
 }
 
 impl Binding<'_> {
-    pub(crate) fn aad(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64);
-        out.extend_from_slice(b"signet:v1\0");
+    /// The format a seal under this binding writes.
+    pub(crate) fn format(&self) -> u8 {
+        if self.derived.is_some() {
+            FORMAT_V2
+        } else {
+            FORMAT_V1
+        }
+    }
+
+    /// The associated data of a blob in `format`. A format 2 blob opened without derived
+    /// metadata binds the empty string, and so fails to open.
+    pub(crate) fn aad(&self, format: u8) -> Vec<u8> {
+        let mut out = Vec::with_capacity(96);
+        out.extend_from_slice(if format == FORMAT_V2 {
+            b"signet:v2\0"
+        } else {
+            b"signet:v1\0"
+        });
         for part in [self.org, self.record, self.kind] {
             out.extend_from_slice(part.as_bytes());
             out.push(0);
         }
         out.extend_from_slice(&self.version.to_be_bytes());
+        if format == FORMAT_V2 {
+            let digest = aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA256,
+                self.derived.unwrap_or_default().as_bytes(),
+            );
+            out.extend_from_slice(digest.as_ref());
+        }
         out
     }
 }
@@ -52,13 +83,17 @@ impl std::fmt::Debug for Sealed {
     }
 }
 
-pub(crate) const FORMAT_VERSION: u8 = 1;
+/// Sealed blobs that bind only the record.
+pub(crate) const FORMAT_V1: u8 = 1;
+/// Sealed blobs that also bind the derived metadata.
+pub(crate) const FORMAT_V2: u8 = 2;
 pub(crate) const NONCE: usize = 12;
 pub(crate) const TAG: usize = 16;
 pub(crate) const KEY: usize = 32;
 
 /// The parts of a sealed blob.
 pub(crate) struct Parts<'a> {
+    pub format: u8,
     pub key_id: &'a str,
     pub wrap_nonce: &'a [u8],
     pub wrapped: &'a [u8],
@@ -84,9 +119,10 @@ impl Sealed {
 
     pub(crate) fn parts(&self) -> Result<Parts<'_>, StoreError> {
         let b = &self.0;
-        if b.first() != Some(&FORMAT_VERSION) {
-            return Err(StoreError::Malformed("unknown format version"));
-        }
+        let format = match b.first() {
+            Some(&f) if f == FORMAT_V1 || f == FORMAT_V2 => f,
+            _ => return Err(StoreError::Malformed("unknown format version")),
+        };
         let id_len = usize::from(*b.get(1).ok_or(StoreError::Malformed("truncated"))?);
         let mut pos = 2;
         let mut take = |n: usize| -> Result<&[u8], StoreError> {
@@ -106,6 +142,7 @@ impl Sealed {
             return Err(StoreError::Malformed("truncated"));
         }
         Ok(Parts {
+            format,
             key_id,
             wrap_nonce,
             wrapped,

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     Binding, Sealed, StoreError,
-    envelope::{FORMAT_VERSION, KEY, NONCE},
+    envelope::{KEY, NONCE},
 };
 
 /// The loaded master keys and which one is current.
@@ -137,7 +137,8 @@ impl Keyring {
 
     /// Seals `plaintext` for the record `binding` names, under a fresh data key.
     pub fn seal(&self, plaintext: &[u8], binding: &Binding<'_>) -> Result<Sealed, StoreError> {
-        let aad = binding.aad();
+        let format = binding.format();
+        let aad = binding.aad(format);
         let master = self
             .keys
             .get(&self.current)
@@ -146,11 +147,12 @@ impl Keyring {
         let mut data = plaintext.to_vec();
         let data_nonce = random::<NONCE>()?;
         seal_with(&dek[..], data_nonce, &aad, &mut data)?;
-        self.assemble(&master[..], &dek[..], data_nonce, &data, &aad)
+        self.assemble(format, &master[..], &dek[..], data_nonce, &data, &aad)
     }
 
     fn assemble(
         &self,
+        format: u8,
         master: &[u8],
         dek: &[u8],
         data_nonce: [u8; NONCE],
@@ -163,7 +165,7 @@ impl Keyring {
         let id = self.current.as_bytes();
         let mut out =
             Vec::with_capacity(2 + id.len() + NONCE * 2 + wrapped.len() + ciphertext.len());
-        out.push(FORMAT_VERSION);
+        out.push(format);
         out.push(u8::try_from(id.len()).map_err(|_| StoreError::BadKeyId(self.current.clone()))?);
         out.extend_from_slice(id);
         out.extend_from_slice(&wrap_nonce);
@@ -189,24 +191,24 @@ impl Keyring {
         sealed: &Sealed,
         binding: &Binding<'_>,
     ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-        let aad = binding.aad();
-        let dek = self.unwrap_dek(sealed, &aad)?;
         let p = sealed.parts()?;
+        let aad = binding.aad(p.format);
+        let dek = self.unwrap_dek(sealed, &aad)?;
         open_with(&dek, p.data_nonce, &aad, p.ciphertext)
     }
 
     /// Re-wraps the data key under the current master key; the ciphertext is unchanged.
     pub fn rewrap(&self, sealed: &Sealed, binding: &Binding<'_>) -> Result<Sealed, StoreError> {
-        let aad = binding.aad();
-        let dek = self.unwrap_dek(sealed, &aad)?;
         let p = sealed.parts()?;
+        let aad = binding.aad(p.format);
+        let dek = self.unwrap_dek(sealed, &aad)?;
         let master = self
             .keys
             .get(&self.current)
             .ok_or_else(|| StoreError::MissingKey(self.current.clone()))?;
         let mut nonce = [0u8; NONCE];
         nonce.copy_from_slice(p.data_nonce);
-        self.assemble(&master[..], &dek, nonce, p.ciphertext, &aad)
+        self.assemble(p.format, &master[..], &dek, nonce, p.ciphertext, &aad)
     }
 
     /// Parses `SIGNET_MASTER_KEY`: `id:base64[,id:base64…]`, the first current.
@@ -414,6 +416,7 @@ mod tests {
             record,
             kind: "android-keystore",
             version: 3,
+            derived: Some(r#"{"sha256":"AB:CD"}"#),
         }
     }
 
@@ -425,6 +428,37 @@ mod tests {
         assert_ne!(a, b, "two seals of one value must differ");
         assert_eq!(&*ring.open(&a, &binding("r1")).unwrap(), b"secret");
         assert!(!a.as_bytes().windows(6).any(|w| w == b"secret"));
+    }
+
+    #[test]
+    fn format_1_blobs_open_and_format_2_cannot_pass_for_one() {
+        let ring = Keyring::generate("k1").unwrap();
+        let v1 = Binding {
+            derived: None,
+            ..binding("r1")
+        };
+        let old = ring.seal(b"before format 2", &v1).unwrap();
+        assert_eq!(old.as_bytes()[0], 1);
+        // A format 1 blob opens whatever metadata the row holds now (it bound none).
+        assert_eq!(
+            &*ring.open(&old, &binding("r1")).unwrap(),
+            b"before format 2"
+        );
+        let new = ring.seal(b"the app-signing key", &binding("r1")).unwrap();
+        assert_eq!(new.as_bytes()[0], 2);
+        let mut downgraded = new.as_bytes().to_vec();
+        downgraded[0] = 1;
+        assert!(matches!(
+            ring.open(&Sealed::from_bytes(downgraded), &binding("r1")),
+            Err(StoreError::Tampered)
+        ));
+        // Rewrapping keeps the format and the binding.
+        let rewrapped = ring.rewrap(&new, &binding("r1")).unwrap();
+        assert_eq!(rewrapped.as_bytes()[0], 2);
+        assert!(matches!(
+            ring.open(&rewrapped, &v1),
+            Err(StoreError::Tampered)
+        ));
     }
 
     #[test]
@@ -446,6 +480,15 @@ mod tests {
             },
             Binding {
                 version: 4,
+                ..binding("r1")
+            },
+            // The metadata shown for the secret was changed in the database.
+            Binding {
+                derived: Some(r#"{"sha256":"EE:EE"}"#),
+                ..binding("r1")
+            },
+            Binding {
+                derived: None,
                 ..binding("r1")
             },
         ] {

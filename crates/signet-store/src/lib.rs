@@ -22,7 +22,7 @@
 //! use signet_store::{Binding, Keyring};
 //!
 //! let mut keyring = Keyring::generate("k1")?;
-//! let binding = Binding { org: "acme", record: "ks_1", kind: "android-keystore", version: 1 };
+//! let binding = Binding { org: "acme", record: "ks_1", kind: "android-keystore", version: 1, derived: Some("{}") };
 //! let sealed = keyring.seal(b"keystore bytes", &binding)?;
 //! assert_eq!(&*keyring.open(&sealed, &binding)?, b"keystore bytes");
 //!

@@ -822,3 +822,112 @@ async fn unknown_database_urls_are_refused() {
         .unwrap_or_default();
     assert!(err.contains("use sqlite://PATH"), "{err}");
 }
+
+/// The metadata signet shows about a secret (fingerprints, expiry, team) is bound to it:
+/// changed in the database by someone without the master key, the secret no longer
+/// opens, for the live row and for a kept previous version.
+async fn changed_metadata_fails_to_open(store: &Store, url: &str) {
+    use sqlx::Connection as _;
+    let org = org(store).await;
+    let ks = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&keystore_upload("store-pass-1"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let fingerprint = ks.metadata["sha256"]
+        .as_str()
+        .expect("a SHA-256 fingerprint");
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let read = |id: String| {
+        let org = org.clone();
+        async move {
+            store
+                .read_secret(&actor(), &org, &id, "x", &serde_json::json!({}))
+                .await
+        }
+    };
+    assert!(read(ks.id.clone()).await.is_ok(), "opens as written");
+    // Another certificate's fingerprint, as if pinning a different upload key.
+    let mut forged = ks.metadata.clone();
+    forged["sha256"] = serde_json::json!(fingerprint.replace(|c: char| c.is_ascii_hexdigit(), "0"));
+    sqlx::query("UPDATE credentials SET metadata = $1 WHERE id = $2")
+        .bind(forged.to_string())
+        .bind(&ks.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        read(ks.id.clone()).await,
+        Err(StoreError::Tampered)
+    ));
+    sqlx::query("UPDATE credentials SET metadata = $1 WHERE id = $2")
+        .bind(ks.metadata.to_string())
+        .bind(&ks.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(read(ks.id.clone()).await.is_ok(), "restored metadata opens");
+    // The expiry is bound too.
+    sqlx::query("UPDATE credentials SET expires_at = expires_at + 86400000 WHERE id = $1")
+        .bind(&ks.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        read(ks.id.clone()).await,
+        Err(StoreError::Tampered)
+    ));
+    sqlx::query("UPDATE credentials SET expires_at = expires_at - 86400000 WHERE id = $1")
+        .bind(&ks.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    // A kept previous version: the same.
+    let replaced = store
+        .replace_credential(
+            &actor(),
+            &org,
+            &ks.id,
+            ks.version,
+            validate(&keystore_upload("store-pass-2"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replaced.version, ks.version + 1);
+    assert!(
+        store
+            .export_version(&actor(), &org, &ks.id, ks.version)
+            .await
+            .is_ok()
+    );
+    sqlx::query("UPDATE credential_versions SET metadata = $1 WHERE credential_id = $2")
+        .bind(forged.to_string())
+        .bind(&ks.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .export_version(&actor(), &org, &ks.id, ks.version)
+            .await,
+        Err(StoreError::Tampered)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_metadata_fails_to_open_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir, keyring()).await;
+    let url = format!("sqlite://{}", dir.path().join("signet.db").display());
+    changed_metadata_fails_to_open(&store, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_metadata_fails_to_open_on_postgres() {
+    let url = postgres_database().await;
+    let store = postgres(&url, keyring()).await;
+    changed_metadata_fails_to_open(&store, &url).await;
+}
