@@ -18,7 +18,7 @@ use axum::{
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use signet_server::AppState;
-use signet_store::{Actor, Keyring, Role, Scope, Store, validate};
+use signet_store::{Actor, Role, Scope, Store, validate};
 use tower::ServiceExt as _;
 
 const STORE_PASS: &str = "storepass-123";
@@ -60,42 +60,7 @@ fn logs() -> &'static Captured {
 // ---------------------------------------------------------------------------------------
 // Backends.
 
-fn random_hex() -> String {
-    let mut b = [0u8; 6];
-    signet_store::secrets::fill_random(&mut b).unwrap();
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("signet.db").display()
-    );
-    Store::open(&url, Keyring::generate("k1").unwrap())
-        .await
-        .unwrap()
-}
-
-async fn postgres_store() -> Store {
-    use sqlx::Connection as _;
-    let base = std::env::var("SIGNET_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for these tests: {e}"));
-    let name = format!("signet_test_{}", random_hex());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    Store::open(
-        &format!("{prefix}/{name}"),
-        Keyring::generate("k1").unwrap(),
-    )
-    .await
-    .unwrap()
-}
+use fixtures::{postgres_store, random_hex, sqlite_store};
 
 // ---------------------------------------------------------------------------------------
 // Calling the router.

@@ -25,38 +25,7 @@ const KEY_PASS: &str = "keypass-456";
 const P12_PASS: &str = "p12-pass";
 const PASSWORD: &str = "correct horse battery";
 
-fn random_hex() -> String {
-    let mut b = [0u8; 6];
-    signet_store::secrets::fill_random(&mut b).unwrap();
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-async fn sqlite_store(dir: &tempfile::TempDir) -> Store {
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("signet.db").display()
-    );
-    Store::open(&url, Keyring::generate("k1").unwrap())
-        .await
-        .unwrap()
-}
-
-/// A fresh PostgreSQL database; its URL, so that a second replica can open it too.
-async fn postgres_url() -> String {
-    use sqlx::Connection as _;
-    let base = std::env::var("SIGNET_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut admin = sqlx::PgConnection::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for these tests: {e}"));
-    let name = format!("signet_test_{}", random_hex());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    format!("{prefix}/{name}")
-}
+use fixtures::{postgres_url, random_hex, sqlite_store};
 
 struct Response {
     status: StatusCode,
@@ -774,6 +743,45 @@ async fn oversized_strings_are_refused_before_use() {
         .send(&w.app)
         .await;
     assert_eq!(r.status, 404, "{}", r.text);
+    // Upload fields: refused by name, nothing echoed, nothing stored.
+    let before = w
+        .state
+        .store
+        .credentials(&w.org, None, false, &signet_store::PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .len();
+    let mut body = keystore_upload("long");
+    body["store_password"] = json!("s".repeat(5000));
+    let r = call("POST", &format!("{}/credentials", w.base()))
+        .token(&w.developer)
+        .body(body)
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json()["field"], "store_password");
+    let r = call("POST", &format!("{}/credentials", w.base()))
+        .token(&w.developer)
+        .body(json!({ "type": "t".repeat(5000) }))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json()["field"], "type");
+    assert!(
+        r.text.len() < 1000,
+        "the value is not echoed: {} bytes",
+        r.text.len()
+    );
+    let after = w
+        .state
+        .store
+        .credentials(&w.org, None, false, &signet_store::PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(before, after);
     let long_cursor = "c".repeat(300);
     let r = call(
         "GET",

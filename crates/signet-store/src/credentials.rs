@@ -1141,11 +1141,30 @@ impl Store {
     /// under a key that is not loaded is reported as [`StoreError::MissingKey`].
     pub async fn rewrap_all(&self) -> Result<u64, StoreError> {
         let ring = self.sealing_keyring()?;
-        let current = ring.current().to_owned();
-        let rows = sqlx::query(
-            "SELECT id, org_id, kind, version, sealed, metadata, expires_at, apple_team FROM credentials WHERE key_id <> $1",
-        )
-        .bind(&current)
+        // Live rows, then kept previous versions (which never change otherwise).
+        let mut n = 0;
+        for (table, id_column) in [
+            ("credentials", "id"),
+            ("credential_versions", "credential_id"),
+        ] {
+            n += self.rewrap_table(&ring, table, id_column).await?;
+        }
+        Ok(n)
+    }
+
+    /// [`Store::rewrap_all`] for one table of sealed secrets.
+    async fn rewrap_table(
+        &self,
+        ring: &crate::Keyring,
+        table: &str,
+        id_column: &str,
+    ) -> Result<u64, StoreError> {
+        let current = ring.current();
+        let rows = sqlx::query(&format!(
+            "SELECT {id_column} AS id, org_id, kind, version, sealed, metadata, expires_at, apple_team \
+             FROM {table} WHERE key_id <> $1"
+        ))
+        .bind(current)
         .fetch_all(&self.pool)
         .await?;
         let mut n = 0;
@@ -1164,59 +1183,26 @@ impl Store {
                 derived: Some(&bound),
             };
             let rewrapped = ring.rewrap(&sealed, &binding)?;
-            let done = sqlx::query(
-                "UPDATE credentials SET key_id = $1, sealed = $2 WHERE id = $3 AND version = $4 AND key_id <> $5",
-            )
-            .bind(&current)
+            let done = sqlx::query(&format!(
+                "UPDATE {table} SET key_id = $1, sealed = $2 \
+                 WHERE {id_column} = $3 AND version = $4 AND key_id <> $5"
+            ))
+            .bind(current)
             .bind(rewrapped.as_bytes().to_vec())
             .bind(&id)
             .bind(version)
-            .bind(&current)
+            .bind(current)
             .execute(&self.pool)
             .await?;
             // Zero when a concurrent update already sealed it under the current key.
             n += done.rows_affected();
         }
-        // Kept previous versions never change: rewrap them as they are.
-        let rows = sqlx::query(
-            "SELECT credential_id, org_id, kind, version, sealed, metadata, expires_at, apple_team \
-             FROM credential_versions WHERE key_id <> $1",
-        )
-        .bind(&current)
-        .fetch_all(&self.pool)
-        .await?;
-        for row in rows {
-            let id: String = row.try_get("credential_id")?;
-            let org: String = row.try_get("org_id")?;
-            let kind: String = row.try_get("kind")?;
-            let version: i64 = row.try_get("version")?;
-            let sealed = Sealed::from_bytes(row.try_get("sealed")?);
-            let bound = derived_in_row(&row)?;
-            let binding = Binding {
-                org: &org,
-                record: &id,
-                kind: &kind,
-                version: version_u(version)?,
-                derived: Some(&bound),
-            };
-            let rewrapped = ring.rewrap(&sealed, &binding)?;
-            let done = sqlx::query(
-                "UPDATE credential_versions SET key_id = $1, sealed = $2 \
-                 WHERE credential_id = $3 AND version = $4 AND key_id <> $5",
-            )
-            .bind(&current)
-            .bind(rewrapped.as_bytes().to_vec())
-            .bind(&id)
-            .bind(version)
-            .bind(&current)
-            .execute(&self.pool)
-            .await?;
-            n += done.rows_affected();
-        }
         Ok(n)
     }
 
-    /// How many secrets are sealed under each master key id.
+    /// How many sealed secrets each master key id holds, over every table that holds
+    /// them: `credentials` (current secrets) and `credential_versions` (replaced ones
+    /// kept for the restore window). Sorted by key id.
     pub async fn key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT key_id, COUNT(*) AS n FROM (SELECT key_id FROM credentials \

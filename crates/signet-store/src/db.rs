@@ -4,7 +4,6 @@
 //! scale out) through sqlx's `Any` driver.
 
 use std::{
-    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError, RwLock},
     time::{Duration, SystemTime},
@@ -331,7 +330,7 @@ impl Store {
 
     /// Creates the key file of a database that holds no sealed secret, or refuses.
     async fn make_first_key(&self, path: &Path) -> Result<(), StoreError> {
-        let sealed = self.sealed_key_usage().await?;
+        let sealed = self.key_usage().await?;
         if !sealed.is_empty() {
             return Err(StoreError::KeyFileNeeded {
                 path: path.to_owned(),
@@ -354,23 +353,6 @@ impl Store {
         );
         self.set_keyring(ring);
         Ok(())
-    }
-
-    /// How many sealed secrets each master key id holds, over every table that holds
-    /// them: `credentials` (current secrets) and `credential_versions` (replaced ones
-    /// kept for the restore window). Sorted by key id.
-    pub async fn sealed_key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key_id, COUNT(*) AS n FROM credentials GROUP BY key_id \
-             UNION ALL SELECT key_id, COUNT(*) AS n FROM credential_versions GROUP BY key_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut usage: BTreeMap<String, i64> = BTreeMap::new();
-        for row in &rows {
-            *usage.entry(row.try_get("key_id")?).or_default() += row.try_get::<i64, _>("n")?;
-        }
-        Ok(usage.into_iter().collect())
     }
 
     /// Sets the limits.

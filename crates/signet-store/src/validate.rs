@@ -136,6 +136,43 @@ pub struct Validated {
     pub secret: Zeroizing<Vec<u8>>,
 }
 
+/// The longest value of a short field (a name, id, alias or password) an upload may
+/// carry: nothing real comes near it. Files are bounded by the server's body limit.
+pub const MAX_FIELD_BYTES: usize = 1024;
+
+/// Refuses oversized short fields before anything reads them (or echoes them in an error).
+fn check_lengths(u: &Upload) -> Result<(), StoreError> {
+    let secret = |s: &Option<SecretString>| s.as_ref().map(SecretString::expose).map(str::len);
+    let plain = |s: &Option<String>| s.as_deref().map(str::len);
+    let short = [
+        ("type", Some(u.kind.len())),
+        ("name", plain(&u.name)),
+        ("store_password", secret(&u.store_password)),
+        ("key_alias", plain(&u.key_alias)),
+        ("key_password", secret(&u.key_password)),
+        ("server_key", secret(&u.server_key)),
+        ("team_id", plain(&u.team_id)),
+        ("team_name", plain(&u.team_name)),
+        ("team_type", plain(&u.team_type)),
+        ("password", secret(&u.password)),
+        ("bundle_id", plain(&u.bundle_id)),
+        ("key_id", plain(&u.key_id)),
+        ("issuer_id", plain(&u.issuer_id)),
+    ];
+    for (field, len) in short {
+        if len.is_some_and(|n| n > MAX_FIELD_BYTES) {
+            return Err(invalid(field, format!("at most {MAX_FIELD_BYTES} bytes")));
+        }
+    }
+    if u.roles
+        .as_ref()
+        .is_some_and(|r| r.len() > 32 || r.iter().any(|role| role.len() > 64))
+    {
+        return Err(invalid("roles", "at most 32 roles of 64 bytes"));
+    }
+    Ok(())
+}
+
 fn invalid(field: &'static str, reason: impl Into<String>) -> StoreError {
     StoreError::Invalid {
         field,
@@ -195,6 +232,7 @@ fn apple_id(value: &str, field: &'static str, what: &str) -> Result<String, Stor
 
 /// Validates an upload at `now`.
 pub fn validate(upload: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
+    check_lengths(upload)?;
     let kind = Kind::parse(&upload.kind).ok_or_else(|| {
         invalid(
             "type",

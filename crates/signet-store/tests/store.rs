@@ -655,7 +655,7 @@ async fn key_file_rules(url: &str) {
     let key_id = store.keyring().current().to_owned();
     assert!(key_id.starts_with("k-") && key_id.len() == 14, "{key_id}");
     assert_eq!(Keyring::load(&path).unwrap().current(), key_id);
-    assert_eq!(store.sealed_key_usage().await.unwrap(), vec![]);
+    assert_eq!(store.key_usage().await.unwrap(), vec![]);
     let org = org(&store).await;
     let first = store
         .create_credential(
@@ -692,7 +692,7 @@ async fn key_file_rules(url: &str) {
             .contains("AAAAfirst1234567890ZZZZ")
     );
     assert_eq!(
-        store.sealed_key_usage().await.unwrap(),
+        store.key_usage().await.unwrap(),
         vec![(key_id.clone(), 1)],
         "nothing was written"
     );
@@ -706,10 +706,7 @@ async fn key_file_rules(url: &str) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        store.sealed_key_usage().await.unwrap(),
-        vec![(key_id.clone(), 2)]
-    );
+    assert_eq!(store.key_usage().await.unwrap(), vec![(key_id.clone(), 2)]);
 
     // A kept previous version under another key id counts too.
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
@@ -725,7 +722,7 @@ async fn key_file_rules(url: &str) {
     .unwrap();
     conn.close().await.unwrap();
     let usage = vec![(key_id.clone(), 2), ("k0ld".to_owned(), 1)];
-    assert_eq!(store.sealed_key_usage().await.unwrap(), usage);
+    assert_eq!(store.key_usage().await.unwrap(), usage);
     store.close().await;
     drop(store);
 

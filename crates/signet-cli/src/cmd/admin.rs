@@ -26,7 +26,7 @@ pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
     }
     let in_database: Vec<String> = block_on(async {
         let store = crate::cmd::serve::open_store(&args.store).await?;
-        let usage = store.sealed_key_usage().await;
+        let usage = store.key_usage().await;
         store.close().await;
         Ok(usage?.into_iter().map(|(id, _)| id).collect())
     })?;

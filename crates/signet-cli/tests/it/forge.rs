@@ -520,58 +520,7 @@ fn ios_p12_cert_bag_carries_the_key_bags_name() {
         "jane@acme.example",
     ])
     .ok();
-    // "Apple" issues the certificate: a test CA, Apple's distribution OID, DER as Apple's .cer.
-    dir.write(
-        "ext.cnf",
-        "[ext]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,codeSigning\n\
-         1.2.840.113635.100.6.1.4=critical,DER:0500\n",
-    );
-    dir.tool(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=Test WWDR",
-        ],
-    )
-    .ok();
-    dir.tool(
-        "openssl",
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "ios.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "dist.cer",
-            "-outform",
-            "DER",
-            "-days",
-            "30",
-            "-extfile",
-            "ext.cnf",
-            "-extensions",
-            "ext",
-            "-subj",
-            "/UID=A1B2C3D4E5/CN=iPhone Distribution: Acme (A1B2C3D4E5)/OU=A1B2C3D4E5/C=US",
-        ],
-    )
-    .ok();
+    crate::ios::apple_issues_cer(&dir, "ios.csr", "dist.cer");
     let fingerprint = dir
         .tool(
             "openssl",

@@ -518,6 +518,61 @@ fn provisioning_profiles_der_and_ber_are_read() {
 }
 
 /// A profile plist with every field the checks look at under control.
+/// "Apple" issues a distribution certificate for `csr`: a test CA with Apple's
+/// distribution OID, written as DER to `cer`, as Apple's portal returns it.
+pub(crate) fn apple_issues_cer(dir: &Dir, csr: &str, cer: &str) {
+    dir.write(
+        "ext.cnf",
+        "[ext]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,codeSigning\n1.2.840.113635.100.6.1.4=critical,DER:0500\n",
+    );
+    dir.tool(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Test WWDR",
+        ],
+    )
+    .ok();
+    dir.tool(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            cer,
+            "-outform",
+            "DER",
+            "-days",
+            "30",
+            "-extfile",
+            "ext.cnf",
+            "-extensions",
+            "ext",
+            "-subj",
+            "/UID=A1B2C3D4E5/CN=iPhone Distribution: Acme (A1B2C3D4E5)/OU=A1B2C3D4E5/C=US",
+        ],
+    )
+    .ok();
+}
+
 pub(crate) struct ProfileSpec<'a> {
     pub(crate) cert_pem: &'a str,
     pub(crate) team: &'a str,
@@ -877,57 +932,7 @@ fn csr_then_p12_round_trip_through_openssl_and_keytool() {
         );
     }
 
-    // "Apple" issues the certificate (our test CA, with Apple's distribution OID), as DER.
-    dir.write(
-        "ext.cnf",
-        "[ext]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,codeSigning\n1.2.840.113635.100.6.1.4=critical,DER:0500\n",
-    );
-    dir.tool(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=Test WWDR",
-        ],
-    )
-    .ok();
-    dir.tool(
-        "openssl",
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "ios.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "dist.cer",
-            "-outform",
-            "DER",
-            "-days",
-            "30",
-            "-extfile",
-            "ext.cnf",
-            "-extensions",
-            "ext",
-            "-subj",
-            "/UID=A1B2C3D4E5/CN=iPhone Distribution: Acme (A1B2C3D4E5)/OU=A1B2C3D4E5/C=US",
-        ],
-    )
-    .ok();
+    apple_issues_cer(&dir, "ios.csr", "dist.cer");
 
     // Legacy by default: OpenSSL 3 reads it without -legacy, and keytool too.
     dir.signet(&[

@@ -1749,3 +1749,33 @@ fn login_flood_is_bounded_in_memory() {
         health.iter().map(|(_, t)| *t).max().unwrap_or_default()
     );
 }
+
+/// A client that never finishes its request headers is disconnected (the server's header
+/// read timeout), so slow clients cannot hold connections; others are served meanwhile.
+#[test]
+fn slow_headers_are_cut_off() {
+    let site = Site::new(Backend::Sqlite);
+    let server = site.start("data");
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: signet\r\nX-Slow: 1")
+        .unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let ok = server.send("GET", "/healthz", None, &[], None);
+    assert_eq!(ok.status, 200, "healthz while a client is slow");
+    let mut rest = Vec::new();
+    // EOF (or a reset) before the read timeout: the server hung up.
+    match slow.read_to_end(&mut rest) {
+        Ok(_) => {}
+        Err(e) => assert_ne!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock,
+            "the server kept the connection open for 60 s"
+        ),
+    }
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "closed without a response, or with 408: {text}"
+    );
+}
