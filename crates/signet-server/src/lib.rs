@@ -37,6 +37,18 @@ pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// closed (slow clients must not hold connections).
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How long a whole request may take, body included (a 4 MiB upload needs 70 KB/s):
+/// past it the answer is 408 and the connection closes, so a client that sends its body
+/// a byte at a time cannot hold a connection.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How long a graceful shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The largest body of a route anyone may call (login, setup): an e-mail, a password and
+/// a token fit in far less, and nothing larger is read before authentication.
+pub const ANONYMOUS_BODY_LIMIT: usize = 16 * 1024;
+
 /// What every handler shares.
 pub struct AppState {
     /// The store.
@@ -68,6 +80,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED)
         })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(axum::middleware::map_response(problem_json))
         .layer(axum::middleware::from_fn(request_context))
         .with_state(state)
@@ -272,7 +288,12 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the grace period; closing them");
+    }
     purger.abort();
     state.store.close().await;
     Ok(())

@@ -13,6 +13,10 @@
 //!   elsewhere; guessers at many addresses slow down the account's logins for everyone,
 //!   which is the price of not letting them guess at Argon2's rate.
 //!
+//! - **per client address, any account**: [`PER_CLIENT`], 30 attempts a minute, doubling
+//!   the same way, so that one address cannot keep the password hashers busy with
+//!   made-up accounts (each costs an Argon2 check, to not tell which accounts exist).
+//!
 //! A refused attempt answers 429 with `Retry-After`. An attempt that could not be checked
 //! because the server is busy hashing (503) is given back. Keys are stored hashed.
 
@@ -34,6 +38,13 @@ pub const PER_ACCOUNT: Budget = Budget {
     max_window: Duration::from_secs(3600),
 };
 
+/// Attempts per client address, whatever the account.
+pub const PER_CLIENT: Budget = Budget {
+    attempts: 30,
+    window: Duration::from_secs(60),
+    max_window: Duration::from_secs(3600),
+};
+
 /// How long a budget's row is kept after its window ended (long enough to remember that
 /// the last window was used up).
 pub const FORGET_AFTER: Duration = Duration::from_secs(2 * 3600);
@@ -45,6 +56,11 @@ fn normalized(email: &str) -> String {
 /// The key of [`PER_ADDRESS`].
 pub fn address_key(email: &str, ip: &str) -> String {
     format!("login-address\0{}\0{ip}", normalized(email))
+}
+
+/// The key of [`PER_CLIENT`].
+pub fn client_key(ip: &str) -> String {
+    format!("login-client\0{ip}")
 }
 
 /// The key of [`PER_ACCOUNT`].

@@ -172,10 +172,12 @@ pub static ROUTES: &[Route] = &[
         .doc("Members and roles."),
     route("PUT", "/v1/orgs/{org}/members", Need::Role(Admin), |m| on(m, orgs::set_member))
         .doc("Add a user by e-mail or change their role (owner role: owners only).")
-        .body("Member"),
+        .body("Member")
+        .users(),
     route("DELETE", "/v1/orgs/{org}/members/{user}", Need::Role(Admin), |m| on(m, orgs::remove_member))
         .doc("Remove a member (an owner: owners only; one owner always remains).")
-        .ok(204),
+        .ok(204)
+        .users(),
     route("GET", "/v1/orgs/{org}/robots", Need::Role(Admin), |m| on(m, orgs::robots))
         .doc("Robot tokens (never the tokens themselves).")
         .users(),
@@ -275,7 +277,11 @@ pub static ROUTES: &[Route] = &[
 pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     ROUTES.iter().fold(Router::new(), |router, route| {
         let mut method_router = (route.handler)(route.method_filter());
-        if route.need != Need::Anonymous {
+        if route.need == Need::Anonymous {
+            method_router = method_router.layer(axum::extract::DefaultBodyLimit::max(
+                crate::ANONYMOUS_BODY_LIMIT,
+            ));
+        } else {
             method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
                 (Arc::clone(state), route),
                 crate::auth::guard,

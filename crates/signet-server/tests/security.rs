@@ -891,6 +891,18 @@ async fn previous_versions_are_destroyed_after_the_restore_window() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    // Past the window, a version is gone before the hourly purge comes.
+    let r = call("GET", &format!("{path}/versions/1/secret"))
+        .token(&w.admin)
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = call("POST", &format!("{path}/versions/1/restore"))
+        .token(&w.admin)
+        .if_match(2)
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
     w.state.store.purge_deleted(&actor()).await.unwrap();
     let r = call("GET", &format!("{path}/versions"))
         .token(&w.admin)
@@ -1078,4 +1090,141 @@ async fn a_removed_admins_robots_are_revoked() {
         .send(&w.app)
         .await;
     assert_eq!(r.status, 401, "the robot went with its creator");
+}
+
+// ---------------------------------------------------------------------------------------
+// Found by the review of this change.
+
+#[tokio::test]
+async fn anonymous_bodies_are_small() {
+    let w = World::sqlite().await;
+    let r = call("POST", "/v1/auth/login")
+        .body(json!({ "email": "a@example.com", "password": "p".repeat(100 * 1024) }))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    let r = call("POST", "/v1/setup")
+        .body(
+            json!({ "setup_token": "x".repeat(20 * 1024), "email": "a@example.com",
+                      "password": PASSWORD, "org": "Acme" }),
+        )
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    // Authenticated routes keep the 4 MiB limit: a 100 KiB upload is read (and refused
+    // for what it is, not for its size).
+    let r = call("POST", &format!("{}/credentials", w.base()))
+        .token(&w.developer)
+        .body(json!({ "type": "fcm-legacy-key", "server_key": "k".repeat(100 * 1024) }))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json()["field"], "server_key");
+}
+
+#[tokio::test]
+async fn one_address_cannot_keep_the_hashers_busy_with_made_up_accounts() {
+    let w = World::sqlite().await;
+    let before = w.state.store.password_hashes();
+    let budget = signet_server::login_limit::PER_CLIENT.attempts;
+    for i in 0..budget {
+        let r = call("POST", "/v1/auth/login")
+            .body(login(&format!("made-up-{i}@example.com"), "some password"))
+            .from("198.51.100.77")
+            .send(&w.app)
+            .await;
+        assert_eq!(r.status, 401, "attempt {i}: {}", r.text);
+    }
+    let r = call("POST", "/v1/auth/login")
+        .body(login("one-more@example.com", "some password"))
+        .from("198.51.100.77")
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(
+        w.state.store.password_hashes() - before,
+        u64::from(budget),
+        "passwords checked"
+    );
+    // The owner, elsewhere, is not affected.
+    let r = call("POST", "/v1/auth/login")
+        .body(login(&w.owner_email, PASSWORD))
+        .from("203.0.113.1")
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_robots_upload_replaced_by_someone_else_is_no_longer_its_own() {
+    let w = World::sqlite().await;
+    let robot = w.robot_for_a().await;
+    let r = call("POST", &format!("{}/credentials", w.base()))
+        .token(&robot)
+        .body(keystore_upload("robot-made"))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    // A user puts other material in it.
+    let r = call("PUT", &format!("{}/credentials/{id}", w.base()))
+        .token(&w.developer)
+        .body(keystore_upload("user-made"))
+        .if_match(1)
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = call(
+        "PUT",
+        &format!("{}/apps/a/android/com.acme.app/build-sets/mine", w.base()),
+    )
+    .token(&robot)
+    .body(json!({ "keystore_id": id }))
+    .send(&w.app)
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+}
+
+#[tokio::test]
+async fn app_slugs_cannot_look_like_app_ids() {
+    let w = World::sqlite().await;
+    let r = call("POST", &format!("{}/apps", w.base()))
+        .token(&w.developer)
+        .body(json!({ "slug": w.app_b.id }))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json()["field"], "slug");
+}
+
+#[tokio::test]
+async fn robots_cannot_manage_members() {
+    let w = World::sqlite().await;
+    let r = call("POST", &format!("{}/robots", w.base()))
+        .token(&w.admin)
+        .body(json!({ "name": "ci-admin", "role": "admin" }))
+        .send(&w.app)
+        .await;
+    let robot = r.json()["token"].as_str().unwrap().to_owned();
+    let other = format!("someone-{}@example.com", random_hex());
+    w.state
+        .store
+        .create_user(&actor(), &other, PASSWORD, None)
+        .await
+        .unwrap();
+    let r = call("PUT", &format!("{}/members", w.base()))
+        .token(&robot)
+        .body(json!({ "email": other, "role": "admin" }))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.text.contains("user's session"), "{}", r.text);
+    let me = call("GET", "/v1/me").token(&w.developer).send(&w.app).await;
+    let developer = me.json()["user"]["id"].as_str().unwrap().to_owned();
+    let r = call("DELETE", &format!("{}/members/{developer}", w.base()))
+        .token(&robot)
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
 }

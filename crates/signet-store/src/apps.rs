@@ -68,14 +68,17 @@ fn check_slug(slug: &str) -> Result<(), StoreError> {
         && slug
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
+    if !ok {
+        return Err(invalid(
             "slug",
             "1 to 64 lower-case letters, digits, `-` or `_`",
-        ))
+        ));
     }
+    // Apps are addressed by id or slug: a slug shaped like an id could name another app.
+    if slug.starts_with("app_") {
+        return Err(invalid("slug", "must not start with `app_` (app ids do)"));
+    }
+    Ok(())
 }
 
 fn app_row(r: &sqlx::any::AnyRow) -> Result<App, StoreError> {

@@ -381,6 +381,7 @@ impl Store {
         let next = expected_version + 1;
         self.write_version(
             &mut tx,
+            actor,
             org,
             id,
             expected_version,
@@ -455,6 +456,7 @@ impl Store {
     async fn write_version(
         &self,
         conn: &mut AnyConnection,
+        actor: &Actor,
         org: &str,
         id: &str,
         expected_version: i64,
@@ -475,8 +477,8 @@ impl Store {
         )?;
         let done = sqlx::query(
             "UPDATE credentials SET name = $1, apple_team = $2, expires_at = $3, version = $4, key_id = $5, \
-             sealed = $6, metadata = $7, updated_at = $8 \
-             WHERE id = $9 AND org_id = $10 AND version = $11 AND deleted_at IS NULL",
+             sealed = $6, metadata = $7, updated_at = $8, created_by = $9 \
+             WHERE id = $10 AND org_id = $11 AND version = $12 AND deleted_at IS NULL",
         )
         .bind(new.name)
         .bind(new.apple_team.map(str::to_owned))
@@ -486,6 +488,7 @@ impl Store {
         .bind(sealed.as_bytes().to_vec())
         .bind(new.metadata)
         .bind(now())
+        .bind(&actor.who)
         .bind(id)
         .bind(org)
         .bind(expected_version)
@@ -513,7 +516,7 @@ impl Store {
         .bind(org)
         .fetch_all(&mut *conn)
         .await?;
-        let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
+        let window = self.limits.restore_window_ms();
         rows.iter()
             .map(|r| {
                 let metadata: String = r.try_get("metadata")?;
@@ -553,6 +556,13 @@ impl Store {
         let kind: String = row.try_get("kind")?;
         let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
         let sealed = Sealed::from_bytes(row.try_get("sealed")?);
+        let window = self.limits.restore_window_ms();
+        let replaced_at: i64 = row.try_get("replaced_at")?;
+        if now() - replaced_at > window {
+            // Past the restore window: as good as destroyed, whether or not the hourly
+            // purge has run yet.
+            return Err(StoreError::NotFound);
+        }
         let metadata: String = row.try_get("metadata")?;
         let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
         let expires_at: Option<i64> = row.try_get("expires_at")?;
@@ -568,8 +578,6 @@ impl Store {
                 derived: Some(&bound),
             },
         )?;
-        let replaced_at: i64 = row.try_get("replaced_at")?;
-        let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
         Ok((
             CredentialVersion {
                 version,
@@ -634,6 +642,7 @@ impl Store {
         }
         self.write_version(
             &mut tx,
+            actor,
             org,
             id,
             expected_version,
@@ -798,7 +807,7 @@ impl Store {
         let Some(deleted_at) = current.deleted_at else {
             return Err(StoreError::Rule("the credential is not deleted".into()));
         };
-        let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
+        let window = self.limits.restore_window_ms();
         if now() - deleted_at > window {
             return Err(StoreError::Rule(format!(
                 "the restore window of {} days has passed",
@@ -912,7 +921,7 @@ impl Store {
     /// build set, pair or slot still points at. Returns their ids. Safe on any number of
     /// replicas at once.
     pub async fn purge_deleted(&self, actor: &Actor) -> Result<Vec<String>, StoreError> {
-        let window = i64::try_from(self.limits.restore_window.as_millis()).unwrap_or(i64::MAX);
+        let window = self.limits.restore_window_ms();
         let cutoff = now().saturating_sub(window);
         let mut tx = self.begin().await?;
         let rows = sqlx::query(

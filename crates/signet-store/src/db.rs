@@ -50,6 +50,13 @@ pub struct Limits {
     pub restore_window: Duration,
 }
 
+impl Limits {
+    /// The restore window in milliseconds, as times are stored.
+    pub fn restore_window_ms(&self) -> i64 {
+        i64::try_from(self.restore_window.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Limits {
         Limits {

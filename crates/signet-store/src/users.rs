@@ -650,13 +650,20 @@ impl Store {
         }
         let role: Option<String> = row.try_get("role")?;
         let apps: Option<String> = row.try_get("app_ids")?;
+        // A scope that cannot be read is no token, never an organization-wide one.
+        let app_ids = match apps {
+            None => None,
+            Some(a) => Some(
+                serde_json::from_str::<Vec<String>>(&a).map_err(|_| StoreError::Unauthenticated)?,
+            ),
+        };
         Ok(Principal {
             token_id: id,
             kind,
             user_id: row.try_get("user_id")?,
             org_id: row.try_get("org_id")?,
             role: role.as_deref().and_then(Role::parse),
-            app_ids: apps.and_then(|a| serde_json::from_str(&a).ok()),
+            app_ids,
         })
     }
 

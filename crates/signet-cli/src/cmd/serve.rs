@@ -132,17 +132,22 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         };
         let store = open_store(&args.store).await?.with_limits(limits);
         // Secrets under a key this server does not hold (another replica's own key file,
-        // a key removed too early) cannot be served: say so now, not at the first fetch.
+        // a key file from another data dir, a key removed too early) cannot be served, and
+        // what it sealed would be unreadable to the others: refuse to start.
         let loaded = store.keyring().key_ids().iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
-        for (key_id, count) in store.key_usage().await? {
-            if !loaded.contains(&key_id) {
-                tracing::warn!(
-                    key_id = %key_id,
-                    secrets = count,
-                    "secrets are sealed under a master key this server does not have; replicas \
-                     must share SIGNET_MASTER_KEY or the same key file"
-                );
-            }
+        let missing: Vec<String> = store
+            .key_usage()
+            .await?
+            .into_iter()
+            .filter(|(key_id, _)| !loaded.contains(key_id))
+            .map(|(key_id, count)| format!("{key_id} ({count} secrets)"))
+            .collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "the database holds secrets sealed under master keys this server does not have: {}; \
+                 give it the key file (or SIGNET_MASTER_KEY) that holds them; replicas share one",
+                missing.join(", ")
+            );
         }
         let setup_file = args.store.data_dir.join(SETUP_TOKEN_FILE);
         let existing = std::fs::read_to_string(&setup_file).ok();

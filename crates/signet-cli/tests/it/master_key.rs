@@ -400,3 +400,39 @@ fn sqlite_files_are_private() {
         .get(&format!("/v1/orgs/{}", org.id), &org.token)
         .expect(200, "the server works after the change");
 }
+
+// ---------------------------------------------------------------------------------------
+// A key file that is there but does not hold the keys the data needs.
+
+/// The security review's "wrong key file": the key file of another data dir, put in
+/// place of the right one, used to be accepted with a warning; new uploads were then
+/// sealed under a key the other replicas (and the restored file) lack. It is refused.
+#[test]
+fn a_key_file_without_the_datas_keys_is_refused() {
+    let site = Site::new(Backend::Sqlite);
+    let keystores = site.keystores(1, "w");
+    let mut server = site.start("data");
+    let org = site.owner(&server, "data");
+    let creds = format!("/v1/orgs/{}/credentials", org.id);
+    server
+        .post(&creds, Some(&org.token), &keystores[0].upload())
+        .expect(201, "upload");
+    server.kill();
+    let needed = current_key_id(&site.dir.path("data/master.key"));
+    // Another data dir's key file.
+    let mut other = site.start("other");
+    other.kill();
+    std::fs::copy(
+        site.dir.path("other/master.key"),
+        site.dir.path("data/master.key"),
+    )
+    .unwrap();
+    let (code, out) = serve_refused(&site, "data", "wrong-key.log");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "error: the database holds secrets sealed under master keys this server does not have: {needed} (1 secrets)"
+        )),
+        "{out}"
+    );
+}

@@ -80,25 +80,36 @@ pub(crate) async fn login(
         ));
     }
     let store = &state.store;
-    let address = login_limit::address_key(&body.email, &actor.ip);
-    let account = login_limit::account_key(&body.email);
-    store
-        .take_attempt(&address, &login_limit::PER_ADDRESS)
-        .await?;
-    if let Err(e) = store
-        .take_attempt(&account, &login_limit::PER_ACCOUNT)
-        .await
-    {
-        store.refund_attempt(&address).await?;
-        return Err(e.into());
+    // Counted before the password is checked; an attempt refused by a later budget, or
+    // not checked because the hashers are busy, is given back to the earlier ones.
+    let budgets = [
+        (login_limit::client_key(&actor.ip), &login_limit::PER_CLIENT),
+        (
+            login_limit::address_key(&body.email, &actor.ip),
+            &login_limit::PER_ADDRESS,
+        ),
+        (
+            login_limit::account_key(&body.email),
+            &login_limit::PER_ACCOUNT,
+        ),
+    ];
+    for (taken, (key, budget)) in budgets.iter().enumerate() {
+        if let Err(e) = store.take_attempt(key, budget).await {
+            for (key, _) in &budgets[..taken] {
+                store.refund_attempt(key).await?;
+            }
+            return Err(e.into());
+        }
     }
+    let [(client, _), (address, _), (account, _)] = &budgets;
     let (user, info, token) = match store
         .login(&actor, &body.email, body.password.expose())
         .await
     {
         Ok(ok) => {
-            store.forget_attempts(&address).await?;
-            store.refund_attempt(&account).await?;
+            store.forget_attempts(address).await?;
+            store.refund_attempt(account).await?;
+            store.refund_attempt(client).await?;
             ok
         }
         Err(StoreError::Unauthenticated) => {
@@ -110,8 +121,9 @@ pub(crate) async fn login(
         }
         Err(other) => {
             // Busy (503): no password was checked; give the attempts back.
-            store.refund_attempt(&address).await?;
-            store.refund_attempt(&account).await?;
+            for (key, _) in &budgets {
+                store.refund_attempt(key).await?;
+            }
             return Err(other.into());
         }
     };
