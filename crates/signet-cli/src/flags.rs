@@ -101,6 +101,16 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// A reverse proxy (TLS terminator, load balancer) whose `X-Forwarded-For` names the
+    /// client; repeat for each. Without it the client is the TCP peer, and behind a proxy
+    /// every client would share the proxy's login budget and audit address.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "IP",
+        env = "SIGNET_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State},
+    extract::{FromRequestParts, RawPathParams, Request, State},
     http::{header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -18,7 +18,7 @@ use axum::{
 use signet_store::{Actor, App, Principal, Role, Scope, StoreError, secrets::TokenKind};
 
 use crate::{
-    AppState, RequestId,
+    AppState, ClientAddr, RequestId,
     error::ApiError,
     routes::{Need, Route, Tokens},
 };
@@ -42,8 +42,8 @@ pub struct Origin(pub Actor);
 fn origin(parts: &Parts) -> Actor {
     let ip = parts
         .extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string());
+        .get::<ClientAddr>()
+        .map_or_else(|| "local".to_owned(), |c| c.0.to_string());
     let request_id = parts
         .extensions
         .get::<RequestId>()

@@ -15,7 +15,7 @@ pub mod login_limit;
 pub mod openapi;
 pub mod routes;
 
-use std::{sync::Arc, time::Instant};
+use std::{net::IpAddr, sync::Arc, time::Instant};
 
 use axum::{
     Router,
@@ -55,6 +55,8 @@ pub struct AppState {
     pub store: Store,
     /// Where this server wrote the setup token, removed once setup is done.
     pub setup_token_file: Option<std::path::PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl AppState {
@@ -63,8 +65,51 @@ impl AppState {
         AppState {
             store,
             setup_token_file,
+            trusted_proxies: Vec::new(),
         }
     }
+
+    /// Trusts these proxies' `X-Forwarded-For`.
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> AppState {
+        self.trusted_proxies = proxies;
+        self
+    }
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted proxy, the nearest
+/// address in `X-Forwarded-For` that is not a trusted proxy (read from the right: the
+/// entries to the left of it are the client's own word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+fn client_addr(req: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let mut client = peer;
+    let hops = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return Some(ip),
+            // Garbage where an address should be: stop at the last trusted hop.
+            Err(_) => break,
+        }
+    }
+    Some(client)
 }
 
 /// The request id: the client's `X-Request-Id` when it is sane, else a new one.
@@ -85,7 +130,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::map_response(problem_json))
-        .layer(axum::middleware::from_fn(request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            request_context,
+        ))
         .with_state(state)
 }
 
@@ -121,7 +169,14 @@ fn new_request_id() -> String {
     })
 }
 
-async fn request_context(mut req: Request, next: Next) -> Response {
+async fn request_context(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if let Some(client) = client_addr(&req, &state.trusted_proxies) {
+        req.extensions_mut().insert(ClientAddr(client));
+    }
     let id = req
         .headers()
         .get("x-request-id")

@@ -56,6 +56,7 @@ struct Call<'a> {
     token: Option<&'a str>,
     body: Option<Value>,
     if_match: Option<String>,
+    headers: Vec<(&'a str, String)>,
     from: SocketAddr,
 }
 
@@ -66,6 +67,7 @@ fn call<'a>(method: &'a str, path: &'a str) -> Call<'a> {
         token: None,
         body: None,
         if_match: None,
+        headers: Vec::new(),
         from: "192.0.2.1:40000".parse().unwrap(),
     }
 }
@@ -86,6 +88,11 @@ impl<'a> Call<'a> {
         self
     }
 
+    fn header(mut self, name: &'a str, value: &str) -> Call<'a> {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
     fn from(mut self, ip: &str) -> Call<'a> {
         self.from = format!("{ip}:40000").parse().unwrap();
         self
@@ -100,6 +107,9 @@ impl<'a> Call<'a> {
         }
         if let Some(v) = &self.if_match {
             req = req.header("if-match", v);
+        }
+        for (name, value) in &self.headers {
+            req = req.header(*name, value);
         }
         let mut req = match &self.body {
             Some(b) => req
@@ -158,7 +168,12 @@ fn keystore_upload(alias: &str) -> Value {
 
 impl World {
     async fn new(store: Store) -> World {
-        let state = Arc::new(AppState::new(store, None));
+        World::behind(store, Vec::new()).await
+    }
+
+    /// A world whose server trusts `proxies`' `X-Forwarded-For`.
+    async fn behind(store: Store, proxies: Vec<std::net::IpAddr>) -> World {
+        let state = Arc::new(AppState::new(store, None).with_trusted_proxies(proxies));
         let app = signet_server::router(Arc::clone(&state));
         let s = &state.store;
         let tag = random_hex();
@@ -1227,4 +1242,77 @@ async fn robots_cannot_manage_members() {
         .send(&w.app)
         .await;
     assert_eq!(r.status, 403, "{}", r.text);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_client_is_the_forwarded_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let proxy: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+    let w = World::behind(sqlite_store(&dir).await, vec![proxy]).await;
+    let budget = signet_server::login_limit::PER_ADDRESS.attempts;
+    // Guesses through the proxy from one client, which also claims a forged first hop.
+    for _ in 0..budget {
+        let r = call("POST", "/v1/auth/login")
+            .body(login(&w.owner_email, "wrong password!!"))
+            .header("x-forwarded-for", "10.9.9.9, 198.51.100.5")
+            .send(&w.app)
+            .await;
+        assert_eq!(r.status, 401, "{}", r.text);
+    }
+    let r = call("POST", "/v1/auth/login")
+        .body(login(&w.owner_email, PASSWORD))
+        .header("x-forwarded-for", "198.51.100.5")
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    // Another client through the same proxy is not the guesser.
+    let r = call("POST", "/v1/auth/login")
+        .body(login(&w.owner_email, PASSWORD))
+        .header("x-forwarded-for", "203.0.113.8")
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The audit log says where from.
+    let audit = w
+        .state
+        .store
+        .audit_log(&w.org, &signet_store::PageRequest::default())
+        .await
+        .unwrap();
+    let uploads = call("POST", &format!("{}/credentials", w.base()))
+        .token(&w.developer)
+        .body(keystore_upload("through-proxy"))
+        .header("x-forwarded-for", "203.0.113.44")
+        .send(&w.app)
+        .await;
+    assert_eq!(uploads.status, 201, "{}", uploads.text);
+    let after = w
+        .state
+        .store
+        .audit_log(&w.org, &signet_store::PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(after.items.len(), audit.items.len() + 1);
+    assert_eq!(after.items[0].action, "credential.create");
+    assert_eq!(after.items[0].ip, "203.0.113.44");
+}
+
+#[tokio::test]
+async fn forwarded_addresses_from_untrusted_peers_are_ignored() {
+    let w = World::sqlite().await;
+    let budget = signet_server::login_limit::PER_ADDRESS.attempts;
+    for i in 0..budget {
+        let r = call("POST", "/v1/auth/login")
+            .body(login(&w.owner_email, "wrong password!!"))
+            .header("x-forwarded-for", &format!("198.51.100.{i}"))
+            .send(&w.app)
+            .await;
+        assert_eq!(r.status, 401, "{}", r.text);
+    }
+    let r = call("POST", "/v1/auth/login")
+        .body(login(&w.owner_email, PASSWORD))
+        .header("x-forwarded-for", "203.0.113.99")
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 429, "a forged header changes nothing: {}", r.text);
 }

@@ -186,7 +186,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             data_dir = %args.store.data_dir.display(),
             "signet serve listening"
         );
-        let state = Arc::new(signet_server::AppState::new(store, Some(setup_file)));
+        let state = Arc::new(
+            signet_server::AppState::new(store, Some(setup_file))
+                .with_trusted_proxies(args.trusted_proxies.clone()),
+        );
         signet_server::serve(listener, state, shutdown_signal())
             .await
             .context("server failed")?;
