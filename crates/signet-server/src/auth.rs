@@ -76,6 +76,7 @@ pub struct Access {
     /// What the caller may reach: the organization, or some of its apps.
     pub scope: Scope,
     app: Option<App>,
+    app_ref: Option<String>,
     principal: Principal,
 }
 
@@ -83,6 +84,18 @@ impl Access {
     /// The app of the path (`{app}`), resolved and within the caller's scope.
     pub fn app(&self) -> Result<&App, ApiError> {
         self.app.as_ref().ok_or_else(unguarded)
+    }
+
+    /// The `{app}` of the path as given (id or slug), for a route that resolves it in its
+    /// own query and checks it against [`Access::scope`] there.
+    pub fn app_ref(&self) -> Result<&str, ApiError> {
+        self.app_ref.as_deref().ok_or_else(unguarded)
+    }
+
+    /// The app of the path for a route that resolves it itself ([`Access::app_ref`]), when
+    /// a branch of it needs the app after all: looked up and checked as the guard does.
+    pub async fn resolve_app(&self, state: &AppState) -> Result<App, ApiError> {
+        app_in_scope(state, &self.org, self.app_ref()?, &self.scope).await
     }
 
     /// The caller.
@@ -173,6 +186,23 @@ async fn role_in(state: &AppState, caller: &Caller, org: &str) -> Result<Role, A
     }
 }
 
+/// The app `app_ref` (id or slug) of `org`, if `scope` reaches it: 404 when there is
+/// none, 403 when it is another app's.
+async fn app_in_scope(
+    state: &AppState,
+    org: &str,
+    app_ref: &str,
+    scope: &Scope,
+) -> Result<App, ApiError> {
+    let app = state.store.app(org, app_ref).await?;
+    if !scope.allows(&app.id) {
+        return Err(ApiError::forbidden(
+            "this robot token is not allowed to act on this app",
+        ));
+    }
+    Ok(app)
+}
+
 /// Enforces `route`'s access rule, then runs the handler with the [`Caller`] and, for
 /// routes in an organization, the [`Access`] it has.
 pub async fn guard(
@@ -237,19 +267,10 @@ async fn check(state: &AppState, route: &Route, parts: &mut Parts) -> Result<(),
             }
         }
     };
-    let app = match param("app") {
+    let app_ref = param("app");
+    let app = match app_ref.as_deref().filter(|_| !route.app_in_query) {
         None => None,
-        Some(app) => {
-            let app = state.store.app(&org, &app).await?;
-            if let Scope::Apps { apps, .. } = &scope
-                && !apps.contains(&app.id)
-            {
-                return Err(ApiError::forbidden(
-                    "this robot token is not allowed to act on this app",
-                ));
-            }
-            Some(app)
-        }
+        Some(app) => Some(app_in_scope(state, &org, app, &scope).await?),
     };
     let access = Access {
         org,
@@ -257,6 +278,7 @@ async fn check(state: &AppState, route: &Route, parts: &mut Parts) -> Result<(),
         actor: caller.actor.clone(),
         scope,
         app,
+        app_ref,
         principal: caller.principal.clone(),
     };
     parts.extensions.insert(caller);

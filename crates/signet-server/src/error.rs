@@ -141,7 +141,9 @@ impl From<StoreError> for ApiError {
                 err
             }
             StoreError::Exists(_) => ApiError::new(StatusCode::CONFLICT, "exists", e.to_string()),
-            StoreError::Rule(_) => ApiError::new(StatusCode::CONFLICT, "rule", e.to_string()),
+            StoreError::Rule(rule) => {
+                ApiError::new(StatusCode::CONFLICT, rule.slug(), rule.to_string())
+            }
             StoreError::Unauthenticated => ApiError::unauthenticated(),
             StoreError::VersionRequired => ApiError::precondition_required(),
             StoreError::Forbidden(detail) => ApiError::forbidden(detail),

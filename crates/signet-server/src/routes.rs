@@ -60,6 +60,9 @@ pub struct Route {
     pub ok: u16,
     /// The handler, on a method filter.
     pub handler: fn(MethodFilter) -> MethodRouter<Arc<AppState>>,
+    /// The handler finds the `{app}` in the same query as what it reads, and checks it
+    /// against the caller's scope there (the CI fetch): the guard does not look it up.
+    pub app_in_query: bool,
 }
 
 impl std::fmt::Debug for Route {
@@ -83,6 +86,7 @@ const fn route(
         body: None,
         ok: 200,
         handler,
+        app_in_query: false,
     }
 }
 
@@ -105,6 +109,12 @@ impl Route {
     /// Robots limited to apps may call it.
     const fn apps(mut self) -> Route {
         self.tokens = Tokens::AppScoped;
+        self
+    }
+
+    /// The handler resolves `{app}` in its own query, with the caller's scope.
+    const fn app_in_query(mut self) -> Route {
+        self.app_in_query = true;
         self
     }
 
@@ -270,7 +280,8 @@ pub static ROUTES: &[Route] = &[
         .apps(),
     route("GET", "/v1/orgs/{org}/apps/{app}/build-credentials", Need::Role(Developer), |m| on(m, apps::build_credentials))
         .doc("One build's decrypted credentials (audited): ?platform=android&application_id[&name] or ?platform=ios&bundle_id&distribution.")
-        .apps(),
+        .apps()
+        .app_in_query(),
 ];
 
 /// The router of every route of [`ROUTES`], each behind the guard of its entry.

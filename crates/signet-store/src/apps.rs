@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, App, BuildPair, BuildSet, Credential, Kind, Link, Page, PageRequest, Scope, Store,
+    Actor, App, BuildPair, BuildSet, Credential, Kind, Link, Page, PageRequest, Rule, Scope, Store,
     StoreError,
     credentials::paginate,
     db::{audit, new_id, now, unique_violation},
@@ -586,9 +586,7 @@ impl Store {
             .await?
             .try_get::<i64, _>("n")?;
             if others > 0 {
-                return Err(StoreError::Rule(
-                    "this is the default build set; make another one the default first".into(),
-                ));
+                return Err(StoreError::Rule(Rule::DefaultBuildSet));
             }
         }
         sqlx::query("DELETE FROM android_build_sets WHERE id = $1")
@@ -920,32 +918,50 @@ impl Store {
     }
 
     /// The decrypted material of one Android build: the named build set's keystore, or
-    /// the default's. The caller has resolved the app within its scope. Audited. One
-    /// query finds set and keystore: this is what every CI build calls.
+    /// the default's. `app_ref` is the app's id or slug, checked against the caller's
+    /// `scope` here (403), not by the guard: one query finds app, set and keystore, as
+    /// this is what every CI build calls. Audited.
     pub async fn android_build_credentials(
         &self,
         actor: &Actor,
         org: &str,
-        app: &App,
+        app_ref: &str,
+        scope: &Scope,
         application_id: &str,
         name: Option<&str>,
     ) -> Result<BuildCredentials, StoreError> {
+        let forbidden = || StoreError::Forbidden("this token may not act on this app".into());
         let row = sqlx::query(
-            "SELECT s.id AS set_id, s.name AS set_name, s.is_default, s.version AS set_version, \
+            "SELECT a.id AS app_id, a.slug, \
+                    s.id AS set_id, s.name AS set_name, s.is_default, s.version AS set_version, \
                     c.id, c.kind, c.name, c.apple_team, c.expires_at, c.version, c.metadata, \
                     c.created_at, c.updated_at, c.deleted_at, c.sealed \
-             FROM android_build_sets s JOIN credentials c ON c.id = s.keystore_id \
-             WHERE s.app_id = $1 AND s.org_id = $2 AND s.application_id = $3 \
-             AND (s.name = $4 OR ($5 AND s.is_default = 1))",
+             FROM apps a JOIN android_build_sets s ON s.app_id = a.id \
+             JOIN credentials c ON c.id = s.keystore_id \
+             WHERE a.org_id = $1 AND (a.id = $2 OR a.slug = $3) AND s.application_id = $4 \
+             AND (s.name = $5 OR ($6 AND s.is_default = 1))",
         )
-        .bind(&app.id)
         .bind(org)
+        .bind(app_ref)
+        .bind(app_ref)
         .bind(application_id)
         .bind(name.unwrap_or_default())
         .bind(name.is_none())
         .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        .await?;
+        let Some(row) = row else {
+            // No such app (404), or out of scope (403), or no such build set (404).
+            let app = self.app(org, app_ref).await?;
+            return Err(if scope.allows(&app.id) {
+                StoreError::NotFound
+            } else {
+                forbidden()
+            });
+        };
+        if !scope.allows(&row.try_get::<String, _>("app_id")?) {
+            return Err(forbidden());
+        }
+        let app_slug: String = row.try_get("slug")?;
         let set = BuildSet {
             id: row.try_get("set_id")?,
             application_id: application_id.to_owned(),
@@ -956,10 +972,9 @@ impl Store {
         };
         let cred = crate::credentials::credential(&row)?;
         if cred.deleted_at.is_some() {
-            return Err(StoreError::Rule(format!(
-                "build set `{}` points at a deleted keystore; restore it or assign another",
-                set.name
-            )));
+            return Err(StoreError::Rule(Rule::DeletedKeystore {
+                build_set: set.name,
+            }));
         }
         let sealed = crate::Sealed::from_bytes(row.try_get("sealed")?);
         let bound = crate::credentials::derived_of(&cred);
@@ -979,7 +994,7 @@ impl Store {
             actor: actor.clone(),
             action: "build-credentials.fetch".into(),
             target: cred.id.clone(),
-            detail: json!({ "app": app.slug, "application_id": application_id, "build_set": set.name }),
+            detail: json!({ "app": app_slug, "application_id": application_id, "build_set": set.name }),
         })
         .await?;
         Ok(BuildCredentials {
@@ -1018,9 +1033,10 @@ impl Store {
                 .read_secret(actor, org, id, "build-credentials.fetch", &detail)
                 .await
                 .map_err(|e| match e {
-                    StoreError::NotFound => StoreError::Rule(format!(
-                        "the {distribution} pair points at a deleted credential `{id}`; restore it or assign another"
-                    )),
+                    StoreError::NotFound => StoreError::Rule(Rule::DeletedInPair {
+                        distribution: distribution.to_owned(),
+                        credential: id.clone(),
+                    }),
                     other => other,
                 })?;
             credentials.push(c);

@@ -805,14 +805,13 @@ impl Store {
         let mut tx = self.begin().await?;
         let current = self.credential_in(&mut tx, org, id, true).await?;
         let Some(deleted_at) = current.deleted_at else {
-            return Err(StoreError::Rule("the credential is not deleted".into()));
+            return Err(StoreError::Rule(crate::Rule::NotDeleted));
         };
         let window = self.limits.restore_window_ms();
         if now() - deleted_at > window {
-            return Err(StoreError::Rule(format!(
-                "the restore window of {} days has passed",
-                self.limits.restore_window.as_secs() / 86400
-            )));
+            return Err(StoreError::Rule(crate::Rule::RestoreWindowPassed {
+                days: self.limits.restore_window.as_secs() / 86400,
+            }));
         }
         if let Some(team) = &current.apple_team
             && current.kind != Kind::AppleTeam

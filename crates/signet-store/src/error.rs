@@ -87,7 +87,7 @@ pub enum StoreError {
     /// The request breaks a rule of the current state (HTTP 409), e.g. removing the last
     /// owner.
     #[error("{0}")]
-    Rule(String),
+    Rule(Rule),
     /// The caller may not act on this (HTTP 403), e.g. a robot limited to other apps.
     #[error("{0}")]
     Forbidden(String),
@@ -124,4 +124,55 @@ fn describe_usage(usage: &[(String, i64)]) -> String {
         .map(|(id, n)| format!("{id} ({n} secret{})", if *n == 1 { "" } else { "s" }))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A rule of the current state that a request would break. Each has a stable slug (the
+/// problem `type` the server answers with) and a message that says what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rule {
+    /// An organization keeps at least one owner.
+    #[error("an organization keeps at least one owner; make someone else owner first")]
+    LastOwner,
+    /// The default build set of an application id goes last.
+    #[error("this is the default build set; make another one the default first")]
+    DefaultBuildSet,
+    /// A build set points at a deleted keystore.
+    #[error("build set `{build_set}` points at a deleted keystore; restore it or assign another")]
+    DeletedKeystore {
+        /// The build set.
+        build_set: String,
+    },
+    /// A build pair points at a deleted certificate or profile.
+    #[error(
+        "the {distribution} pair points at a deleted credential `{credential}`; restore it or assign another"
+    )]
+    DeletedInPair {
+        /// The distribution type of the pair.
+        distribution: String,
+        /// The deleted credential.
+        credential: String,
+    },
+    /// Restoring a credential that is not deleted.
+    #[error("the credential is not deleted")]
+    NotDeleted,
+    /// Restoring a credential deleted longer ago than the restore window.
+    #[error("the restore window of {days} days has passed")]
+    RestoreWindowPassed {
+        /// The window.
+        days: u64,
+    },
+}
+
+impl Rule {
+    /// The stable name of the rule: the last segment of the problem `type`.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Rule::LastOwner => "last-owner",
+            Rule::DefaultBuildSet => "default-build-set",
+            Rule::DeletedKeystore { .. } | Rule::DeletedInPair { .. } => "deleted-credential",
+            Rule::NotDeleted => "not-deleted",
+            Rule::RestoreWindowPassed { .. } => "restore-window-passed",
+        }
+    }
 }

@@ -55,7 +55,7 @@ pub use crate::{
     apps::{AppCredentials, BuildCredentials, DISTRIBUTIONS, SLOTS},
     db::{Backend, Limits, PageRequest, Store},
     envelope::{Binding, Sealed},
-    error::StoreError,
+    error::{Rule, StoreError},
     hashing::QUEUE_WAIT,
     keyring::Keyring,
     model::{

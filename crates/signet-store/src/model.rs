@@ -142,6 +142,16 @@ pub enum Scope {
     },
 }
 
+impl Scope {
+    /// Whether the caller may act on the app with this id.
+    pub fn allows(&self, app_id: &str) -> bool {
+        match self {
+            Scope::Org => true,
+            Scope::Apps { apps, .. } => apps.iter().any(|a| a == app_id),
+        }
+    }
+}
+
 /// An organization.
 #[derive(Debug, Clone, Serialize)]
 pub struct Org {

@@ -468,9 +468,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if row.try_get::<i64, _>("n")? == 0 {
-            return Err(StoreError::Rule(
-                "an organization keeps at least one owner; make someone else owner first".into(),
-            ));
+            return Err(StoreError::Rule(crate::Rule::LastOwner));
         }
         Ok(())
     }

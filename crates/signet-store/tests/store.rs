@@ -421,9 +421,16 @@ async fn export_before_destroy(store: Store) {
     // A build fetch never hands out a deleted keystore.
     assert!(matches!(
         store
-            .android_build_credentials(&actor(), &org, &app, "com.acme.app", None)
+            .android_build_credentials(
+                &actor(),
+                &org,
+                &app.id,
+                &signet_store::Scope::Org,
+                "com.acme.app",
+                None
+            )
             .await,
-        Err(StoreError::Rule(_))
+        Err(StoreError::Rule(signet_store::Rule::DeletedKeystore { .. }))
     ));
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let purged = store.purge_deleted(&actor()).await.unwrap();

@@ -321,7 +321,8 @@ pub(crate) async fn build_credentials(
                 .android_build_credentials(
                     &access.actor,
                     &access.org,
-                    access.app()?,
+                    access.app_ref()?,
+                    &access.scope,
                     application_id,
                     q.name.as_deref(),
                 )
@@ -346,10 +347,10 @@ pub(crate) async fn build_credentials(
                 .as_deref()
                 .ok_or_else(|| ApiError::invalid("bundle_id", "required for ios"))?;
             let distribution = q.distribution.as_deref().unwrap_or("app-store");
-            let app = access.app()?;
+            let app = access.resolve_app(&state).await?;
             let b = state
                 .store
-                .ios_build_credentials(&access.actor, &access.org, app, bundle_id, distribution)
+                .ios_build_credentials(&access.actor, &access.org, &app, bundle_id, distribution)
                 .await?;
             let cert = secret_json(&b.secrets[0])?;
             let profile = secret_json(&b.secrets[1])?;
