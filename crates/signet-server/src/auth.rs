@@ -15,7 +15,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use signet_store::{Actor, App, Principal, Role, Scope, StoreError, secrets::TokenKind};
+use signet_store::{Actor, App, Principal, Role, Scope, StoreError};
 
 use crate::{
     AppState, ClientAddr, RequestId,
@@ -138,9 +138,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Access {
 impl Caller {
     /// The user behind a session token.
     pub fn user_id(&self) -> Result<&str, ApiError> {
-        match (&self.principal.user_id, self.principal.kind) {
-            (Some(u), TokenKind::Session) => Ok(u),
-            _ => Err(ApiError::forbidden(
+        match &self.principal {
+            Principal::User { user_id, .. } => Ok(user_id),
+            Principal::Robot { .. } => Err(ApiError::forbidden(
                 "this needs a user's session, not a robot token",
             )),
         }
@@ -166,23 +166,14 @@ async fn authenticate(state: &AppState, parts: &Parts) -> Result<Caller, ApiErro
 
 /// The role of `caller` in `org`; 404 when it is not theirs.
 async fn role_in(state: &AppState, caller: &Caller, org: &str) -> Result<Role, ApiError> {
-    let p = &caller.principal;
-    match p.kind {
-        TokenKind::Session => {
-            let user = p.user_id.as_deref().ok_or_else(ApiError::unauthenticated)?;
-            state
-                .store
-                .role_of(org, user)
-                .await?
-                .ok_or_else(ApiError::not_found)
-        }
-        TokenKind::Robot => {
-            if p.org_id.as_deref() != Some(org) {
-                return Err(ApiError::not_found());
-            }
-            p.role.ok_or_else(ApiError::unauthenticated)
-        }
-        TokenKind::Setup => Err(ApiError::unauthenticated()),
+    match &caller.principal {
+        Principal::User { user_id, .. } => state
+            .store
+            .role_of(org, user_id)
+            .await?
+            .ok_or_else(ApiError::not_found),
+        Principal::Robot { org_id, role, .. } if org_id == org => Ok(*role),
+        Principal::Robot { .. } => Err(ApiError::not_found()),
     }
 }
 
@@ -234,7 +225,7 @@ async fn check(state: &AppState, route: &Route, parts: &mut Parts) -> Result<(),
         Need::Anonymous => return Ok(()),
         _ => authenticate(state, parts).await?,
     };
-    let robot = caller.principal.kind != TokenKind::Session;
+    let robot = matches!(caller.principal, Principal::Robot { .. });
     if robot && route.tokens == Tokens::Users {
         return Err(ApiError::forbidden(
             "this needs a user's session, not a robot token",
@@ -253,7 +244,7 @@ async fn check(state: &AppState, route: &Route, parts: &mut Parts) -> Result<(),
             role.name()
         )));
     }
-    let scope = match &caller.principal.app_ids {
+    let scope = match caller.principal.app_ids() {
         None => Scope::Org,
         Some(apps) => {
             if route.tokens != Tokens::AppScoped {
@@ -262,7 +253,7 @@ async fn check(state: &AppState, route: &Route, parts: &mut Parts) -> Result<(),
                 ));
             }
             Scope::Apps {
-                apps: apps.clone(),
+                apps: apps.to_vec(),
                 creator: caller.actor.who.clone(),
             }
         }

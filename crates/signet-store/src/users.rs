@@ -28,29 +28,54 @@ pub enum SetupToken {
     HeldElsewhere,
 }
 
-/// Whoever a valid token belongs to.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    /// The token's id.
-    pub token_id: String,
-    /// Session or robot.
-    pub kind: TokenKind,
-    /// The user, for sessions.
-    pub user_id: Option<String>,
-    /// The organization, for robots.
-    pub org_id: Option<String>,
-    /// The role, for robots.
-    pub role: Option<Role>,
-    /// The apps a robot is limited to.
-    pub app_ids: Option<Vec<String>>,
+/// Whoever a valid token belongs to. (Setup tokens authenticate nothing: they are spent
+/// by `POST /v1/setup` alone.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A user's login session.
+    User {
+        /// The session token's id.
+        token_id: String,
+        /// The user.
+        user_id: String,
+    },
+    /// A robot (CI) token of one organization.
+    Robot {
+        /// The token's id.
+        token_id: String,
+        /// Its organization.
+        org_id: String,
+        /// Its role there (below owner).
+        role: Role,
+        /// The apps it is limited to; all of the organization's when `None`.
+        app_ids: Option<Vec<String>>,
+    },
 }
 
 impl Principal {
+    /// The token's id.
+    pub fn token_id(&self) -> &str {
+        match self {
+            Principal::User { token_id, .. } | Principal::Robot { token_id, .. } => token_id,
+        }
+    }
+
+    /// The apps a robot is limited to.
+    pub fn app_ids(&self) -> Option<&[String]> {
+        match self {
+            Principal::Robot {
+                app_ids: Some(apps),
+                ..
+            } => Some(apps),
+            _ => None,
+        }
+    }
+
     /// The audit name: `user:<id>` or `robot:<token id>`.
     pub fn who(&self) -> String {
-        match &self.user_id {
-            Some(u) if self.kind == TokenKind::Session => format!("user:{u}"),
-            _ => format!("robot:{}", self.token_id),
+        match self {
+            Principal::User { user_id, .. } => format!("user:{user_id}"),
+            Principal::Robot { token_id, .. } => format!("robot:{token_id}"),
         }
     }
 }
@@ -648,21 +673,29 @@ impl Store {
         }
         let role: Option<String> = row.try_get("role")?;
         let apps: Option<String> = row.try_get("app_ids")?;
-        // A scope that cannot be read is no token, never an organization-wide one.
-        let app_ids = match apps {
-            None => None,
-            Some(a) => Some(
-                serde_json::from_str::<Vec<String>>(&a).map_err(|_| StoreError::Unauthenticated)?,
-            ),
-        };
-        Ok(Principal {
-            token_id: id,
-            kind,
-            user_id: row.try_get("user_id")?,
-            org_id: row.try_get("org_id")?,
-            role: role.as_deref().and_then(Role::parse),
-            app_ids,
-        })
+        let user_id: Option<String> = row.try_get("user_id")?;
+        let org_id: Option<String> = row.try_get("org_id")?;
+        // A row that does not make a whole principal (a scope that cannot be read, a robot
+        // without organization or role) is no token, never an organization-wide one.
+        match (kind, user_id, org_id, role.as_deref().and_then(Role::parse)) {
+            (TokenKind::Session, Some(user_id), _, _) => Ok(Principal::User {
+                token_id: id,
+                user_id,
+            }),
+            (TokenKind::Robot, _, Some(org_id), Some(role)) => Ok(Principal::Robot {
+                token_id: id,
+                org_id,
+                role,
+                app_ids: match apps {
+                    None => None,
+                    Some(a) => Some(
+                        serde_json::from_str::<Vec<String>>(&a)
+                            .map_err(|_| StoreError::Unauthenticated)?,
+                    ),
+                },
+            }),
+            _ => Err(StoreError::Unauthenticated),
+        }
     }
 
     /// Creates a robot token for CI: a role below owner, optionally limited to some apps,

@@ -6,8 +6,7 @@ use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_store::{
-    MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Role, StoreError, secrets::TokenKind,
-    validate::SecretString,
+    MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Principal, StoreError, validate::SecretString,
 };
 
 use crate::{
@@ -142,7 +141,7 @@ pub(crate) async fn logout(
     let user = caller.user_id()?.to_owned();
     state
         .store
-        .revoke_session(&caller.actor, &user, &caller.principal.token_id)
+        .revoke_session(&caller.actor, &user, caller.principal.token_id())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -167,21 +166,25 @@ pub(crate) async fn me(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
-    let p = &caller.principal;
-    Ok(Json(match p.kind {
-        TokenKind::Session => {
-            let user = state.store.user(caller.user_id()?).await?;
+    Ok(Json(match &caller.principal {
+        Principal::User { token_id, user_id } => {
+            let user = state.store.user(user_id).await?;
             let orgs = state.store.orgs_of(&user.id).await?;
             let sessions = state.store.sessions_of(&user.id).await?;
             json!({ "kind": "user", "user": user, "orgs": orgs, "sessions": sessions,
-                    "token_id": p.token_id })
+                    "token_id": token_id })
         }
-        _ => json!({
+        Principal::Robot {
+            token_id,
+            org_id,
+            role,
+            app_ids,
+        } => json!({
             "kind": "robot",
-            "token_id": p.token_id,
-            "org": p.org_id,
-            "role": p.role.map(Role::name),
-            "app_ids": p.app_ids,
+            "token_id": token_id,
+            "org": org_id,
+            "role": role.name(),
+            "app_ids": app_ids,
         }),
     }))
 }
