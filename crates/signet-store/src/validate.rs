@@ -120,20 +120,53 @@ pub struct Upload {
     pub roles: Option<Vec<String>>,
 }
 
-/// A validated upload: what to seal and what to show.
+/// A validated upload: what to seal and what to show. Only [`validate`] makes one, so the
+/// store never seals a secret whose metadata it did not derive itself.
 pub struct Validated {
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
+    pub(crate) apple_team: Option<String>,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) metadata: Value,
+    pub(crate) secret: Zeroizing<Vec<u8>>,
+}
+
+impl Validated {
     /// The type.
-    pub kind: Kind,
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
     /// The display name.
-    pub name: String,
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The Apple team it belongs to, for Apple types.
-    pub apple_team: Option<String>,
+    pub fn apple_team(&self) -> Option<&str> {
+        self.apple_team.as_deref()
+    }
+
     /// When it stops working, in ms since the epoch.
-    pub expires_at: Option<i64>,
+    pub fn expires_at(&self) -> Option<i64> {
+        self.expires_at
+    }
+
     /// Derived metadata, shown to viewers.
-    pub metadata: Value,
-    /// The secret material (JSON), sealed before storage.
-    pub secret: Zeroizing<Vec<u8>>,
+    pub fn metadata(&self) -> &Value {
+        &self.metadata
+    }
+}
+
+impl std::fmt::Debug for Validated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validated")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("metadata", &self.metadata)
+            .field("secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 /// The longest value of a short field (a name, id, alias or password) an upload may
