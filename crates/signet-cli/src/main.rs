@@ -76,8 +76,16 @@ fn report(err: &anyhow::Error) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-    // One line: the context chain joined, outermost first.
-    let message: Vec<String> = err.chain().map(ToString::to_string).collect();
+    // One line: the context chain joined, outermost first. An error that shows its source
+    // in its own message and also returns it from `source()` (so that hints can find it)
+    // would repeat it: a message the previous one already ends with is left out.
+    let mut message: Vec<String> = Vec::new();
+    for e in err.chain() {
+        let text = e.to_string();
+        if message.last().is_none_or(|last| !last.ends_with(&text)) {
+            message.push(text);
+        }
+    }
     eprintln!("error: {}", message.join(": "));
     if let Some(hint) = hint(err) {
         eprintln!("hint: {hint}");

@@ -62,6 +62,55 @@ pub enum SignError {
     Config(String),
     /// The debug certificate was about to sign a release.
     DebugKey,
+    /// An IPA signet cannot sign.
+    Ipa(IpaError),
+}
+
+/// Why an IPA could not be signed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum IpaError {
+    /// The archive is not laid out as an app (`Payload/<Name>.app`, one of it).
+    Layout(&'static str),
+    /// The app's Info.plist cannot be read, or lacks what signing needs.
+    InfoPlist(String),
+    /// The profile's entitlements cannot be written for the signature.
+    Entitlements(String),
+    /// The identity has no certificate, or a key or certificate the signer cannot use.
+    Identity(String),
+    /// A check of `signet ios check` fails for this identity, profile and app.
+    Check {
+        /// The check's name.
+        check: String,
+        /// What it found.
+        detail: String,
+    },
+    /// apple-codesign failed to sign a bundle.
+    Codesign(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl fmt::Display for IpaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IpaError::Layout(what) => write!(f, "not an app archive: {what}"),
+            IpaError::InfoPlist(d) => write!(f, "Info.plist: {d}"),
+            IpaError::Entitlements(d) => write!(f, "entitlements: {d}"),
+            IpaError::Identity(d) => write!(f, "the signing identity cannot be used: {d}"),
+            IpaError::Check { check, detail } => {
+                write!(f, "refusing to sign ({check}): {detail}")
+            }
+            IpaError::Codesign(e) => write!(f, "code signing failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for IpaError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            IpaError::Codesign(e) => Some(&**e),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for SignError {
@@ -72,6 +121,7 @@ impl fmt::Display for SignError {
             SignError::Format(e) => write!(f, "{e}"),
             SignError::Manifest(d) => write!(f, "cannot read AndroidManifest.xml: {d}"),
             SignError::Config(d) => f.write_str(d),
+            SignError::Ipa(e) => write!(f, "{e}"),
             SignError::DebugKey => f.write_str(
                 "refusing to sign with the Android debug certificate: Google Play rejects such apps \
                  (\"Market does not accept apks signed with the debug certificate\")",
@@ -80,7 +130,23 @@ impl fmt::Display for SignError {
     }
 }
 
-impl std::error::Error for SignError {}
+impl std::error::Error for SignError {
+    /// The wrapped error, so that callers (the CLI's hints) can look through to it.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SignError::Io(e) => Some(e),
+            SignError::Format(e) => Some(e),
+            SignError::Ipa(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<IpaError> for SignError {
+    fn from(e: IpaError) -> SignError {
+        SignError::Ipa(e)
+    }
+}
 
 impl From<std::io::Error> for SignError {
     fn from(e: std::io::Error) -> SignError {

@@ -21,6 +21,6 @@ mod key;
 pub mod zip;
 
 pub use crate::{
-    error::{SignError, ZipError},
+    error::{IpaError, SignError, ZipError},
     key::SigningKey,
 };

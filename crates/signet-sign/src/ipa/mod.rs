@@ -29,14 +29,27 @@ use signet_formats::{
     },
 };
 
-use crate::{SignError, apk::Archive, error::ZipError, zip};
+use crate::{
+    SignError,
+    apk::Archive,
+    error::{IpaError, ZipError},
+    zip,
+};
 
 const S_IFMT: u32 = 0o170_000;
 const S_IFLNK: u32 = 0o120_000;
 const S_IFDIR: u32 = 0o040_000;
 
-fn err(e: impl std::fmt::Display) -> SignError {
-    SignError::Config(e.to_string())
+fn codesign(e: impl std::error::Error + Send + Sync + 'static) -> SignError {
+    SignError::Ipa(IpaError::Codesign(Box::new(e)))
+}
+
+fn identity(e: impl std::fmt::Display) -> SignError {
+    SignError::Ipa(IpaError::Identity(e.to_string()))
+}
+
+fn entitlements(e: impl std::fmt::Display) -> SignError {
+    SignError::Ipa(IpaError::Entitlements(e.to_string()))
 }
 
 /// What [`sign`] did.
@@ -96,15 +109,15 @@ fn unpack(input: &Path, dir: &Path) -> Result<PathBuf, SignError> {
     }
     let payload = dir.join("Payload");
     let apps: Vec<PathBuf> = std::fs::read_dir(&payload)
-        .map_err(|_| err("the IPA has no Payload/ directory"))?
+        .map_err(|_| IpaError::Layout("no Payload/ directory"))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "app") && p.is_dir())
         .collect();
     match apps.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(err("the IPA has no Payload/<Name>.app bundle")),
-        _ => Err(err("the IPA has several .app bundles in Payload/")),
+        [] => Err(IpaError::Layout("no Payload/<Name>.app bundle").into()),
+        _ => Err(IpaError::Layout("several .app bundles in Payload/").into()),
     }
 }
 
@@ -135,7 +148,7 @@ fn pack<W: Write>(dir: &Path, out: &mut W) -> Result<usize, SignError> {
     for path in &files {
         let rel = path
             .strip_prefix(dir)
-            .map_err(err)?
+            .map_err(|_| ZipError::Malformed("a packed file outside the work folder".into()))?
             .to_string_lossy()
             .replace('\\', "/");
         let meta = std::fs::symlink_metadata(path)?;
@@ -178,18 +191,17 @@ fn pack<W: Write>(dir: &Path, out: &mut W) -> Result<usize, SignError> {
 
 fn info_plist(bundle: &Path) -> Result<plist::Dictionary, SignError> {
     let value = plist::Value::from_file(bundle.join("Info.plist"))
-        .map_err(|e| err(format!("Info.plist: {e}")))?;
+        .map_err(|e| IpaError::InfoPlist(e.to_string()))?;
     value
         .into_dictionary()
-        .ok_or_else(|| err("Info.plist is not a dictionary"))
+        .ok_or_else(|| IpaError::InfoPlist("not a dictionary".into()).into())
 }
 
 /// The entitlements to sign with, from the profile: its wildcard app id made concrete.
 fn entitlements_xml(profile: &Profile, bundle_id: &str) -> Result<String, SignError> {
-    let mut ent: plist::Dictionary = plist::from_value(
-        &plist::to_value(&profile.entitlements).map_err(|e| err(format!("entitlements: {e}")))?,
-    )
-    .map_err(|e| err(format!("entitlements: {e}")))?;
+    let mut ent: plist::Dictionary =
+        plist::from_value(&plist::to_value(&profile.entitlements).map_err(entitlements)?)
+            .map_err(entitlements)?;
     ent.insert(
         "application-identifier".into(),
         plist::Value::String(format!("{}.{bundle_id}", profile.app_id_prefix)),
@@ -197,8 +209,8 @@ fn entitlements_xml(profile: &Profile, bundle_id: &str) -> Result<String, SignEr
     let mut out = Vec::new();
     plist::Value::Dictionary(ent)
         .to_writer_xml(&mut out)
-        .map_err(|e| err(format!("entitlements: {e}")))?;
-    String::from_utf8(out).map_err(err)
+        .map_err(entitlements)?;
+    String::from_utf8(out).map_err(entitlements)
 }
 
 /// Signs the IPA at `input` with `identity` under `profile_bytes`, writing the signed IPA
@@ -206,21 +218,21 @@ fn entitlements_xml(profile: &Profile, bundle_id: &str) -> Result<String, SignEr
 pub fn sign<W: Write>(
     input: &Path,
     output: &mut W,
-    identity: &KeyEntry,
+    identity_entry: &KeyEntry,
     profile_bytes: &[u8],
 ) -> Result<IpaSignReport, SignError> {
     let profile = Profile::parse(profile_bytes)?;
-    let cert = identity
+    let cert = identity_entry
         .chain
         .first()
-        .ok_or_else(|| err("the identity has no certificate"))?;
+        .ok_or_else(|| identity("no certificate"))?;
     let work = tempfile::tempdir()?;
     let app = unpack(input, work.path())?;
     let info = info_plist(&app)?;
     let bundle_id = info
         .get("CFBundleIdentifier")
         .and_then(plist::Value::as_string)
-        .ok_or_else(|| err("Info.plist has no CFBundleIdentifier"))?
+        .ok_or_else(|| IpaError::InfoPlist("no CFBundleIdentifier".into()))?
         .to_owned();
     let distribution = Distribution::of_profile(profile.kind);
     let findings = check::run(
@@ -234,20 +246,22 @@ pub fn sign<W: Write>(
         time::OffsetDateTime::now_utc(),
     );
     if let Some(fail) = findings.iter().find(|f| f.status == Status::Fail) {
-        return Err(err(format!(
-            "refusing to sign ({}): {}",
-            fail.check, fail.detail
-        )));
+        return Err(IpaError::Check {
+            check: fail.check.to_string(),
+            detail: fail.detail.clone(),
+        }
+        .into());
     }
 
     std::fs::write(app.join("embedded.mobileprovision"), profile_bytes)?;
-    let key = InMemoryPrivateKey::from_pkcs8_der(identity.key.pkcs8_der()).map_err(err)?;
-    let captured =
-        x509_certificate::CapturedX509Certificate::from_der(cert.der().to_vec()).map_err(err)?;
+    let key =
+        InMemoryPrivateKey::from_pkcs8_der(identity_entry.key.pkcs8_der()).map_err(identity)?;
+    let captured = x509_certificate::CapturedX509Certificate::from_der(cert.der().to_vec())
+        .map_err(identity)?;
     let mut settings = SigningSettings::default();
     settings.set_signing_key(&key, captured);
     settings.chain_apple_certificates();
-    for extra in identity.chain.iter().skip(1) {
+    for extra in identity_entry.chain.iter().skip(1) {
         if let Ok(c) = x509_certificate::CapturedX509Certificate::from_der(extra.der().to_vec()) {
             settings.chain_certificate(c);
         }
@@ -255,10 +269,10 @@ pub fn sign<W: Write>(
     settings.set_team_id(&profile.team_id);
     settings
         .set_entitlements_xml(SettingsScope::Main, entitlements_xml(&profile, &bundle_id)?)
-        .map_err(err)?;
+        .map_err(codesign)?;
     UnifiedSigner::new(settings)
         .sign_path_in_place(&app)
-        .map_err(err)?;
+        .map_err(codesign)?;
 
     let files = pack(work.path(), output)?;
     Ok(IpaSignReport {
