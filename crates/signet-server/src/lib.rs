@@ -42,6 +42,11 @@ pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 /// a byte at a time cannot hold a connection.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Connections one client address may hold open at once (trusted proxies excepted): a
+/// client that opens more, slowly, to exhaust the server's file descriptors is cut off at
+/// this many while everyone else is served.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
+
 /// How long a graceful shutdown waits for requests in flight.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -71,8 +76,10 @@ impl AppState {
 
     /// Trusts these proxies' `X-Forwarded-For`.
     #[must_use]
+    /// IPv4-mapped IPv6 addresses count as the IPv4 ones (a dual-stack listener sees a
+    /// proxy at 127.0.0.1 as `::ffff:127.0.0.1`).
     pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> AppState {
-        self.trusted_proxies = proxies;
+        self.trusted_proxies = proxies.into_iter().map(|ip| ip.to_canonical()).collect();
         self
     }
 }
@@ -88,28 +95,40 @@ fn client_addr(req: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
         .0
-        .ip();
+        .ip()
+        .to_canonical();
     if !trusted.contains(&peer) {
         return Some(peer);
     }
-    let mut client = peer;
-    let hops = req
+    // Every header line, split at commas, as bytes: a line with a byte that is not ASCII
+    // (the client's own part, joined with the proxy's) still yields the hops after it.
+    let hops: Vec<&[u8]> = req
         .headers()
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect::<Vec<_>>();
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .collect();
+    let mut client = peer;
     for hop in hops.iter().rev() {
-        match hop.parse::<IpAddr>() {
-            Ok(ip) if trusted.contains(&ip) => client = ip,
-            Ok(ip) => return Some(ip),
+        match forwarded_ip(hop) {
+            Some(ip) if trusted.contains(&ip) => client = ip,
+            Some(ip) => return Some(ip),
             // Garbage where an address should be: stop at the last trusted hop.
-            Err(_) => break,
+            None => break,
         }
     }
     Some(client)
+}
+
+/// One `X-Forwarded-For` hop: an address, with or without a port or IPv6 brackets.
+fn forwarded_ip(hop: &[u8]) -> Option<IpAddr> {
+    let hop = std::str::from_utf8(hop).ok()?.trim();
+    let ip = hop
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())?;
+    Some(ip.to_canonical())
 }
 
 /// The request id: the client's `X-Request-Id` when it is sane, else a new one.
@@ -248,7 +267,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     Err(ApiError::new(
                         status,
                         "too-large",
-                        format!("the body is larger than {BODY_LIMIT} bytes"),
+                        "the body is larger than this request accepts",
                     ))
                 } else {
                     Err(ApiError::bad_request("the body could not be read"))
@@ -311,6 +330,10 @@ pub async fn serve(
     let app = router(Arc::clone(&state));
     let purger = tokio::spawn(purge_periodically(Arc::clone(&state)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let open = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+        IpAddr,
+        usize,
+    >::new()));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
@@ -328,6 +351,10 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(slot) = PeerSlot::take(&open, peer.ip(), &state.trusted_proxies) else {
+            tracing::debug!("a client holds too many connections; closing a new one");
+            continue;
+        };
         let service = tower::ServiceExt::map_request(app.clone(), move |mut req: Request<_>| {
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(peer));
@@ -340,6 +367,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
+            drop(slot);
         });
     }
     drop(listener);
@@ -352,6 +380,50 @@ pub async fn serve(
     purger.abort();
     state.store.close().await;
     Ok(())
+}
+
+/// One open connection of a client address, counted while it lives.
+struct PeerSlot {
+    open: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>,
+    peer: IpAddr,
+}
+
+impl PeerSlot {
+    /// A slot for `peer`, unless it holds [`MAX_CONNECTIONS_PER_PEER`] already.
+    fn take(
+        open: &Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>,
+        peer: IpAddr,
+        trusted: &[IpAddr],
+    ) -> Option<PeerSlot> {
+        let peer = peer.to_canonical();
+        let mut counts = open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = counts.entry(peer).or_insert(0);
+        if *n >= MAX_CONNECTIONS_PER_PEER && !trusted.contains(&peer) {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            open: Arc::clone(open),
+            peer,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut counts = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.peer);
+            }
+        }
+    }
 }
 
 /// Destroys credentials whose restore window has passed and checkpoints SQLite's log, at
@@ -382,5 +454,80 @@ async fn purge_periodically(state: Arc<AppState>) {
         if let Err(e) = state.store.checkpoint().await {
             tracing::warn!(error = %e, "checkpointing the SQLite log failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(peer: &str, forwarded: &[&[u8]]) -> Request {
+        let mut req = Request::new(axum::body::Body::empty());
+        for value in forwarded {
+            req.headers_mut().append(
+                "x-forwarded-for",
+                HeaderValue::from_bytes(value).expect("a header value"),
+            );
+        }
+        req.extensions_mut().insert(axum::extract::ConnectInfo(
+            peer.parse::<std::net::SocketAddr>()
+                .expect("a socket address"),
+        ));
+        req
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("an address")
+    }
+
+    #[test]
+    fn the_client_is_the_nearest_untrusted_forwarded_hop() {
+        let proxy = [ip("127.0.0.1")];
+        let cases: [(&str, &[&[u8]], &str); 9] = [
+            // Not a trusted peer: the header is the client's word, ignored.
+            ("192.0.2.5:1", &[b"203.0.113.9"], "192.0.2.5"),
+            ("127.0.0.1:1", &[b"203.0.113.9"], "203.0.113.9"),
+            // A forged first hop is left of the real one.
+            ("127.0.0.1:1", &[b"10.0.0.1, 203.0.113.9"], "203.0.113.9"),
+            // The client's own line and the proxy's, as two header lines.
+            ("127.0.0.1:1", &[b"10.0.0.1", b"203.0.113.9"], "203.0.113.9"),
+            // A byte that is not ASCII in the client's part does not hide the proxy's.
+            (
+                "127.0.0.1:1",
+                &[b"\xff198.51.100.1, 203.0.113.9"],
+                "203.0.113.9",
+            ),
+            // Ports and brackets, as some proxies write them.
+            ("127.0.0.1:1", &[b"203.0.113.9:4711"], "203.0.113.9"),
+            ("127.0.0.1:1", &[b"[2001:db8::1]"], "2001:db8::1"),
+            // A dual-stack listener sees the proxy as an IPv4-mapped address.
+            ("[::ffff:127.0.0.1]:1", &[b"203.0.113.9"], "203.0.113.9"),
+            // Garbage as the nearest hop: the proxy is all that is known.
+            ("127.0.0.1:1", &[b"203.0.113.9, unknown"], "127.0.0.1"),
+        ];
+        for (peer, forwarded, want) in cases {
+            assert_eq!(
+                client_addr(&request(peer, forwarded), &proxy),
+                Some(ip(want)),
+                "{peer} {forwarded:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_peer_holds_at_most_its_share_of_connections() {
+        let open = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+        let peer = ip("192.0.2.1");
+        let slots: Vec<_> = (0..MAX_CONNECTIONS_PER_PEER)
+            .map(|_| PeerSlot::take(&open, peer, &[]).expect("a slot"))
+            .collect();
+        assert!(PeerSlot::take(&open, peer, &[]).is_none());
+        assert!(PeerSlot::take(&open, ip("192.0.2.2"), &[]).is_some());
+        assert!(
+            PeerSlot::take(&open, peer, &[peer]).is_some(),
+            "trusted proxies are not limited"
+        );
+        drop(slots);
+        assert!(PeerSlot::take(&open, peer, &[]).is_some());
     }
 }

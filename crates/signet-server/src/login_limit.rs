@@ -53,14 +53,27 @@ fn normalized(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The client as budgets count it: an IPv4 address, or an IPv6 address's /64 (one host
+/// is usually given a whole /64, so its addresses must share one budget).
+fn client(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 /// The key of [`PER_ADDRESS`].
 pub fn address_key(email: &str, ip: &str) -> String {
-    format!("login-address\0{}\0{ip}", normalized(email))
+    format!("login-address\0{}\0{}", normalized(email), client(ip))
 }
 
 /// The key of [`PER_CLIENT`].
 pub fn client_key(ip: &str) -> String {
-    format!("login-client\0{ip}")
+    format!("login-client\0{}", client(ip))
 }
 
 /// The key of [`PER_ACCOUNT`].
@@ -88,6 +101,17 @@ mod tests {
             attempts < PER_ACCOUNT.attempts,
             "{attempts} attempts from one address in {PER_ACCOUNT:?}"
         );
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_client() {
+        assert_eq!(
+            client_key("2001:db8:1:2::1"),
+            client_key("2001:db8:1:2:ffff::9")
+        );
+        assert_ne!(client_key("2001:db8:1:2::1"), client_key("2001:db8:1:3::1"));
+        assert_eq!(client_key("::ffff:192.0.2.7"), client_key("192.0.2.7"));
+        assert_ne!(client_key("192.0.2.7"), client_key("192.0.2.8"));
     }
 
     #[test]

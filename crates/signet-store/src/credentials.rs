@@ -1208,6 +1208,62 @@ impl Store {
         Ok(n)
     }
 
+    /// Records this server's master keys in the database and checks them against those
+    /// other servers recorded: every key id recorded must be loaded here with the same
+    /// key, else [`StoreError::ForeignKeys`]. Two replicas that each made a key of their
+    /// own (separate data dirs on one empty database) are refused at start, before either
+    /// seals anything the other cannot open.
+    pub async fn register_keys(&self) -> Result<(), StoreError> {
+        let ring = self.keyring();
+        let checks = ring.checks();
+        // One server at a time: two replicas starting together must not both find the
+        // table empty and record different keys.
+        let mut tx = self.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(73696766)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let rows = sqlx::query("SELECT name, value FROM settings WHERE name LIKE 'master-key:%'")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut foreign = Vec::new();
+        for row in rows {
+            let name: String = row.try_get("name")?;
+            let value: String = row.try_get("value")?;
+            let id = name.trim_start_matches("master-key:");
+            match checks.iter().find(|(mine, _)| mine == id) {
+                Some((_, check)) if *check == value => {}
+                Some(_) => foreign.push(format!("{id} (a different key under the same id)")),
+                None => foreign.push(format!("{id} (not loaded here)")),
+            }
+        }
+        if !foreign.is_empty() {
+            // Nothing recorded: a refused server leaves no trace of its keys.
+            return Err(StoreError::ForeignKeys(foreign));
+        }
+        for (id, check) in &checks {
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(format!("master-key:{id}"))
+            .bind(check)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets a master key removed from the key file (`admin remove-key`).
+    pub async fn unregister_key(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM settings WHERE name = $1")
+            .bind(format!("master-key:{id}"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// How many sealed secrets each master key id holds, over every table that holds
     /// them: `credentials` (current secrets) and `credential_versions` (replaced ones
     /// kept for the restore window). Sorted by key id.

@@ -42,6 +42,14 @@ pub enum StoreError {
         /// Each key id the database holds secrets under, with how many.
         sealed: Vec<(String, i64)>,
     },
+    /// The database records master keys this server does not hold (another replica made
+    /// its own key, or the key file is another data dir's): what it sealed could not be
+    /// opened by the others.
+    #[error(
+        "this server's master keys are not the ones the database records: {}; every replica must have the same key file (or SIGNET_MASTER_KEY)",
+        .0.join(", ")
+    )]
+    ForeignKeys(Vec<String>),
     /// A key id used twice, or not a valid id.
     #[error("invalid master key id `{0}`")]
     BadKeyId(String),

@@ -114,6 +114,24 @@ impl Keyring {
         self.keys.keys().map(String::as_str).collect()
     }
 
+    /// Each key id with a check value of its key (the first 16 bytes of SHA-256 over a
+    /// label and the key, hex): it tells two keys apart without revealing either.
+    pub fn checks(&self) -> Vec<(String, String)> {
+        self.keys
+            .iter()
+            .map(|(id, key)| {
+                let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+                ctx.update(b"signet master key check\0");
+                ctx.update(&key[..]);
+                let digest = ctx.finish();
+                (
+                    id.clone(),
+                    signet_formats::hex_lower(&digest.as_ref()[..16]),
+                )
+            })
+            .collect()
+    }
+
     /// Adds a new random key and makes it current; older keys stay for opening.
     pub fn rotate(&mut self, id: &str) -> Result<(), StoreError> {
         check_id(id)?;

@@ -52,6 +52,14 @@ pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
     ring.rotate(&id).map_err(|e| UsageError(e.to_string()))?;
     ring.save(&path)
         .with_context(|| format!("{}", path.display()))?;
+    // Recorded in the database now, so a replica whose key file lacks it is refused at
+    // its next start instead of failing to open what this key seals.
+    block_on(async {
+        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let registered = store.register_keys().await;
+        store.close().await;
+        Ok(registered?)
+    })?;
     if args.output.json {
         return output::json(&serde_json::json!({
             "key_file": path.display().to_string(),
@@ -210,6 +218,10 @@ pub fn remove_key(args: &RemoveKeyArgs) -> anyhow::Result<()> {
             .map_err(|e| UsageError(e.to_string()))?;
         ring.save(&path)
             .with_context(|| format!("{}", path.display()))?;
+        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let forgotten = store.unregister_key(&args.key_id).await;
+        store.close().await;
+        forgotten?;
         println!(
             "Removed master key `{}` from {}.",
             args.key_id,

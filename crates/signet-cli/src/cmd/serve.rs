@@ -142,7 +142,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             .filter(|(key_id, _)| !loaded.contains(key_id))
             .map(|(key_id, count)| format!("{key_id} ({count} secrets)"))
             .collect();
-        if !missing.is_empty() {
+        if missing.is_empty() {
+            // Two replicas that made keys of their own on one database are told here,
+            // before either seals what the other cannot open.
+            store.register_keys().await?;
+        } else {
             anyhow::bail!(
                 "the database holds secrets sealed under master keys this server does not have: {}; \
                  give it the key file (or SIGNET_MASTER_KEY) that holds them; replicas share one",

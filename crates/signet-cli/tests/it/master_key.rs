@@ -436,3 +436,30 @@ fn a_key_file_without_the_datas_keys_is_refused() {
         "{out}"
     );
 }
+
+/// The second review's split keys: two replicas with data dirs of their own on one empty
+/// PostgreSQL database used to make a key each and then fail to open each other's
+/// secrets. The database records the keys in use: the second is refused at start.
+#[test]
+fn replicas_with_keys_of_their_own_are_refused() {
+    let site = Site::new(Backend::Postgres);
+    let first = site.start("one");
+    let first_key = current_key_id(&site.dir.path("one/master.key"));
+    let (code, out) = serve_refused(&site, "two", "second-replica.log");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "error: this server's master keys are not the ones the database records: {first_key} (not loaded here)"
+        )),
+        "{out}"
+    );
+    drop(first);
+    // Given the first replica's key file, it starts.
+    std::fs::copy(
+        site.dir.path("one/master.key"),
+        site.dir.path("two/master.key"),
+    )
+    .unwrap();
+    let second = site.start("two");
+    drop(second);
+}

@@ -509,6 +509,11 @@ impl Site {
 
     /// Starts `signet serve` on the data dir `data` and waits for `/healthz`.
     pub(crate) fn start(&self, data: &str) -> Server {
+        self.start_with(data, &[])
+    }
+
+    /// [`Site::start`] with more `serve` flags.
+    pub(crate) fn start_with(&self, data: &str, extra: &[&str]) -> Server {
         for attempt in 0.. {
             let n = self.started.fetch_add(1, Ordering::SeqCst);
             let log = self.dir.path(&format!("serve-{n}.log"));
@@ -516,6 +521,7 @@ impl Site {
             let addr = format!("127.0.0.1:{}", free_port());
             let mut args = vec!["serve".to_owned(), "--listen".to_owned(), addr.clone()];
             args.extend(self.store_args(data));
+            args.extend(extra.iter().map(|a| (*a).to_owned()));
             let child = self
                 .command(&args)
                 .stdin(Stdio::null())
@@ -1682,7 +1688,10 @@ fn memory_kib(pid: u32) -> (u64, u64) {
 #[test]
 fn login_flood_is_bounded_in_memory() {
     let site = Site::new(Backend::Sqlite);
-    let server = site.start("data");
+    // Behind a proxy on loopback, as a deployment with TLS runs: the 400 clients come
+    // from 400 addresses (X-Forwarded-For), so neither the per-address budgets nor the
+    // connections one address may hold stop them; only the bounded hashing does.
+    let server = site.start_with("data", &["--trusted-proxy", "127.0.0.1"]);
     site.owner(&server, "data");
     let pid = server.child.id();
     let (before, _) = memory_kib(pid);
@@ -1696,7 +1705,16 @@ fn login_flood_is_bounded_in_memory() {
                     let body = json!({ "email": format!("flood-{i}-{}@example.com", random_hex()),
                                        "password": "not the password" });
                     start.wait();
-                    server.post("/v1/auth/login", None, &body).status
+                    let client = format!("198.51.{}.{}", i / 200, i % 200 + 1);
+                    server
+                        .try_send(
+                            "POST",
+                            "/v1/auth/login",
+                            None,
+                            &[("X-Forwarded-For", &client)],
+                            Some(&body),
+                        )
+                        .map_or(0, |r| r.status)
                 })
             })
             .collect();
@@ -1778,4 +1796,26 @@ fn slow_headers_are_cut_off() {
         text.is_empty() || text.starts_with("HTTP/1.1 408"),
         "closed without a response, or with 408: {text}"
     );
+}
+
+/// One client address cannot hold more than its share of connections (the second
+/// review's file-descriptor exhaustion): past it, new connections from that address are
+/// closed at once; when its connections go, it is served again.
+#[test]
+fn one_address_holds_at_most_its_share_of_connections() {
+    let site = Site::new(Backend::Sqlite);
+    let server = site.start("data");
+    let held: Vec<TcpStream> = (0..64)
+        .map(|_| TcpStream::connect(&server.addr).unwrap())
+        .collect();
+    // Each held connection has been accepted once healthz queued behind them is refused.
+    wait_for("the 65th connection to be closed at once", || {
+        server.try_send("GET", "/healthz", None, &[], None).is_err()
+    });
+    drop(held);
+    wait_for("healthz after the connections closed", || {
+        server
+            .try_send("GET", "/healthz", None, &[], None)
+            .is_ok_and(|r| r.status == 200)
+    });
 }
