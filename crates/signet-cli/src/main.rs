@@ -5,8 +5,8 @@
 
 mod cmd;
 mod flags;
-mod fsx;
 mod output;
+mod output_file;
 mod secret_arg;
 
 use std::process::ExitCode;
@@ -98,7 +98,7 @@ fn report(err: &anyhow::Error) -> ExitCode {
 }
 
 fn hint(err: &anyhow::Error) -> Option<&'static str> {
-    if err.downcast_ref::<fsx::OutputExists>().is_some() {
+    if err.downcast_ref::<output_file::OutputExists>().is_some() {
         return Some("pass --force to overwrite it, or choose another --out");
     }
     if let Some(signet_store::StoreError::KeyFileNeeded { .. }) = err

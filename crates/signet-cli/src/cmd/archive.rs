@@ -8,7 +8,7 @@ use signet_sign::apk::{self, ArchiveKind, SignOptions};
 use crate::{
     UsageError,
     flags::{ArchiveSignArgs, ArchiveVerifyArgs},
-    fsx, output,
+    output, output_file,
     secret_arg::resolve_or_prompt,
 };
 
@@ -37,10 +37,10 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         std::path::PathBuf::from(p)
     };
     if v4 {
-        fsx::check_writable(&idsig_path, args.force)?;
+        output_file::check_writable(&idsig_path, args.force)?;
     }
     if args.out != args.input {
-        fsx::check_writable(&args.out, args.force)?;
+        output_file::check_writable(&args.out, args.force)?;
     }
     let bytes = crate::cmd::keystore::read_file(&args.ks)?;
     let ks_name = args.ks.display();
@@ -69,7 +69,7 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         v1_basename: apk::v1::basename_for_alias(&key.alias),
         allow_debug_key: args.allow_debug_key,
     };
-    let tmp = fsx::temp_beside(&args.out)?;
+    let tmp = output_file::temp_beside(&args.out)?;
     let report = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         let name = args.input.display();
@@ -92,14 +92,14 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
             &digest,
         )?;
         // Written before the APK is renamed into place, so a failure leaves neither.
-        Some(fsx::prepare(&idsig_path, &idsig, false)?)
+        Some(output_file::prepare(&idsig_path, &idsig, false)?)
     } else {
         None
     };
-    fsx::set_mode(tmp.path(), 0o644)?;
-    fsx::persist(tmp, &args.out, args.force || args.out == args.input)?;
+    output_file::set_mode(tmp.path(), 0o644)?;
+    output_file::persist(tmp, &args.out, args.force || args.out == args.input)?;
     if let Some(idsig) = idsig {
-        fsx::persist(idsig, &idsig_path, true)?;
+        output_file::persist(idsig, &idsig_path, true)?;
     }
 
     if args.output.json {

@@ -179,12 +179,12 @@ use signet_formats::{
 
 use crate::{
     flags::{IosCsrArgs, IosP12Args},
-    fsx,
+    output_file,
 };
 
 pub fn csr(args: &IosCsrArgs) -> anyhow::Result<()> {
-    fsx::check_writable(&args.key_out, args.force)?;
-    fsx::check_writable(&args.csr_out, args.force)?;
+    output_file::check_writable(&args.key_out, args.force)?;
+    output_file::check_writable(&args.csr_out, args.force)?;
     let key = PrivateKey::generate(KeyAlgorithm::Rsa2048)?;
     let request = signet_formats::generate::csr_pem(
         &key,
@@ -194,13 +194,13 @@ pub fn csr(args: &IosCsrArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| UsageError(e.to_string()))?;
     // The key first: a request without its key is useless, the reverse is harmless.
-    fsx::write_atomic(
+    output_file::write_atomic(
         &args.key_out,
         pem::encode("PRIVATE KEY", key.pkcs8_der()).as_bytes(),
         args.force,
         true,
     )?;
-    fsx::write_atomic(&args.csr_out, request.as_bytes(), args.force, false)?;
+    output_file::write_atomic(&args.csr_out, request.as_bytes(), args.force, false)?;
     eprintln!(
         "Wrote {} (RSA 2048, keep it secret) and {}.\nUpload the request at developer.apple.com → Certificates, \
          then run `signet ios p12 --key {} --cer <downloaded .cer> --out <identity.p12>`.",
@@ -212,7 +212,7 @@ pub fn csr(args: &IosCsrArgs) -> anyhow::Result<()> {
 }
 
 pub fn p12(args: &IosP12Args) -> anyhow::Result<()> {
-    fsx::check_writable(&args.out, args.force)?;
+    output_file::check_writable(&args.out, args.force)?;
     let key = read_private_key(&read_file(&args.key)?)
         .with_context(|| format!("{}", args.key.display()))?;
     let cert = read_certificate(&read_file(&args.cer)?)
@@ -234,7 +234,7 @@ pub fn p12(args: &IosP12Args) -> anyhow::Result<()> {
         .map_or_else(|| cert.info().subject.clone(), |a| a.name.clone());
     let bytes = identity_p12(key, cert, &password, encryption)
         .with_context(|| format!("{} and {}", args.cer.display(), args.key.display()))?;
-    fsx::write_atomic(&args.out, &bytes, args.force, true)?;
+    output_file::write_atomic(&args.out, &bytes, args.force, true)?;
     println!("Wrote {} ({name})", args.out.display());
     if generated {
         println!(

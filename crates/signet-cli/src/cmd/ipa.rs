@@ -8,23 +8,23 @@ use signet_sign::ipa;
 use crate::{
     cmd::{archive::VerificationFailed, ios::open_identity, keystore::read_file},
     flags::{IpaSignArgs, IpaVerifyArgs},
-    fsx, output,
+    output, output_file,
 };
 
 pub fn sign(args: &IpaSignArgs) -> anyhow::Result<()> {
     if args.out != args.input {
-        fsx::check_writable(&args.out, args.force)?;
+        output_file::check_writable(&args.out, args.force)?;
     }
     let identity = open_identity(&args.p12, args.p12_pass.as_ref())?;
     let profile = read_file(&args.profile)?;
-    let tmp = fsx::temp_beside(&args.out)?;
+    let tmp = output_file::temp_beside(&args.out)?;
     let report = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         ipa::sign(&args.input, &mut w, &identity, &profile)
             .with_context(|| format!("{}", args.input.display()))?
     };
-    fsx::set_mode(tmp.path(), 0o644)?;
-    fsx::persist(tmp, &args.out, args.force || args.out == args.input)?;
+    output_file::set_mode(tmp.path(), 0o644)?;
+    output_file::persist(tmp, &args.out, args.force || args.out == args.input)?;
     if args.output.json {
         return output::json(&report);
     }

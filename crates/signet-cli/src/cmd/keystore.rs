@@ -16,7 +16,7 @@ use crate::{
         ConvertArgs, GenerateArgs, KeyAlgArg, KeystoreInspectArgs, StoreArgs, StoreTypeArg,
         UploadCertArgs,
     },
-    fsx, output,
+    output, output_file,
     secret_arg::resolve_or_prompt,
 };
 
@@ -138,7 +138,7 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
                 .into()
         ));
     }
-    fsx::check_writable(&args.out, args.force)?;
+    output_file::check_writable(&args.out, args.force)?;
 
     let alias = match &args.alias {
         Some(a) => a.clone(),
@@ -188,11 +188,11 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
         pkcs12_encryption: pkcs12_encryption(args.legacy_pkcs12),
     };
     let bytes = signet_formats::write(std::slice::from_ref(&entry), &[], &options)?;
-    fsx::write_atomic(&args.out, &bytes, args.force, true)?;
+    output_file::write_atomic(&args.out, &bytes, args.force, true)?;
     let alias = stored_alias;
     let credentials_json = match credentials {
         Some((path, bytes)) => {
-            if let Err(e) = fsx::write_atomic(path, &bytes, true, true) {
+            if let Err(e) = output_file::write_atomic(path, &bytes, true, true) {
                 // Do not leave a keystore whose password is lost.
                 let _ = std::fs::remove_file(&args.out);
                 return Err(e);
@@ -492,7 +492,7 @@ fn render_inspect(report: &InspectReport) -> String {
 
 pub fn upload_cert(args: &UploadCertArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.out {
-        fsx::check_writable(out, args.force)?;
+        output_file::check_writable(out, args.force)?;
     }
     let opened = open(&args.store)?;
     let entry = opened
@@ -505,7 +505,7 @@ pub fn upload_cert(args: &UploadCertArgs) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("alias `{}` has no certificate", entry.alias()))?;
     let pem = leaf.to_pem();
     match &args.out {
-        Some(out) => fsx::write_atomic(out, pem.as_bytes(), args.force, false)?,
+        Some(out) => output_file::write_atomic(out, pem.as_bytes(), args.force, false)?,
         None => {
             use std::io::Write;
             std::io::stdout().lock().write_all(pem.as_bytes())?;
@@ -529,7 +529,7 @@ struct ConvertReport {
 
 pub fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
     let kind = keystore_type(args.store_type);
-    fsx::check_writable(&args.out, args.force)?;
+    output_file::check_writable(&args.out, args.force)?;
     let opened = open(&args.store)?;
     let name = args.store.file.display();
     let key_password = opened.key_password().ok_or_else(|| {
@@ -574,7 +574,7 @@ pub fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
     if check.entries().len() != keys.len() + trusted.len() {
         bail!("the converted keystore lost entries; nothing was written");
     }
-    fsx::write_atomic(&args.out, &bytes, args.force, true)?;
+    output_file::write_atomic(&args.out, &bytes, args.force, true)?;
 
     let report = ConvertReport {
         file: args.out.display().to_string(),

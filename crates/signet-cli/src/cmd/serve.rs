@@ -42,7 +42,7 @@ pub fn redact_url(url: &str) -> String {
 /// Creates the data dir (0700) if needed.
 pub fn data_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    crate::fsx::set_mode(dir, 0o700)
+    crate::output_file::set_mode(dir, 0o700)
 }
 
 /// The database URL: the flag or environment, else SQLite in the data dir.
@@ -161,7 +161,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             }
             SetupToken::Kept => tracing::info!(file = %setup_file.display(), "{SETUP_HINT}"),
             SetupToken::Issued(token) => {
-                crate::fsx::write_atomic(
+                crate::output_file::write_atomic(
                     &setup_file,
                     format!("{}\n", token.as_str()).as_bytes(),
                     true,

@@ -7,7 +7,7 @@
 //! directory and one chunk, never the APK.
 
 pub mod algorithms;
-mod lp;
+mod length_prefixed;
 pub mod manifest;
 mod scheme;
 pub mod signing_block;

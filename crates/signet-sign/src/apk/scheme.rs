@@ -4,20 +4,20 @@ use signet_formats::Certificate;
 
 use crate::{
     SignError,
-    apk::{algorithms::ApkSigAlg, lp, signing_block::ContentDigest},
+    apk::{algorithms::ApkSigAlg, length_prefixed, signing_block::ContentDigest},
     key::SigningKey,
 };
 
 /// `lp(seq of lp(u32 alg || lp(digest)))`'s content.
 pub fn digests(alg: ApkSigAlg, digest: &[u8]) -> Vec<u8> {
     let mut d = alg.0.to_le_bytes().to_vec();
-    lp::put(&mut d, digest);
-    lp::seq([d.as_slice()])
+    length_prefixed::put(&mut d, digest);
+    length_prefixed::seq([d.as_slice()])
 }
 
 /// The certificate chain as a sequence.
 pub fn certificates(key: &dyn SigningKey) -> Vec<u8> {
-    lp::seq(key.certificates().iter().map(Certificate::der))
+    length_prefixed::seq(key.certificates().iter().map(Certificate::der))
 }
 
 /// Signs `signed_data` and frames a signer (v3 signers carry their platform range).
@@ -32,19 +32,19 @@ pub fn signer(
     })?;
     let sig = key.sign(scheme, signed_data)?;
     let mut s = alg.0.to_le_bytes().to_vec();
-    lp::put(&mut s, &sig);
+    length_prefixed::put(&mut s, &sig);
     let leaf = key
         .certificates()
         .first()
         .ok_or_else(|| SignError::Config("the signing key has no certificate".into()))?;
     let mut out = Vec::new();
-    lp::put(&mut out, signed_data);
+    length_prefixed::put(&mut out, signed_data);
     if let Some((min, max)) = sdk_range {
         out.extend_from_slice(&min.to_le_bytes());
         out.extend_from_slice(&max.to_le_bytes());
     }
-    lp::put(&mut out, &lp::seq([s.as_slice()]));
-    lp::put(&mut out, leaf.subject_public_key_info());
+    length_prefixed::put(&mut out, &length_prefixed::seq([s.as_slice()]));
+    length_prefixed::put(&mut out, leaf.subject_public_key_info());
     Ok(out)
 }
 
@@ -62,23 +62,26 @@ pub struct SchemeResult {
 /// The content digest algorithms a block's signers use.
 pub fn content_digests_needed(block: &[u8], is_v3: bool) -> Vec<ContentDigest> {
     let mut out = Vec::new();
-    let Some(signers) = lp::Reader::new(block)
+    let Some(signers) = length_prefixed::Reader::new(block)
         .lp()
-        .and_then(|s| lp::Reader::new(s).all())
+        .and_then(|s| length_prefixed::Reader::new(s).all())
     else {
         return out;
     };
     for signer in signers {
-        let mut r = lp::Reader::new(signer);
+        let mut r = length_prefixed::Reader::new(signer);
         let _ = r.lp();
         if is_v3 {
             let _ = (r.u32(), r.u32());
         }
-        let Some(sigs) = r.lp().and_then(|s| lp::Reader::new(s).all()) else {
+        let Some(sigs) = r.lp().and_then(|s| length_prefixed::Reader::new(s).all()) else {
             continue;
         };
         for s in sigs {
-            if let Some((_, d)) = lp::Reader::new(s).u32().and_then(|a| ApkSigAlg(a).parts()) {
+            if let Some((_, d)) = length_prefixed::Reader::new(s)
+                .u32()
+                .and_then(|a| ApkSigAlg(a).parts())
+            {
                 if !out.contains(&d) {
                     out.push(d);
                 }
@@ -97,9 +100,9 @@ pub fn verify(
 ) -> SchemeResult {
     let name = if is_v3 { "v3" } else { "v2" };
     let mut result = SchemeResult::default();
-    let signers = lp::Reader::new(block)
+    let signers = length_prefixed::Reader::new(block)
         .lp()
-        .and_then(|s| lp::Reader::new(s).all());
+        .and_then(|s| length_prefixed::Reader::new(s).all());
     let Some(signers) = signers.filter(|s| !s.is_empty()) else {
         result.issues.push(format!(
             "APK Signature Scheme {name}: malformed or empty list of signers"
@@ -109,7 +112,9 @@ pub fn verify(
     for (i, signer) in signers.iter().enumerate() {
         match verify_signer(signer, is_v3, digests) {
             Ok((cert, attrs)) => {
-                let attrs: Vec<&[u8]> = lp::Reader::new(&attrs).all().unwrap_or_default();
+                let attrs: Vec<&[u8]> = length_prefixed::Reader::new(&attrs)
+                    .all()
+                    .unwrap_or_default();
                 on_attributes(&attrs, &mut result);
                 result.signers.push(cert);
             }
@@ -131,7 +136,7 @@ fn verify_signer(
     digests: &dyn Fn(ContentDigest) -> Vec<u8>,
 ) -> Result<(Certificate, Vec<u8>), String> {
     let malformed = || "malformed signer block".to_owned();
-    let mut r = lp::Reader::new(signer);
+    let mut r = length_prefixed::Reader::new(signer);
     let signed = r.lp().ok_or_else(malformed)?;
     let outer_range = if is_v3 {
         Some((
@@ -141,16 +146,16 @@ fn verify_signer(
     } else {
         None
     };
-    let sigs = lp::Reader::new(r.lp().ok_or_else(malformed)?)
+    let sigs = length_prefixed::Reader::new(r.lp().ok_or_else(malformed)?)
         .all()
         .ok_or_else(malformed)?;
     let public_key = r.lp().ok_or_else(malformed)?;
 
-    let mut sd = lp::Reader::new(signed);
-    let digest_list = lp::Reader::new(sd.lp().ok_or_else(malformed)?)
+    let mut sd = length_prefixed::Reader::new(signed);
+    let digest_list = length_prefixed::Reader::new(sd.lp().ok_or_else(malformed)?)
         .all()
         .ok_or_else(malformed)?;
-    let certs = lp::Reader::new(sd.lp().ok_or_else(malformed)?)
+    let certs = length_prefixed::Reader::new(sd.lp().ok_or_else(malformed)?)
         .all()
         .ok_or_else(malformed)?;
     let inner_range = if is_v3 {
@@ -180,7 +185,7 @@ fn verify_signer(
     }
     let mut verified_algs = Vec::new();
     for s in &sigs {
-        let mut sr = lp::Reader::new(s);
+        let mut sr = length_prefixed::Reader::new(s);
         let alg = ApkSigAlg(sr.u32().ok_or_else(malformed)?);
         let sig = sr.lp().ok_or_else(malformed)?;
         let Some((scheme, _)) = alg.parts() else {
@@ -197,7 +202,7 @@ fn verify_signer(
     }
     let mut signed_algs = Vec::new();
     for d in &digest_list {
-        let mut dr = lp::Reader::new(d);
+        let mut dr = length_prefixed::Reader::new(d);
         let alg = ApkSigAlg(dr.u32().ok_or_else(malformed)?);
         let value = dr.lp().ok_or_else(malformed)?;
         signed_algs.push(alg.0);
@@ -215,7 +220,7 @@ fn verify_signer(
     }
     let sig_algs: Vec<u32> = sigs
         .iter()
-        .filter_map(|s| lp::Reader::new(s).u32())
+        .filter_map(|s| length_prefixed::Reader::new(s).u32())
         .collect();
     if signed_algs != sig_algs {
         return Err("signature algorithms differ from digest algorithms".into());

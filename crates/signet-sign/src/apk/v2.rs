@@ -8,7 +8,7 @@
 
 use crate::{
     SignError,
-    apk::{algorithms::ApkSigAlg, lp, scheme},
+    apk::{algorithms::ApkSigAlg, length_prefixed, scheme},
     key::SigningKey,
 };
 
@@ -30,16 +30,16 @@ pub fn sign(
     if v3_present {
         let mut a = STRIPPING_PROTECTION_ATTR.to_le_bytes().to_vec();
         a.extend_from_slice(&V3_SCHEME_ID.to_le_bytes());
-        lp::put(&mut attrs, &a);
+        length_prefixed::put(&mut attrs, &a);
     }
     let mut signed = Vec::new();
-    lp::put(&mut signed, &scheme::digests(alg, digest));
-    lp::put(&mut signed, &scheme::certificates(key));
-    lp::put(&mut signed, &attrs);
+    length_prefixed::put(&mut signed, &scheme::digests(alg, digest));
+    length_prefixed::put(&mut signed, &scheme::certificates(key));
+    length_prefixed::put(&mut signed, &attrs);
     let signer = scheme::signer(key, alg, &signed, None)?;
     // The value is a length-prefixed sequence of length-prefixed signers.
     let mut value = Vec::new();
-    lp::put(&mut value, &lp::seq([signer.as_slice()]));
+    length_prefixed::put(&mut value, &length_prefixed::seq([signer.as_slice()]));
     Ok(value)
 }
 
@@ -50,7 +50,7 @@ pub fn verify(
 ) -> scheme::SchemeResult {
     scheme::verify(block, false, digests, |attrs, result| {
         for a in attrs {
-            let mut r = lp::Reader::new(a);
+            let mut r = length_prefixed::Reader::new(a);
             if r.u32() == Some(STRIPPING_PROTECTION_ATTR) {
                 result.stripping_protection.extend(r.u32());
             }

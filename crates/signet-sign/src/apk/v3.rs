@@ -10,7 +10,7 @@
 
 use crate::{
     SignError,
-    apk::{algorithms::ApkSigAlg, lp, scheme},
+    apk::{algorithms::ApkSigAlg, length_prefixed, scheme},
     key::SigningKey,
 };
 
@@ -24,15 +24,15 @@ pub const MAX_SDK: u32 = 0x7fff_ffff;
 /// Builds the v3 block value for one signer.
 pub fn sign(key: &dyn SigningKey, alg: ApkSigAlg, digest: &[u8]) -> Result<Vec<u8>, SignError> {
     let mut signed = Vec::new();
-    lp::put(&mut signed, &scheme::digests(alg, digest));
-    lp::put(&mut signed, &scheme::certificates(key));
+    length_prefixed::put(&mut signed, &scheme::digests(alg, digest));
+    length_prefixed::put(&mut signed, &scheme::certificates(key));
     signed.extend_from_slice(&MIN_SDK.to_le_bytes());
     signed.extend_from_slice(&MAX_SDK.to_le_bytes());
-    lp::put(&mut signed, &[]);
+    length_prefixed::put(&mut signed, &[]);
     let signer = scheme::signer(key, alg, &signed, Some((MIN_SDK, MAX_SDK)))?;
     // The value is a length-prefixed sequence of length-prefixed signers.
     let mut value = Vec::new();
-    lp::put(&mut value, &lp::seq([signer.as_slice()]));
+    length_prefixed::put(&mut value, &length_prefixed::seq([signer.as_slice()]));
     Ok(value)
 }
 

@@ -18,7 +18,7 @@ use aws_lc_rs::digest;
 
 use crate::{
     SignError,
-    apk::{algorithms::ApkSigAlg, lp},
+    apk::{algorithms::ApkSigAlg, length_prefixed},
     key::SigningKey,
 };
 
@@ -90,34 +90,34 @@ pub fn sign<R: Read + Seek>(
 
     let mut hashing = HASH_SHA256.to_le_bytes().to_vec();
     hashing.push(LOG2_BLOCK);
-    lp::put(&mut hashing, &[]);
-    lp::put(&mut hashing, &root);
+    length_prefixed::put(&mut hashing, &[]);
+    length_prefixed::put(&mut hashing, &root);
 
     let mut signed = Vec::new();
     signed.extend_from_slice(&file_size.to_le_bytes());
     signed.extend_from_slice(&HASH_SHA256.to_le_bytes());
     signed.push(LOG2_BLOCK);
-    lp::put(&mut signed, &[]);
-    lp::put(&mut signed, &root);
-    lp::put(&mut signed, apk_digest);
-    lp::put(&mut signed, cert.der());
-    lp::put(&mut signed, &[]);
+    length_prefixed::put(&mut signed, &[]);
+    length_prefixed::put(&mut signed, &root);
+    length_prefixed::put(&mut signed, apk_digest);
+    length_prefixed::put(&mut signed, cert.der());
+    length_prefixed::put(&mut signed, &[]);
     let mut signed_data = ((signed.len() + 4) as u32).to_le_bytes().to_vec();
     signed_data.extend_from_slice(&signed);
     let signature = key.sign(scheme, &signed_data)?;
 
     let mut signing = Vec::new();
-    lp::put(&mut signing, apk_digest);
-    lp::put(&mut signing, cert.der());
-    lp::put(&mut signing, &[]);
-    lp::put(&mut signing, cert.subject_public_key_info());
+    length_prefixed::put(&mut signing, apk_digest);
+    length_prefixed::put(&mut signing, cert.der());
+    length_prefixed::put(&mut signing, &[]);
+    length_prefixed::put(&mut signing, cert.subject_public_key_info());
     signing.extend_from_slice(&alg.0.to_le_bytes());
-    lp::put(&mut signing, &signature);
+    length_prefixed::put(&mut signing, &signature);
 
     let mut out = VERSION.to_le_bytes().to_vec();
-    lp::put(&mut out, &hashing);
-    lp::put(&mut out, &signing);
-    lp::put(&mut out, &tree);
+    length_prefixed::put(&mut out, &hashing);
+    length_prefixed::put(&mut out, &signing);
+    length_prefixed::put(&mut out, &tree);
     Ok(out)
 }
 
