@@ -1,0 +1,141 @@
+//! The build-credentials fetch: one build's decrypted material, audited.
+
+use serde_json::json;
+use sqlx::Row;
+
+use super::{BuildCredentials, PAIR_COLUMNS, pair_row};
+use crate::{Actor, App, BuildSet, Rule, Scope, Store, StoreError};
+
+impl Store {
+    /// The decrypted material of one Android build: the named build set's keystore, or
+    /// the default's. `app_ref` is the app's id or slug, checked against the caller's
+    /// `scope` here (403), not by the guard: one query finds app, set and keystore, as
+    /// this is what every CI build calls. Audited.
+    pub async fn android_build_credentials(
+        &self,
+        actor: &Actor,
+        org: &str,
+        app_ref: &str,
+        scope: &Scope,
+        application_id: &str,
+        name: Option<&str>,
+    ) -> Result<BuildCredentials, StoreError> {
+        let forbidden = || StoreError::Forbidden("this token may not act on this app".into());
+        let row = sqlx::query(
+            "SELECT a.id AS app_id, a.slug, \
+                    s.id AS set_id, s.name AS set_name, s.is_default, s.version AS set_version, \
+                    c.id, c.kind, c.name, c.apple_team, c.expires_at, c.version, c.metadata, \
+                    c.created_at, c.updated_at, c.deleted_at, c.sealed \
+             FROM apps a JOIN android_build_sets s ON s.app_id = a.id \
+             JOIN credentials c ON c.id = s.keystore_id \
+             WHERE a.org_id = $1 AND (a.id = $2 OR a.slug = $3) AND s.application_id = $4 \
+             AND (s.name = $5 OR ($6 AND s.is_default = 1))",
+        )
+        .bind(org)
+        .bind(app_ref)
+        .bind(app_ref)
+        .bind(application_id)
+        .bind(name.unwrap_or_default())
+        .bind(name.is_none())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            // No such app (404), or out of scope (403), or no such build set (404).
+            let app = self.app(org, app_ref).await?;
+            return Err(if scope.allows(&app.id) {
+                StoreError::NotFound
+            } else {
+                forbidden()
+            });
+        };
+        if !scope.allows(&row.try_get::<String, _>("app_id")?) {
+            return Err(forbidden());
+        }
+        let app_slug: String = row.try_get("slug")?;
+        let set = BuildSet {
+            id: row.try_get("set_id")?,
+            application_id: application_id.to_owned(),
+            name: row.try_get("set_name")?,
+            keystore_id: row.try_get("id")?,
+            is_default: row.try_get::<i64, _>("is_default")? == 1,
+            version: row.try_get("set_version")?,
+        };
+        let cred = crate::credentials::credential(&row)?;
+        if cred.deleted_at.is_some() {
+            return Err(StoreError::Rule(Rule::DeletedKeystore {
+                build_set: set.name,
+            }));
+        }
+        let sealed = crate::Sealed::from_bytes(row.try_get("sealed")?);
+        let bound = crate::credentials::derived_of(&cred);
+        let secret = self.open_sealed(
+            &sealed,
+            &crate::Binding {
+                org,
+                record: &cred.id,
+                kind: cred.kind.name(),
+                version: u64::try_from(cred.version)
+                    .map_err(|_| StoreError::Malformed("negative version"))?,
+                derived: Some(&bound),
+            },
+        )?;
+        self.audit_read(crate::audit_log::Entry {
+            org: org.to_owned(),
+            actor: actor.clone(),
+            action: "build-credentials.fetch".into(),
+            target: cred.id.clone(),
+            detail: json!({ "app": app_slug, "application_id": application_id, "build_set": set.name }),
+        })
+        .await?;
+        Ok(BuildCredentials {
+            credentials: vec![cred],
+            secrets: vec![secret],
+            chosen: json!({ "build_set": set }),
+        })
+    }
+
+    /// The decrypted material of one iOS build: the pair for the bundle id and
+    /// distribution type (certificate, then profile). Audited.
+    pub async fn ios_build_credentials(
+        &self,
+        actor: &Actor,
+        org: &str,
+        app: &App,
+        bundle_id: &str,
+        distribution: &str,
+    ) -> Result<BuildCredentials, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {PAIR_COLUMNS} FROM ios_build_pairs WHERE app_id = $1 AND bundle_id = $2 AND distribution = $3"
+        ))
+        .bind(&app.id)
+        .bind(bundle_id)
+        .bind(distribution)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let pair = pair_row(&row)?;
+        let detail =
+            json!({ "app": app.slug, "bundle_id": bundle_id, "distribution": distribution });
+        let mut credentials = Vec::new();
+        let mut secrets = Vec::new();
+        for id in [&pair.certificate_id, &pair.profile_id] {
+            let (c, s) = self
+                .read_secret(actor, org, id, "build-credentials.fetch", &detail)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => StoreError::Rule(Rule::DeletedInPair {
+                        distribution: distribution.to_owned(),
+                        credential: id.clone(),
+                    }),
+                    other => other,
+                })?;
+            credentials.push(c);
+            secrets.push(s);
+        }
+        Ok(BuildCredentials {
+            credentials,
+            secrets,
+            chosen: json!({ "build_pair": pair }),
+        })
+    }
+}
