@@ -6,8 +6,7 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, Binding, Credential, CredentialVersion, Impact, Kind, Page, PageRequest, Sealed, Store,
-    StoreError,
+    Actor, Binding, Credential, Impact, Kind, Page, PageRequest, Sealed, Store, StoreError,
     db::{audit, new_id, now},
     validate::Validated,
 };
@@ -33,12 +32,12 @@ pub(crate) fn credential(row: &AnyRow) -> Result<Credential, StoreError> {
 }
 
 /// The live columns of a credential a new version writes.
-struct Current<'a> {
-    kind: Kind,
-    name: &'a str,
-    apple_team: Option<&'a str>,
-    expires_at: Option<i64>,
-    metadata: &'a str,
+pub(crate) struct Current<'a> {
+    pub(crate) kind: Kind,
+    pub(crate) name: &'a str,
+    pub(crate) apple_team: Option<&'a str>,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) metadata: &'a str,
 }
 
 /// The metadata a sealed secret is bound to (envelope format 2): the derived columns in
@@ -53,7 +52,7 @@ pub(crate) fn derived(metadata: &str, expires_at: Option<i64>, apple_team: Optio
 }
 
 /// [`derived`] of a row with `metadata`, `expires_at` and `apple_team` columns.
-fn derived_in_row(row: &AnyRow) -> Result<String, StoreError> {
+pub(crate) fn derived_in_row(row: &AnyRow) -> Result<String, StoreError> {
     let metadata: String = row.try_get("metadata")?;
     let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
     let apple_team: Option<String> = row.try_get("apple_team")?;
@@ -73,7 +72,7 @@ pub(crate) fn derived_of(c: &Credential) -> String {
     )
 }
 
-fn version_u(version: i64) -> Result<u64, StoreError> {
+pub(crate) fn version_u(version: i64) -> Result<u64, StoreError> {
     u64::try_from(version).map_err(|_| StoreError::Malformed("negative version"))
 }
 
@@ -149,7 +148,7 @@ impl Store {
     /// Makes sure an Apple team record exists for `team` (teams are created implicitly
     /// by uploads that name one) and locks it, so that limit checks of concurrent uploads
     /// for one team run one after the other on every backend.
-    async fn lock_team(
+    pub(crate) async fn lock_team(
         &self,
         conn: &mut AnyConnection,
         actor: &Actor,
@@ -220,7 +219,7 @@ impl Store {
     }
 
     /// Refuses a credential that would exceed its Apple team's limit.
-    async fn check_limits(
+    pub(crate) async fn check_limits(
         &self,
         conn: &mut AnyConnection,
         org: &str,
@@ -412,7 +411,7 @@ impl Store {
     /// Copies the live row of a credential into `credential_versions` (its sealed blob
     /// as it is: it stays bound to its version) and returns the row, locked on
     /// PostgreSQL. The caller then overwrites the row under the next version.
-    async fn keep_current(
+    pub(crate) async fn keep_current(
         &self,
         conn: &mut AnyConnection,
         actor: &Actor,
@@ -453,7 +452,7 @@ impl Store {
 
     /// Seals `secret` for the version after `expected_version` and writes it with `new`
     /// into the live row; [`StoreError::Conflict`] if the row moved meanwhile.
-    async fn write_version(
+    pub(crate) async fn write_version(
         &self,
         conn: &mut AnyConnection,
         actor: &Actor,
@@ -498,181 +497,6 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         Ok(())
-    }
-
-    /// The previous versions of a credential kept since it was replaced, newest first.
-    pub async fn credential_versions(
-        &self,
-        org: &str,
-        id: &str,
-    ) -> Result<Vec<CredentialVersion>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        self.credential_in(&mut conn, org, id, true).await?;
-        let rows = sqlx::query(
-            "SELECT version, name, apple_team, expires_at, metadata, replaced_at, replaced_by \
-             FROM credential_versions WHERE credential_id = $1 AND org_id = $2 ORDER BY version DESC",
-        )
-        .bind(id)
-        .bind(org)
-        .fetch_all(&mut *conn)
-        .await?;
-        let window = self.limits.restore_window_ms();
-        rows.iter()
-            .map(|r| {
-                let metadata: String = r.try_get("metadata")?;
-                let replaced_at: i64 = r.try_get("replaced_at")?;
-                Ok(CredentialVersion {
-                    version: r.try_get("version")?,
-                    name: r.try_get("name")?,
-                    apple_team: r.try_get("apple_team")?,
-                    expires_at: r.try_get("expires_at")?,
-                    metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
-                    replaced_at,
-                    replaced_by: r.try_get("replaced_by")?,
-                    purge_after: replaced_at.saturating_add(window),
-                })
-            })
-            .collect()
-    }
-
-    /// Opens a kept previous version: its record and secret.
-    async fn open_version(
-        &self,
-        conn: &mut AnyConnection,
-        org: &str,
-        id: &str,
-        version: i64,
-    ) -> Result<(CredentialVersion, Kind, Zeroizing<Vec<u8>>), StoreError> {
-        let row = sqlx::query(
-            "SELECT version, kind, name, apple_team, expires_at, metadata, replaced_at, replaced_by, sealed \
-             FROM credential_versions WHERE credential_id = $1 AND org_id = $2 AND version = $3",
-        )
-        .bind(id)
-        .bind(org)
-        .bind(version)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let kind: String = row.try_get("kind")?;
-        let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
-        let sealed = Sealed::from_bytes(row.try_get("sealed")?);
-        let window = self.limits.restore_window_ms();
-        let replaced_at: i64 = row.try_get("replaced_at")?;
-        if now() - replaced_at > window {
-            // Past the restore window: as good as destroyed, whether or not the hourly
-            // purge has run yet.
-            return Err(StoreError::NotFound);
-        }
-        let metadata: String = row.try_get("metadata")?;
-        let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
-        let expires_at: Option<i64> = row.try_get("expires_at")?;
-        let apple_team: Option<String> = row.try_get("apple_team")?;
-        let bound = derived(&metadata.to_string(), expires_at, apple_team.as_deref());
-        let secret = self.open_sealed(
-            &sealed,
-            &Binding {
-                org,
-                record: id,
-                kind: kind.name(),
-                version: version_u(version)?,
-                derived: Some(&bound),
-            },
-        )?;
-        Ok((
-            CredentialVersion {
-                version,
-                name: row.try_get("name")?,
-                apple_team,
-                expires_at,
-                metadata,
-                replaced_at,
-                replaced_by: row.try_get("replaced_by")?,
-                purge_after: replaced_at.saturating_add(window),
-            },
-            kind,
-            secret,
-        ))
-    }
-
-    /// Exports a kept previous version's secret (admin), audited as `credential.export`
-    /// with the version.
-    pub async fn export_version(
-        &self,
-        actor: &Actor,
-        org: &str,
-        id: &str,
-        version: i64,
-    ) -> Result<(CredentialVersion, Zeroizing<Vec<u8>>), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let (v, _, secret) = self.open_version(&mut conn, org, id, version).await?;
-        drop(conn);
-        self.audit_read(crate::audit_log::Entry {
-            org: org.to_owned(),
-            actor: actor.clone(),
-            action: "credential.export".into(),
-            target: id.to_owned(),
-            detail: json!({ "version": version }),
-        })
-        .await?;
-        Ok((v, secret))
-    }
-
-    /// Makes a kept previous version live again (as a new version; the live one is kept
-    /// in its turn), if the credential is still at `expected_version`.
-    pub async fn restore_version(
-        &self,
-        actor: &Actor,
-        org: &str,
-        id: &str,
-        version: i64,
-        expected_version: i64,
-    ) -> Result<Credential, StoreError> {
-        let mut tx = self.begin().await?;
-        let (old, kind, secret) = self.open_version(&mut tx, org, id, version).await?;
-        let current = self.keep_current(&mut tx, actor, org, id).await?;
-        if current.version != expected_version {
-            return Err(StoreError::Conflict);
-        }
-        if let Some(team) = &old.apple_team
-            && kind != Kind::AppleTeam
-        {
-            self.lock_team(&mut tx, actor, org, team).await?;
-            self.check_limits(&mut tx, org, kind, team, &old.metadata, Some(id))
-                .await?;
-        }
-        self.write_version(
-            &mut tx,
-            actor,
-            org,
-            id,
-            expected_version,
-            &Current {
-                kind,
-                name: &old.name,
-                apple_team: old.apple_team.as_deref(),
-                expires_at: old.expires_at,
-                metadata: &old.metadata.to_string(),
-            },
-            &secret,
-        )
-        .await?;
-        sqlx::query("DELETE FROM credential_versions WHERE credential_id = $1 AND version = $2")
-            .bind(id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
-        audit(
-            &mut tx,
-            Some(org),
-            actor,
-            "credential.restore-version",
-            id,
-            &json!({ "restored": version, "version": expected_version + 1 }),
-        )
-        .await?;
-        let c = self.credential_in(&mut tx, org, id, false).await?;
-        tx.commit().await?;
-        Ok(c)
     }
 
     /// Renames a credential if it is still at `expected_version`.
@@ -1142,141 +966,6 @@ impl Store {
             limit,
             |c| format!("{}:{}", c.expires_at.unwrap_or_default(), c.id),
         ))
-    }
-
-    /// Re-wraps every secret not under the current master key; returns how many. Safe
-    /// while requests run: each row is rewritten only if its version did not move. A row
-    /// under a key that is not loaded is reported as [`StoreError::MissingKey`].
-    pub async fn rewrap_all(&self) -> Result<u64, StoreError> {
-        let ring = self.sealing_keyring()?;
-        // Live rows, then kept previous versions (which never change otherwise).
-        let mut n = 0;
-        for (table, id_column) in [
-            ("credentials", "id"),
-            ("credential_versions", "credential_id"),
-        ] {
-            n += self.rewrap_table(&ring, table, id_column).await?;
-        }
-        Ok(n)
-    }
-
-    /// [`Store::rewrap_all`] for one table of sealed secrets.
-    async fn rewrap_table(
-        &self,
-        ring: &crate::Keyring,
-        table: &str,
-        id_column: &str,
-    ) -> Result<u64, StoreError> {
-        let current = ring.current();
-        let rows = sqlx::query(&format!(
-            "SELECT {id_column} AS id, org_id, kind, version, sealed, metadata, expires_at, apple_team \
-             FROM {table} WHERE key_id <> $1"
-        ))
-        .bind(current)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut n = 0;
-        for row in rows {
-            let id: String = row.try_get("id")?;
-            let org: String = row.try_get("org_id")?;
-            let kind: String = row.try_get("kind")?;
-            let version: i64 = row.try_get("version")?;
-            let sealed = Sealed::from_bytes(row.try_get("sealed")?);
-            let bound = derived_in_row(&row)?;
-            let binding = Binding {
-                org: &org,
-                record: &id,
-                kind: &kind,
-                version: version_u(version)?,
-                derived: Some(&bound),
-            };
-            let rewrapped = ring.rewrap(&sealed, &binding)?;
-            let done = sqlx::query(&format!(
-                "UPDATE {table} SET key_id = $1, sealed = $2 \
-                 WHERE {id_column} = $3 AND version = $4 AND key_id <> $5"
-            ))
-            .bind(current)
-            .bind(rewrapped.as_bytes().to_vec())
-            .bind(&id)
-            .bind(version)
-            .bind(current)
-            .execute(&self.pool)
-            .await?;
-            // Zero when a concurrent update already sealed it under the current key.
-            n += done.rows_affected();
-        }
-        Ok(n)
-    }
-
-    /// Records this server's master keys in the database and checks them against those
-    /// other servers recorded: every key id recorded must be loaded here with the same
-    /// key, else [`StoreError::ForeignKeys`]. Two replicas that each made a key of their
-    /// own (separate data dirs on one empty database) are refused at start, before either
-    /// seals anything the other cannot open.
-    pub async fn register_keys(&self) -> Result<(), StoreError> {
-        let ring = self.keyring();
-        let checks = ring.checks();
-        // One server at a time: two replicas starting together must not both find the
-        // table empty and record different keys.
-        let mut tx = self.begin().await?;
-        if self.backend() == crate::Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(73696766)")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let rows = sqlx::query("SELECT name, value FROM settings WHERE name LIKE 'master-key:%'")
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut foreign = Vec::new();
-        for row in rows {
-            let name: String = row.try_get("name")?;
-            let value: String = row.try_get("value")?;
-            let id = name.trim_start_matches("master-key:");
-            match checks.iter().find(|(mine, _)| mine == id) {
-                Some((_, check)) if *check == value => {}
-                Some(_) => foreign.push(format!("{id} (a different key under the same id)")),
-                None => foreign.push(format!("{id} (not loaded here)")),
-            }
-        }
-        if !foreign.is_empty() {
-            // Nothing recorded: a refused server leaves no trace of its keys.
-            return Err(StoreError::ForeignKeys(foreign));
-        }
-        for (id, check) in &checks {
-            sqlx::query(
-                "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(format!("master-key:{id}"))
-            .bind(check)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Forgets a master key removed from the key file (`admin remove-key`).
-    pub async fn unregister_key(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM settings WHERE name = $1")
-            .bind(format!("master-key:{id}"))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// How many sealed secrets each master key id holds, over every table that holds
-    /// them: `credentials` (current secrets) and `credential_versions` (replaced ones
-    /// kept for the restore window). Sorted by key id.
-    pub async fn key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key_id, COUNT(*) AS n FROM (SELECT key_id FROM credentials \
-             UNION ALL SELECT key_id FROM credential_versions) k GROUP BY key_id ORDER BY key_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("key_id")?, r.try_get("n")?)))
-            .collect()
     }
 
     /// The audit log of an organization, newest first.

@@ -45,11 +45,13 @@ mod envelope;
 mod error;
 mod hashing;
 mod keyring;
+mod master_keys;
 mod model;
 pub mod secrets;
 mod throttle;
 mod users;
 pub mod validate;
+mod versions;
 
 pub use crate::{
     apps::{AppCredentials, BuildCredentials, DISTRIBUTIONS, SLOTS},
