@@ -47,6 +47,7 @@ mod hashing;
 mod keyring;
 mod master_keys;
 mod model;
+mod reports;
 pub mod secrets;
 mod throttle;
 mod users;

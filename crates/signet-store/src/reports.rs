@@ -1,0 +1,202 @@
+//! What the store reports about credentials: the impact of losing one, the expiring
+//! report, the audit log.
+
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+
+use crate::{
+    Credential, Impact, Kind, Page, PageRequest, Store, StoreError,
+    credentials::{COLUMNS, credential, paginate},
+    db::now,
+};
+
+impl Store {
+    /// What stops working if this credential goes.
+    pub async fn impact(&self, org: &str, id: &str) -> Result<Impact, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let c = self.credential_in(&mut conn, org, id, true).await?;
+        self.impact_in(&mut conn, org, &c).await
+    }
+
+    pub(crate) async fn impact_in(
+        &self,
+        conn: &mut AnyConnection,
+        org: &str,
+        c: &Credential,
+    ) -> Result<Impact, StoreError> {
+        let mut used_by = Vec::new();
+        let sets = sqlx::query(
+            "SELECT a.slug, s.application_id, s.name, s.is_default FROM android_build_sets s \
+             JOIN apps a ON a.id = s.app_id WHERE s.org_id = $1 AND s.keystore_id = $2 ORDER BY a.slug, s.name",
+        )
+        .bind(org)
+        .bind(&c.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &sets {
+            let slug: String = r.try_get("slug")?;
+            let appid: String = r.try_get("application_id")?;
+            let name: String = r.try_get("name")?;
+            used_by.push(format!("app {slug} / android {appid} / build set {name}"));
+        }
+        let pairs = sqlx::query(
+            "SELECT a.slug, p.bundle_id, p.distribution FROM ios_build_pairs p JOIN apps a ON a.id = p.app_id \
+             WHERE p.org_id = $1 AND (p.certificate_id = $2 OR p.profile_id = $3) ORDER BY a.slug, p.bundle_id",
+        )
+        .bind(org)
+        .bind(&c.id)
+        .bind(&c.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &pairs {
+            let slug: String = r.try_get("slug")?;
+            let bundle: String = r.try_get("bundle_id")?;
+            let dist: String = r.try_get("distribution")?;
+            used_by.push(format!("app {slug} / ios {bundle} / {dist} builds"));
+        }
+        let links = sqlx::query(
+            "SELECT a.slug, l.platform, l.identifier, l.slot FROM app_links l JOIN apps a ON a.id = l.app_id \
+             WHERE l.org_id = $1 AND l.credential_id = $2 ORDER BY a.slug, l.identifier",
+        )
+        .bind(org)
+        .bind(&c.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &links {
+            let slug: String = r.try_get("slug")?;
+            let platform: String = r.try_get("platform")?;
+            let ident: String = r.try_get("identifier")?;
+            let slot: String = r.try_get("slot")?;
+            used_by.push(format!("app {slug} / {platform} {ident} / {slot}"));
+        }
+        let mut affected = Vec::new();
+        if c.kind == Kind::AppleDistributionCertificate {
+            let sha1 = c.metadata.get("sha1").and_then(Value::as_str).unwrap_or("");
+            let profiles = sqlx::query(
+                "SELECT id, name, metadata FROM credentials WHERE org_id = $1 AND kind = 'apple-provisioning-profile' \
+                 AND apple_team = $2 AND deleted_at IS NULL ORDER BY id",
+            )
+            .bind(org)
+            .bind(c.apple_team.clone().unwrap_or_default())
+            .fetch_all(&mut *conn)
+            .await?;
+            for r in &profiles {
+                let meta: String = r.try_get("metadata")?;
+                let meta: Value = serde_json::from_str(&meta).unwrap_or(Value::Null);
+                let allows = meta["certificates"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x["sha1"] == sha1));
+                if allows {
+                    let id: String = r.try_get("id")?;
+                    let name: String = r.try_get("name")?;
+                    affected.push(format!("{id} ({name})"));
+                }
+            }
+        }
+        let summary = match c.kind {
+            Kind::AppleDistributionCertificate => {
+                "its provisioning profiles and the builds that use them stop working at build time; apps already in production are not affected"
+            }
+            Kind::ApplePushKey => {
+                "every app using it loses push notifications at run time until another key is assigned"
+            }
+            Kind::AppleProvisioningProfile => {
+                "the next build of the apps using it fails until another profile is assigned; installed apps are not affected"
+            }
+            Kind::AndroidKeystore => {
+                "builds using it can no longer be signed; if it is an app's upload or app-signing key and no copy exists, that app can never be updated"
+            }
+            Kind::GoogleServiceAccountKey => {
+                "FCM v1 notifications or Play submissions using it stop working"
+            }
+            Kind::FcmLegacyKey => "legacy FCM notifications using it stop working",
+            Kind::AppleTeam => "credentials of this team remain; apps lose the team assignment",
+            Kind::AscApiKey => "App Store Connect submissions using it stop working",
+        };
+        Ok(Impact {
+            credential_id: c.id.clone(),
+            kind: c.kind,
+            summary: format!(
+                "{summary}. Removing it from signet does not revoke it at Apple or Google."
+            ),
+            used_by,
+            affected_credentials: affected,
+        })
+    }
+
+    /// Credentials (not deleted) that expire before `now + within_ms`, soonest first,
+    /// including expired ones. The cursor is the last item's `expires_at:id`; its
+    /// `expires_at >= t` bound lets a deep page start in the index where the last ended.
+    pub async fn expiring(
+        &self,
+        org: &str,
+        within_ms: i64,
+        page: &PageRequest,
+    ) -> Result<Page<Credential>, StoreError> {
+        let limit = page.limit();
+        let (after_t, after_id) = match page.cursor.as_deref().and_then(|c| c.split_once(':')) {
+            Some((t, id)) => (
+                t.parse::<i64>().map_err(|_| StoreError::Invalid {
+                    field: "cursor",
+                    reason: "not a cursor of this list".into(),
+                })?,
+                id.to_owned(),
+            ),
+            None => (i64::MIN, String::new()),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM credentials WHERE org_id = $1 AND expires_at IS NOT NULL \
+             AND expires_at <= $2 AND deleted_at IS NULL \
+             AND expires_at >= $3 AND (expires_at > $4 OR id > $5) \
+             ORDER BY expires_at, id LIMIT $6"
+        ))
+        .bind(org)
+        .bind(now().saturating_add(within_ms))
+        .bind(after_t)
+        .bind(after_t)
+        .bind(after_id)
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(paginate(
+            rows.iter().map(credential).collect::<Result<_, _>>()?,
+            limit,
+            |c| format!("{}:{}", c.expires_at.unwrap_or_default(), c.id),
+        ))
+    }
+
+    /// The audit log of an organization, newest first.
+    pub async fn audit_log(
+        &self,
+        org: &str,
+        page: &PageRequest,
+    ) -> Result<Page<crate::AuditRecord>, StoreError> {
+        let limit = page.limit();
+        let cursor = page.cursor.clone().unwrap_or_else(|| "~".into());
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, ip, request_id, detail FROM audit \
+             WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(org)
+        .bind(cursor)
+        .bind(limit + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(crate::AuditRecord {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    ip: r.try_get("ip")?,
+                    request_id: r.try_get("request_id")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(paginate(items, limit, |a| a.id.clone()))
+    }
+}
