@@ -47,9 +47,11 @@ mod hashing;
 mod keyring;
 mod master_keys;
 mod model;
+mod orgs;
 mod reports;
 pub mod secrets;
 mod throttle;
+mod tokens;
 mod users;
 pub mod validate;
 mod versions;
@@ -66,5 +68,6 @@ pub use crate::{
         Link, Member, Org, Page, Role, Scope, TokenInfo, User,
     },
     throttle::Budget,
-    users::{MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Principal, SetupToken},
+    tokens::Principal,
+    users::{MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, SetupToken},
 };
