@@ -159,9 +159,19 @@ mod tests {
 
     #[test]
     fn refuses_a_file_that_is_not_an_object() {
-        assert!(with_android_keystore(Some(b"[1]"), &sample()).is_err());
-        assert!(with_android_keystore(Some(b"{\"android\":3}"), &sample()).is_err());
-        assert!(with_android_keystore(Some(b"{"), &sample()).is_err());
+        for (bytes, why) in [
+            (&b"[1]"[..], "the top level is not an object"),
+            (b"{\"android\":3}", "`android` is not an object"),
+            (b"{", "JSON ends early"),
+        ] {
+            assert!(
+                matches!(
+                    with_android_keystore(Some(bytes), &sample()),
+                    Err(FormatError::Malformed { what: "credentials.json", detail }) if detail.starts_with(why)
+                ),
+                "{why}"
+            );
+        }
     }
 
     #[test]

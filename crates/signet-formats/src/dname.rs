@@ -247,16 +247,23 @@ mod tests {
 
     #[test]
     fn refuses_bad_names() {
-        for bad in [
-            "",
-            "XX=1",
-            "C=USA",
-            "CN=a, CN=b",
-            "CN=\"open",
-            "CN=a\\",
-            "CN=\"a\" b",
+        for (bad, why) in [
+            ("", "no attributes"),
+            ("XX=1", "unknown attribute `XX`"),
+            ("C=USA", "country `USA` must be a two-letter code"),
+            ("CN=a, CN=b", "attribute CN given twice"),
+            ("CN=\"open", "unterminated quoted value"),
+            ("CN=a\\", "dangling `\\` at the end"),
+            ("CN=\"a\" b", "unexpected `b` after a quoted value"),
         ] {
-            assert!(DistinguishedName::parse(bad).is_err(), "{bad:?} parsed");
+            assert!(
+                matches!(
+                    DistinguishedName::parse(bad),
+                    Err(FormatError::BadDistinguishedName(d)) if d.starts_with(why)
+                ),
+                "{bad:?}: {:?}",
+                DistinguishedName::parse(bad)
+            );
         }
     }
 }

@@ -109,8 +109,17 @@ mod tests {
 
     #[test]
     fn unterminated_or_bad_base64_is_an_error() {
-        assert!(decode_all(b"-----BEGIN CERTIFICATE-----\nAAAA", "CERTIFICATE").is_err());
+        assert_eq!(
+            decode_all(b"-----BEGIN CERTIFICATE-----\nAAAA", "CERTIFICATE").unwrap_err(),
+            FormatError::Truncated { what: "PEM block" }
+        );
         let bad = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
-        assert!(decode_all(bad, "CERTIFICATE").is_err());
+        assert!(matches!(
+            decode_all(bad, "CERTIFICATE"),
+            Err(FormatError::Malformed {
+                what: "PEM block",
+                ..
+            })
+        ));
     }
 }

@@ -310,7 +310,15 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(Profile::parse(b"").is_err());
-        assert!(Profile::parse(b"<?xml version=\"1.0\"?><plist/>").is_err());
+        // A profile is CMS signed data around a plist: a bare plist is not one.
+        for bad in [&b""[..], b"<?xml version=\"1.0\"?><plist/>"] {
+            assert!(matches!(
+                Profile::parse(bad),
+                Err(FormatError::Malformed {
+                    what: "CMS signed data",
+                    ..
+                })
+            ));
+        }
     }
 }

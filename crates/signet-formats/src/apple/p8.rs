@@ -141,11 +141,29 @@ mod tests {
     fn refuses_other_keys_and_bad_ids() {
         let rsa = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();
         let pem_rsa = pem::encode("PRIVATE KEY", rsa.pkcs8_der());
-        assert!(AuthKey::parse(pem_rsa.as_bytes()).is_err());
-        assert!(AuthKey::parse(b"garbage").is_err());
+        assert!(matches!(
+            AuthKey::parse(pem_rsa.as_bytes()),
+            Err(FormatError::BadPrivateKey(d)) if d.starts_with("APNs keys are EC P-256, this is Rsa")
+        ));
+        assert!(matches!(
+            AuthKey::parse(b"garbage"),
+            Err(FormatError::BadPrivateKey(d)) if d.starts_with("not an APNs key")
+        ));
         let key = AuthKey::parse(&p8()).unwrap();
-        assert!(key.provider_token("short", "TEAM123456", 0).is_err());
-        assert!(key.provider_token("ABC123DEFG", "team123456", 0).is_err());
+        let short = key.provider_token("short", "TEAM123456", 0).unwrap_err();
+        assert!(
+            matches!(short, FormatError::InvalidParameter(_)),
+            "{short:?}"
+        );
+        assert!(short.to_string().contains("short"), "{short}");
+        let lower = key
+            .provider_token("ABC123DEFG", "team123456", 0)
+            .unwrap_err();
+        assert!(
+            matches!(lower, FormatError::InvalidParameter(_)),
+            "{lower:?}"
+        );
+        assert!(lower.to_string().contains("team123456"), "{lower}");
     }
 
     #[test]
