@@ -233,7 +233,9 @@ fn apksigner_signed_apks_pass_signet_verify_with_the_same_report() {
 }
 
 /// Both verifiers refuse `apk`.
-fn both_refuse(dir: &Dir, apk: &str, what: &str) {
+/// apksigner and signet both refuse `apk`, and signet for `reason` (a line of its report,
+/// or its one-line error), so the test cannot pass because of another failure.
+fn both_refuse(dir: &Dir, apk: &str, what: &str, reason: &str) {
     let theirs = dir.tool("apksigner", &["verify", "-v", apk]);
     assert_ne!(
         theirs.code(),
@@ -260,6 +262,11 @@ fn both_refuse(dir: &Dir, apk: &str, what: &str) {
             ours.stdout()
         );
     }
+    let said = format!("{}{}", ours.stdout(), ours.stderr());
+    assert!(
+        said.contains(reason),
+        "{what}: signet refused, but not for `{reason}`:\n{said}"
+    );
 }
 
 struct Layout {
@@ -339,19 +346,34 @@ fn tampered_apks_fail_both_verifiers() {
     let mut b = good.clone();
     b[dex_at + 100] ^= 1;
     dir.write("t-entry.apk", &b);
-    both_refuse(&dir, "t-entry.apk", "a changed entry byte");
+    both_refuse(
+        &dir,
+        "t-entry.apk",
+        "a changed entry byte",
+        "ERROR: APK Signature Scheme v2 signer #1: APK content digest does not match",
+    );
 
     // One byte in the central directory (an entry's modification time).
     let mut b = good.clone();
     b[l.cd_offset + 12] ^= 1;
     dir.write("t-cd.apk", &b);
-    both_refuse(&dir, "t-cd.apk", "a changed central directory byte");
+    both_refuse(
+        &dir,
+        "t-cd.apk",
+        "a changed central directory byte",
+        "ERROR: APK Signature Scheme v2 signer #1: APK content digest does not match",
+    );
 
     // One byte in the signing block (inside the v2 signer's signed data).
     let mut b = good.clone();
     b[l.block_start + 100] ^= 1;
     dir.write("t-block.apk", &b);
-    both_refuse(&dir, "t-block.apk", "a changed signing block byte");
+    both_refuse(
+        &dir,
+        "t-block.apk",
+        "a changed signing block byte",
+        "ERROR: APK Signature Scheme v2 signer #1: signature (0x0103) does not verify",
+    );
 
     // An entry added after signing.
     dir.write("t-added.apk", &good);
@@ -362,15 +384,30 @@ fn tampered_apks_fail_both_verifiers() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    both_refuse(&dir, "t-added.apk", "an entry added after signing");
+    both_refuse(
+        &dir,
+        "t-added.apk",
+        "an entry added after signing",
+        "ERROR: JAR signature: `extra.txt` is not signed by META-INF/UPLOAD.SF",
+    );
 
     // The v3 block stripped from a v2 + v3 APK: v2's stripping protection catches it.
     dir.write("t-nov3.apk", rewrite_block(&good, |id| id != 0xf053_68c0));
-    both_refuse(&dir, "t-nov3.apk", "a stripped v3 block");
+    both_refuse(
+        &dir,
+        "t-nov3.apk",
+        "a stripped v3 block",
+        "ERROR: APK Signature Scheme v2 says a v3 signature is present, but it is not (stripped?)",
+    );
 
     // The whole signing block stripped while the JAR signature says v2 and v3 exist.
     dir.write("t-nov2.apk", rewrite_block(&good, |_| false));
-    both_refuse(&dir, "t-nov2.apk", "a stripped v2 block");
+    both_refuse(
+        &dir,
+        "t-nov2.apk",
+        "a stripped v2 block",
+        "ERROR: JAR signature says an APK Signature Scheme v2 signature is present, but it is not (stripped?)",
+    );
 
     // The untouched file still verifies with both.
     dir.write("t-good.apk", &good);
@@ -814,7 +851,12 @@ fn r_entry_in_manifest_but_not_in_sf_is_refused() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    both_refuse(&dir, "evil.apk", "an entry only the manifest lists");
+    both_refuse(
+        &dir,
+        "evil.apk",
+        "an entry only the manifest lists",
+        "ERROR: JAR signature: `evil.txt` is not signed by META-INF/UPLOAD.SF",
+    );
     let run = dir.signet(&["apk", "verify", "evil.apk"]);
     assert!(
         run.stdout().contains("`evil.txt` is not signed"),
@@ -838,12 +880,22 @@ fn r_local_header_must_match_the_central_directory() {
     let mut b = good.clone();
     b[local + 14] ^= 0xff;
     dir.write("crc.apk", &b);
-    both_refuse(&dir, "crc.apk", "a local header CRC that differs");
+    both_refuse(
+        &dir,
+        "crc.apk",
+        "a local header CRC that differs",
+        "CRC-32 of `classes.dex` differs between local header and central directory",
+    );
     // The uncompressed size in the local header.
     let mut b = good.clone();
     b[local + 22] ^= 0x01;
     dir.write("size.apk", &b);
-    both_refuse(&dir, "size.apk", "a local header size that differs");
+    both_refuse(
+        &dir,
+        "size.apk",
+        "a local header size that differs",
+        "size of `classes.dex` differs between local header and central directory",
+    );
 }
 
 #[test]
