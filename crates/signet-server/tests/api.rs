@@ -1038,13 +1038,39 @@ async fn secrets_only_with_permission(w: &mut World) {
         None,
     )
     .await;
-    let fetches = r.json()["items"]
+    let developer = format!("user:{}", w.user_id(&w.users.developer.clone()).await);
+    let fetches: Vec<Value> = r.json()["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|a| a["action"] == "build-credentials.fetch")
-        .count();
-    assert_eq!(fetches, 3, "android once, ios certificate and profile");
+        .cloned()
+        .collect();
+    let mut targets: Vec<&str> = fetches
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect();
+    targets.sort_unstable();
+    let mut expected = vec![
+        ctx.keystore_id.as_str(),
+        ctx.cert_id.as_str(),
+        ctx.profile_id.as_str(),
+    ];
+    expected.sort_unstable();
+    assert_eq!(
+        targets, expected,
+        "android once, ios certificate and profile"
+    );
+    for a in &fetches {
+        // Who: the developer's session; from where: the client address (the router in
+        // process has no socket: `local`) and the request's id.
+        assert_eq!(a["actor"], developer.as_str(), "{a}");
+        assert_eq!(a["ip"], "local", "{a}");
+        assert!(
+            a["request_id"].as_str().is_some_and(|id| id.len() == 16),
+            "{a}"
+        );
+    }
 }
 
 async fn versions_and_pages(w: &mut World) {
