@@ -408,6 +408,26 @@ impl Store {
         Ok(c)
     }
 
+    /// The live row of a credential (not a deleted one) with its key id and sealed blob,
+    /// read in one statement (locked on PostgreSQL) so that blob and version belong
+    /// together.
+    async fn lock_live(
+        &self,
+        conn: &mut AnyConnection,
+        org: &str,
+        id: &str,
+    ) -> Result<AnyRow, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS}, key_id, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL{}",
+            self.for_update()
+        ))
+        .bind(id)
+        .bind(org)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
     /// Copies the live row of a credential into `credential_versions` (its sealed blob
     /// as it is: it stays bound to its version) and returns the row, locked on
     /// PostgreSQL. The caller then overwrites the row under the next version.
@@ -418,15 +438,7 @@ impl Store {
         org: &str,
         id: &str,
     ) -> Result<Credential, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, key_id, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL{}",
-            self.for_update()
-        ))
-        .bind(id)
-        .bind(org)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = self.lock_live(conn, org, id).await?;
         let current = credential(&row)?;
         sqlx::query(
             "INSERT INTO credential_versions (credential_id, org_id, version, kind, name, apple_team, expires_at, \
@@ -515,17 +527,8 @@ impl Store {
             });
         }
         let mut tx = self.begin().await?;
-        // The sealed blob is bound to the version: it moves with it. Read both in one
-        // statement (locked on PostgreSQL) so they belong together.
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL{}",
-            self.for_update()
-        ))
-        .bind(id)
-        .bind(org)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        // The sealed blob is bound to the version: it moves with it.
+        let row = self.lock_live(&mut tx, org, id).await?;
         let current = credential(&row)?;
         if current.version != expected_version {
             return Err(StoreError::Conflict);

@@ -2,14 +2,30 @@
 //! exported by an admin, restored under If-Match.
 
 use serde_json::{Value, json};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, Row, any::AnyRow};
 use zeroize::Zeroizing;
 
 use crate::{
     Actor, Binding, Credential, CredentialVersion, Kind, Sealed, Store, StoreError,
-    credentials::{Current, derived, version_u},
+    credentials::{Current, derived_in_row, version_u},
     db::{audit, now},
 };
+
+/// A kept version's record from its row; `window` is the restore window (ms).
+fn version_record(row: &AnyRow, window: i64) -> Result<CredentialVersion, StoreError> {
+    let metadata: String = row.try_get("metadata")?;
+    let replaced_at: i64 = row.try_get("replaced_at")?;
+    Ok(CredentialVersion {
+        version: row.try_get("version")?,
+        name: row.try_get("name")?,
+        apple_team: row.try_get("apple_team")?,
+        expires_at: row.try_get("expires_at")?,
+        metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
+        replaced_at,
+        replaced_by: row.try_get("replaced_by")?,
+        purge_after: replaced_at.saturating_add(window),
+    })
+}
 
 impl Store {
     /// The previous versions of a credential kept since it was replaced, newest first.
@@ -29,22 +45,7 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?;
         let window = self.limits.restore_window_ms();
-        rows.iter()
-            .map(|r| {
-                let metadata: String = r.try_get("metadata")?;
-                let replaced_at: i64 = r.try_get("replaced_at")?;
-                Ok(CredentialVersion {
-                    version: r.try_get("version")?,
-                    name: r.try_get("name")?,
-                    apple_team: r.try_get("apple_team")?,
-                    expires_at: r.try_get("expires_at")?,
-                    metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
-                    replaced_at,
-                    replaced_by: r.try_get("replaced_by")?,
-                    purge_after: replaced_at.saturating_add(window),
-                })
-            })
-            .collect()
+        rows.iter().map(|r| version_record(r, window)).collect()
     }
 
     /// Opens a kept previous version: its record and secret.
@@ -69,17 +70,13 @@ impl Store {
         let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
         let sealed = Sealed::from_bytes(row.try_get("sealed")?);
         let window = self.limits.restore_window_ms();
-        let replaced_at: i64 = row.try_get("replaced_at")?;
-        if now() - replaced_at > window {
+        let record = version_record(&row, window)?;
+        if now() - record.replaced_at > window {
             // Past the restore window: as good as destroyed, whether or not the hourly
             // purge has run yet.
             return Err(StoreError::NotFound);
         }
-        let metadata: String = row.try_get("metadata")?;
-        let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
-        let expires_at: Option<i64> = row.try_get("expires_at")?;
-        let apple_team: Option<String> = row.try_get("apple_team")?;
-        let bound = derived(&metadata.to_string(), expires_at, apple_team.as_deref());
+        let bound = derived_in_row(&row)?;
         let secret = self.open_sealed(
             &sealed,
             &Binding {
@@ -90,20 +87,7 @@ impl Store {
                 derived: Some(&bound),
             },
         )?;
-        Ok((
-            CredentialVersion {
-                version,
-                name: row.try_get("name")?,
-                apple_team,
-                expires_at,
-                metadata,
-                replaced_at,
-                replaced_by: row.try_get("replaced_by")?,
-                purge_after: replaced_at.saturating_add(window),
-            },
-            kind,
-            secret,
-        ))
+        Ok((record, kind, secret))
     }
 
     /// Exports a kept previous version's secret (admin), audited as `credential.export`
