@@ -23,7 +23,6 @@ use crate::{
 pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(json!(
@@ -41,7 +40,6 @@ pub(crate) struct AppBody {
 pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
     ApiJson(body): ApiJson<AppBody>,
 ) -> ApiResult<impl IntoResponse> {
     let app = state
@@ -55,7 +53,6 @@ pub(crate) async fn create(
 pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath((_, _)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
     let app = access.app()?;
     Ok(Json(state.store.app_credentials(&access.org, app).await?))
@@ -65,7 +62,6 @@ pub(crate) async fn get(
 pub(crate) async fn delete(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath((_, _)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let app = access.app()?;
     state
@@ -307,7 +303,6 @@ fn secret_json(bytes: &[u8]) -> Result<Value, ApiError> {
 pub(crate) async fn build_credentials(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath((_, _)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<BuildQuery>,
 ) -> ApiResult<Json<Value>> {
     match q.platform.as_deref() {

@@ -42,7 +42,6 @@ async fn validated(upload: Upload) -> Result<signet_store::validate::Validated, 
 pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let kind = match &q.kind {
@@ -64,7 +63,6 @@ pub(crate) async fn list(
 pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
     ApiJson(upload): ApiJson<Upload>,
 ) -> ApiResult<Response> {
     let v = validated(upload).await?;
@@ -184,7 +182,6 @@ pub(crate) async fn export(
 pub(crate) async fn expiring(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let days = match &q.days {

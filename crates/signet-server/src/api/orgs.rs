@@ -22,7 +22,6 @@ fn parse_role(role: &str) -> Result<Role, ApiError> {
 pub(crate) async fn get_org(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     let o = state.store.org(&access.org).await?;
     let limits = state.store.limits();
@@ -42,7 +41,6 @@ pub(crate) async fn get_org(
 pub(crate) async fn delete_org(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     state.store.delete_org(&access.actor, &access.org).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -52,7 +50,6 @@ pub(crate) async fn delete_org(
 pub(crate) async fn members(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
         json!({ "items": state.store.members(&access.org).await? }),
@@ -70,7 +67,6 @@ pub(crate) struct MemberBody {
 pub(crate) async fn set_member(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
     ApiJson(body): ApiJson<MemberBody>,
 ) -> ApiResult<impl IntoResponse> {
     let role = parse_role(&body.role)?;
@@ -118,7 +114,6 @@ pub(crate) async fn remove_member(
 pub(crate) async fn robots(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
         json!({ "items": state.store.robots(&access.org).await? }),
@@ -141,7 +136,6 @@ pub(crate) struct RobotBody {
 pub(crate) async fn create_robot(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
     ApiJson(body): ApiJson<RobotBody>,
 ) -> ApiResult<impl IntoResponse> {
     let role = parse_role(&body.role)?;
@@ -191,7 +185,6 @@ pub(crate) async fn revoke_robot(
 pub(crate) async fn audit(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiPath(_): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
     let page = state.store.audit_log(&access.org, &q.page()?).await?;
