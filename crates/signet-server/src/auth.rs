@@ -77,7 +77,6 @@ pub struct Access {
     pub scope: Scope,
     app: Option<App>,
     app_ref: Option<String>,
-    principal: Principal,
 }
 
 impl Access {
@@ -96,11 +95,6 @@ impl Access {
     /// a branch of it needs the app after all: looked up and checked as the guard does.
     pub async fn resolve_app(&self, state: &AppState) -> Result<App, ApiError> {
         app_in_scope(state, &self.org, self.app_ref()?, &self.scope).await
-    }
-
-    /// The caller.
-    pub fn principal(&self) -> &Principal {
-        &self.principal
     }
 }
 
@@ -270,7 +264,6 @@ async fn check(state: &AppState, route: &Route, parts: &mut Parts) -> Result<(),
         scope,
         app,
         app_ref,
-        principal: caller.principal.clone(),
     };
     parts.extensions.insert(caller);
     parts.extensions.insert(access);
