@@ -1,0 +1,19 @@
+//! `signet inspect` flags.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{OutputArgs, SECRET_HELP};
+use crate::secret_arg::SecretArg;
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// File to inspect: a keystore, or a PEM or DER certificate.
+    pub file: PathBuf,
+    /// Password, for keystores.
+    #[arg(long, value_name = "SECRET", help = format!("Password, for keystores ({SECRET_HELP})"))]
+    pub pass: Option<SecretArg>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

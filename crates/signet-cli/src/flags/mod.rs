@@ -1,0 +1,69 @@
+//! Raw command-line flags, as clap parses them. Commands validate them into the values the
+//! library crates take (`crate::cmd`).
+//!
+//! One module per command group; the groups' types are re-exported here.
+
+mod admin;
+mod archive;
+mod inspect;
+mod ios;
+mod ipa;
+mod keystore;
+mod serve;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use admin::{AdminCommand, CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateKeyArgs};
+pub use archive::{ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs};
+pub use inspect::InspectArgs;
+pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
+pub use ipa::{IpaCommand, IpaSignArgs, IpaVerifyArgs};
+pub use keystore::{
+    ConvertArgs, GenerateArgs, KeyAlgArg, KeystoreCommand, KeystoreInspectArgs, StoreArgs,
+    StoreTypeArg, UploadCertArgs,
+};
+pub use serve::{LogFormat, ServeArgs, ServerStoreArgs};
+
+/// signet: manage and use the credentials mobile apps are signed with.
+#[derive(Debug, Parser)]
+#[command(name = "signet", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Android keystores: generate, inspect, export the upload certificate, convert.
+    #[command(subcommand)]
+    Keystore(KeystoreCommand),
+    /// Android APKs: sign (v1, v2, v3) and verify, as apksigner does.
+    #[command(subcommand)]
+    Apk(ArchiveCommand),
+    /// Android App Bundles: sign and verify (JAR signing, as jarsigner does).
+    #[command(subcommand)]
+    Aab(ArchiveCommand),
+    /// Apple credentials.
+    #[command(subcommand)]
+    Ios(IosCommand),
+    /// iOS apps: sign an .ipa for distribution, verify one.
+    #[command(subcommand)]
+    Ipa(IpaCommand),
+    /// Server administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Run the credentials server (SQLite in the data dir, or PostgreSQL).
+    Serve(ServeArgs),
+    /// Inspect any supported credential file, detected by content.
+    Inspect(InspectArgs),
+}
+
+/// Secret arguments: `pass:VALUE`, `env:VAR`, `file:PATH` or `stdin` (apksigner's syntax).
+const SECRET_HELP: &str = "pass:VALUE, env:VAR, file:PATH or stdin";
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
