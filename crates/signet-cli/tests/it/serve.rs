@@ -1,6 +1,7 @@
 //! `signet serve` as processes: first-run setup, two replicas on one PostgreSQL, `kill -9`
-//! during uploads, key rotation and rewrap under load, bad uploads, and logs without
-//! secrets. Each test starts real servers on free loopback ports, each with its own data
+//! during uploads (some cut in the middle of their bodies), key rotation and rewrap under
+//! load, bad uploads, logs without secrets, and the flags (`--max-*`,
+//! `--restore-window-days`, `--log-format json`). Each test starts real servers on free loopback ports, each with its own data
 //! dir (and, on PostgreSQL, a fresh database), captures their output to files, and kills
 //! them when it ends. PostgreSQL at 127.0.0.1:5432 (`SIGNET_TEST_POSTGRES_URL` overrides)
 //! must be reachable: these tests fail, never skip, without it.
@@ -647,7 +648,9 @@ impl Site {
         let mut requests_logged = 0;
         for log in &logs {
             let text = std::fs::read_to_string(log).expect("read server log");
-            requests_logged += text.matches("status=").count();
+            // Text lines say `status=200`, JSON lines `"status":200`.
+            requests_logged +=
+                text.matches("status=").count() + text.matches("\"status\":").count();
             for secret in &secrets {
                 let mut needles = vec![secret.as_str()];
                 if secret.len() > 64 {
@@ -1022,12 +1025,52 @@ fn replicas_start_together_on_postgres() {
 // ---------------------------------------------------------------------------------------
 // 3. kill -9 during uploads.
 
+/// An upload whose headers and first half of the body are sent, the rest never: the
+/// server is reading it until the connection goes.
+fn start_slow_upload(addr: &str, path: &str, token: &str, body: &Value) -> TcpStream {
+    let body = body.to_string().into_bytes();
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("send headers");
+    stream
+        .write_all(&body[..body.len() / 2])
+        .expect("send half the body");
+    stream
+}
+
+/// Asserts that the server has not answered on `stream` and has not closed it.
+fn assert_unanswered(stream: &mut TcpStream, what: &str) {
+    stream.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 64];
+    match stream.read(&mut buf) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Ok(0) => panic!("{what}: the server closed the connection"),
+        Ok(n) => panic!(
+            "{what}: the server answered: {}",
+            String::from_utf8_lossy(&buf[..n])
+        ),
+        Err(e) => panic!("{what}: {e}"),
+    }
+    stream.set_nonblocking(false).unwrap();
+}
+
 fn kill_9_during_uploads(backend: Backend) {
     let site = Site::new(backend);
-    let keystores = site.keystores(30, "k");
+    let mut keystores = site.keystores(33, "k");
+    // Three uploads are cut in the middle of their bodies by the kill.
+    let slow_keystores = keystores.split_off(30);
     let mut server = site.start("data");
     let org = site.owner(&server, "data");
     let creds = format!("/v1/orgs/{}/credentials", org.id);
+    let mut slow: Vec<TcpStream> = slow_keystores
+        .iter()
+        .map(|ks| start_slow_upload(&server.addr, &creds, &org.token, &ks.upload()))
+        .collect();
 
     let addr = server.addr.clone();
     let answered: Mutex<Vec<(usize, Response)>> = Mutex::new(Vec::new());
@@ -1053,8 +1096,24 @@ fn kill_9_during_uploads(backend: Backend) {
         wait_for("the first answers", || {
             answered.lock().unwrap().len() >= 10 || finished.load(Ordering::SeqCst) == 30
         });
+        for (i, stream) in slow.iter_mut().enumerate() {
+            assert_unanswered(stream, &format!("slow upload {i} just before the kill"));
+        }
         server.kill();
     });
+    // The slow uploads were in flight: the kill cut them, unanswered.
+    for (i, stream) in slow.iter_mut().enumerate() {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        assert!(
+            rest.is_empty(),
+            "slow upload {i} was answered: {}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
     let answered = answered.into_inner().unwrap();
     eprintln!(
         "kill -9 ({backend:?}): {} of {} uploads answered before the kill",
@@ -1086,6 +1145,10 @@ fn kill_9_during_uploads(backend: Backend) {
             .get(&format!("{creds}/{id}/secret"), &org.token)
             .expect(200, "export after kill -9");
         let bytes = unb64(v["secret"]["keystore"].as_str().unwrap());
+        assert!(
+            slow_keystores.iter().all(|k| k.bytes != bytes),
+            "{id} holds an upload the kill cut in the middle of its body"
+        );
         let i = keystores
             .iter()
             .position(|k| k.bytes == bytes)
@@ -1818,4 +1881,230 @@ fn one_address_holds_at_most_its_share_of_connections() {
             .try_send("GET", "/healthz", None, &[], None)
             .is_ok_and(|r| r.status == 200)
     });
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. serve's flags: the team limits, the restore window, JSON logs.
+
+/// `--max-push-keys` and `--max-distribution-certificates` set the limits per Apple team,
+/// above the defaults (2 and 1) and below them, as a restart with other values shows.
+#[test]
+fn max_flags_set_the_limits_per_apple_team() {
+    let site = Site::new(Backend::Sqlite);
+    let d = &site.dir;
+    ios::apple_identity(d, false, "dist.p12");
+    let p12 = b64(&d.read("dist.p12"));
+    site.secret(&p12);
+    site.pem_secret(&String::from_utf8(d.read("dist.key")).unwrap());
+    let push_key = |n: usize| {
+        let name = format!("AuthKey_{n}.p8");
+        ios::apns_key(d, &name);
+        let pem = String::from_utf8(d.read(&name)).unwrap();
+        site.pem_secret(&pem);
+        json!({ "type": "apple-push-key", "p8": pem, "key_id": format!("PUSHKEY00{n}"),
+                "team_id": "A1B2C3D4E5" })
+    };
+    let certificate =
+        json!({ "type": "apple-distribution-certificate", "p12": p12, "password": "p12-pass" });
+    let refused = |r: Response, what: &str, limit: &str, max: usize| {
+        let v = r.problem(409, what);
+        assert!(problem_type(&v).ends_with("/limit"), "{what}: {v}");
+        assert_eq!(v["max"], max, "{what}: {v}");
+        assert!(v["limit"].as_str().unwrap().contains(limit), "{what}: {v}");
+    };
+
+    let server = site.start_with(
+        "data",
+        &[
+            "--max-push-keys",
+            "3",
+            "--max-distribution-certificates",
+            "2",
+        ],
+    );
+    let org = site.owner(&server, "data");
+    let creds = format!("/v1/orgs/{}/credentials", org.id);
+    let limits = &server
+        .get(&format!("/v1/orgs/{}", org.id), &org.token)
+        .expect(200, "org")["limits"];
+    assert_eq!(limits["push_keys_per_apple_team"], 3, "{limits}");
+    assert_eq!(
+        limits["distribution_certificates_per_apple_team"], 2,
+        "{limits}"
+    );
+    for n in 1..=3 {
+        server
+            .post(&creds, Some(&org.token), &push_key(n))
+            .expect(201, &format!("push key {n} of 3"));
+    }
+    refused(
+        server.post(&creds, Some(&org.token), &push_key(4)),
+        "a fourth push key",
+        "push keys",
+        3,
+    );
+    for n in 1..=2 {
+        server
+            .post(&creds, Some(&org.token), &certificate)
+            .expect(201, &format!("certificate {n} of 2"));
+    }
+    refused(
+        server.post(&creds, Some(&org.token), &certificate),
+        "a third certificate",
+        "distribution certificates",
+        2,
+    );
+    drop(server);
+
+    // Lower limits on the same data refuse what the team already exceeds.
+    let server = site.start_with(
+        "data",
+        &[
+            "--max-push-keys",
+            "1",
+            "--max-distribution-certificates",
+            "1",
+        ],
+    );
+    let token = &org.token;
+    refused(
+        server.post(&creds, Some(token), &push_key(5)),
+        "a push key over the lowered limit",
+        "push keys",
+        1,
+    );
+    refused(
+        server.post(&creds, Some(token), &certificate),
+        "a certificate over the lowered limit",
+        "distribution certificates",
+        1,
+    );
+    let pushed = list_all(&server, token, &org.id, "credentials")
+        .iter()
+        .filter(|c| c["type"] == "apple-push-key")
+        .count();
+    assert_eq!(pushed, 3);
+    drop(server);
+    site.assert_no_secrets_in_logs();
+}
+
+/// `--restore-window-days` decides how long a deleted credential can be restored: with 0
+/// a restore is refused (`restore-window-passed`) and changes nothing; the same data under
+/// a server with 1 restores it.
+#[test]
+fn restore_window_days_sets_how_long_a_restore_is_allowed() {
+    let site = Site::new(Backend::Sqlite);
+    let ks = site.keystores(1, "r").remove(0);
+    let server = site.start_with("data", &["--restore-window-days", "0"]);
+    let org = site.owner(&server, "data");
+    let creds = format!("/v1/orgs/{}/credentials", org.id);
+    let id = id_of(
+        &server
+            .post(&creds, Some(&org.token), &ks.upload())
+            .expect(201, "keystore"),
+    );
+    let path = format!("{creds}/{id}");
+    server
+        .send("DELETE", &path, Some(&org.token), &[], None)
+        .expect(200, "delete");
+    thread::sleep(Duration::from_millis(20));
+    let v = server
+        .send(
+            "POST",
+            &format!("{path}/restore"),
+            Some(&org.token),
+            &[],
+            None,
+        )
+        .problem(409, "restore after a window of 0 days");
+    assert!(problem_type(&v).ends_with("/restore-window-passed"), "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("0 days"), "{v}");
+    let v = server.get(&path, &org.token).expect(200, "still deleted");
+    assert!(v["deleted_at"].is_i64(), "{v}");
+    drop(server);
+
+    let server = site.start_with("data", &["--restore-window-days", "1"]);
+    let limits = &server
+        .get(&format!("/v1/orgs/{}", org.id), &org.token)
+        .expect(200, "org")["limits"];
+    assert_eq!(limits["restore_window_days"], 1, "{limits}");
+    let v = server
+        .send(
+            "POST",
+            &format!("{path}/restore"),
+            Some(&org.token),
+            &[],
+            None,
+        )
+        .expect(200, "restore within a window of 1 day");
+    assert!(v["deleted_at"].is_null(), "{v}");
+    let v = server
+        .get(&format!("{path}/secret"), &org.token)
+        .expect(200, "export after restore");
+    assert_eq!(v["secret"]["keystore"], ks.b64.as_str());
+    drop(server);
+    site.assert_no_secrets_in_logs();
+}
+
+/// `--log-format json`: every line the server writes is a JSON object, requests are
+/// logged with their method, path and status, and neither a keystore's password nor a
+/// user's password (right or wrong) appears in any line.
+#[test]
+fn json_logs_are_json_lines_without_secrets() {
+    let site = Site::new(Backend::Sqlite);
+    let ks = site.keystores(1, "j").remove(0);
+    let server = site.start_with("data", &["--log-format", "json"]);
+    let password = site.password("owner");
+    let v = site.create_user("data", "owner@acme.test", &password, Some("Acme"));
+    let org = id_of(&v["org"]);
+    let token = site.login(&server, "owner@acme.test", &password);
+    let wrong = site.password("wrong");
+    server
+        .post(
+            "/v1/auth/login",
+            None,
+            &json!({ "email": "owner@acme.test", "password": wrong }),
+        )
+        .problem(401, "wrong password");
+    let creds = format!("/v1/orgs/{org}/credentials");
+    let id = id_of(
+        &server
+            .post(&creds, Some(&token), &ks.upload())
+            .expect(201, "keystore"),
+    );
+    server
+        .get(&format!("{creds}/{id}/secret"), &token)
+        .expect(200, "export");
+    drop(server);
+
+    let text = std::fs::read_to_string(&site.logs.lock().unwrap()[0]).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().all(Value::is_object), "{text}");
+    let logged = |method: &str, path: &str, status: u16| {
+        lines.iter().any(|l| {
+            l["span"]["method"] == method
+                && l["span"]["path"] == path
+                && l["fields"]["status"] == status
+        })
+    };
+    assert!(logged("POST", "/v1/auth/login", 201), "{text}");
+    assert!(logged("POST", "/v1/auth/login", 401), "{text}");
+    assert!(logged("POST", &creds, 201), "{text}");
+    assert!(
+        logged("GET", &format!("{creds}/{id}/secret"), 200),
+        "{text}"
+    );
+    for (what, secret) in [
+        ("the keystore's password", ks.password.as_str()),
+        ("the user's password", password.as_str()),
+        ("a wrong password", wrong.as_str()),
+        ("the session token", token.as_str()),
+    ] {
+        assert!(!text.contains(secret), "{what} is in the JSON log");
+    }
+    site.assert_no_secrets_in_logs();
 }

@@ -55,6 +55,8 @@ pub(crate) struct Call<'a> {
     pub(crate) path: &'a str,
     pub(crate) token: Option<&'a str>,
     pub(crate) body: Option<Value>,
+    /// A body sent as it is, with this `Content-Type` (none when `None`).
+    pub(crate) raw: Option<(Option<&'a str>, Vec<u8>)>,
     pub(crate) if_match: Option<String>,
     pub(crate) headers: Vec<(&'a str, String)>,
     pub(crate) from: SocketAddr,
@@ -66,6 +68,7 @@ pub(crate) fn call<'a>(method: &'a str, path: &'a str) -> Call<'a> {
         path,
         token: None,
         body: None,
+        raw: None,
         if_match: None,
         headers: Vec::new(),
         from: "192.0.2.1:40000".parse().unwrap(),
@@ -80,6 +83,12 @@ impl<'a> Call<'a> {
 
     pub(crate) fn body(mut self, body: Value) -> Call<'a> {
         self.body = Some(body);
+        self
+    }
+
+    /// A body of any bytes, with `content_type` or none.
+    pub(crate) fn raw_body(mut self, content_type: Option<&'a str>, bytes: Vec<u8>) -> Call<'a> {
+        self.raw = Some((content_type, bytes));
         self
     }
 
@@ -111,11 +120,17 @@ impl<'a> Call<'a> {
         for (name, value) in &self.headers {
             req = req.header(*name, value);
         }
-        let mut req = match &self.body {
-            Some(b) => req
+        let mut req = match (&self.body, self.raw) {
+            (Some(b), _) => req
                 .header("content-type", "application/json")
                 .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
+            (None, Some((content_type, bytes))) => {
+                if let Some(t) = content_type {
+                    req = req.header("content-type", t);
+                }
+                req.body(Body::from(bytes))
+            }
+            (None, None) => req.body(Body::empty()),
         }
         .unwrap();
         req.extensions_mut().insert(ConnectInfo(self.from));
