@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use signet_sign::apk::{ArchiveKind, Finding, Scheme};
+
 use crate::util::Dir;
 
 const FRAMEWORK_RES: &str = "/usr/share/android-framework-res/framework-res.apk";
@@ -269,6 +271,14 @@ fn both_refuse(dir: &Dir, apk: &str, what: &str, reason: &str) {
     );
 }
 
+/// The findings of signet's verifier (the library under `apk verify`) for `apk`.
+fn findings(dir: &Dir, apk: &str) -> Vec<Finding> {
+    let report =
+        signet_sign::apk::verify(&dir.path(apk), ArchiveKind::Apk, None).expect("a readable APK");
+    assert!(!report.verified, "{apk} verified");
+    report.errors
+}
+
 struct Layout {
     block_start: usize,
     cd_offset: usize,
@@ -352,6 +362,24 @@ fn tampered_apks_fail_both_verifiers() {
         "a changed entry byte",
         "ERROR: APK Signature Scheme v2 signer #1: APK content digest does not match",
     );
+    assert!(
+        matches!(
+            findings(&dir, "t-entry.apk")[..],
+            [
+                Finding::ContentDigestMismatch {
+                    scheme: Scheme::V2,
+                    signer: 1
+                },
+                Finding::ContentDigestMismatch {
+                    scheme: Scheme::V3,
+                    signer: 1
+                },
+                ..
+            ]
+        ),
+        "{:?}",
+        findings(&dir, "t-entry.apk")
+    );
 
     // One byte in the central directory (an entry's modification time).
     let mut b = good.clone();
@@ -363,6 +391,17 @@ fn tampered_apks_fail_both_verifiers() {
         "a changed central directory byte",
         "ERROR: APK Signature Scheme v2 signer #1: APK content digest does not match",
     );
+    assert!(
+        matches!(
+            findings(&dir, "t-cd.apk")[0],
+            Finding::ContentDigestMismatch {
+                scheme: Scheme::V2,
+                signer: 1
+            }
+        ),
+        "{:?}",
+        findings(&dir, "t-cd.apk")
+    );
 
     // One byte in the signing block (inside the v2 signer's signed data).
     let mut b = good.clone();
@@ -373,6 +412,18 @@ fn tampered_apks_fail_both_verifiers() {
         "t-block.apk",
         "a changed signing block byte",
         "ERROR: APK Signature Scheme v2 signer #1: signature (0x0103) does not verify",
+    );
+    assert!(
+        matches!(
+            findings(&dir, "t-block.apk")[0],
+            Finding::SignatureDoesNotVerify {
+                scheme: Scheme::V2,
+                signer: 1,
+                algorithm: 0x0103
+            }
+        ),
+        "{:?}",
+        findings(&dir, "t-block.apk")
     );
 
     // An entry added after signing.
@@ -390,6 +441,15 @@ fn tampered_apks_fail_both_verifiers() {
         "an entry added after signing",
         "ERROR: JAR signature: `extra.txt` is not signed by META-INF/UPLOAD.SF",
     );
+    assert!(
+        findings(&dir, "t-added.apk").iter().any(|f| matches!(
+            f,
+            Finding::V1EntryNotSigned { entry, signature_file }
+                if entry == "extra.txt" && signature_file == "META-INF/UPLOAD.SF"
+        )),
+        "{:?}",
+        findings(&dir, "t-added.apk")
+    );
 
     // The v3 block stripped from a v2 + v3 APK: v2's stripping protection catches it.
     dir.write("t-nov3.apk", rewrite_block(&good, |id| id != 0xf053_68c0));
@@ -399,6 +459,13 @@ fn tampered_apks_fail_both_verifiers() {
         "a stripped v3 block",
         "ERROR: APK Signature Scheme v2 says a v3 signature is present, but it is not (stripped?)",
     );
+    assert_eq!(
+        findings(&dir, "t-nov3.apk"),
+        [
+            Finding::V3Stripped,
+            Finding::StrippedPerJar { scheme: Scheme::V3 }
+        ]
+    );
 
     // The whole signing block stripped while the JAR signature says v2 and v3 exist.
     dir.write("t-nov2.apk", rewrite_block(&good, |_| false));
@@ -407,6 +474,13 @@ fn tampered_apks_fail_both_verifiers() {
         "t-nov2.apk",
         "a stripped v2 block",
         "ERROR: JAR signature says an APK Signature Scheme v2 signature is present, but it is not (stripped?)",
+    );
+    assert_eq!(
+        findings(&dir, "t-nov2.apk"),
+        [
+            Finding::StrippedPerJar { scheme: Scheme::V2 },
+            Finding::StrippedPerJar { scheme: Scheme::V3 }
+        ]
     );
 
     // The untouched file still verifies with both.
@@ -907,6 +981,13 @@ fn r_entry_in_manifest_but_not_in_sf_is_refused() {
         "an entry only the manifest lists",
         "ERROR: JAR signature: `evil.txt` is not signed by META-INF/UPLOAD.SF",
     );
+    assert_eq!(
+        findings(&dir, "evil.apk"),
+        [Finding::V1EntryNotSigned {
+            entry: "evil.txt".into(),
+            signature_file: "META-INF/UPLOAD.SF".into()
+        }]
+    );
     let run = dir.signet(&["apk", "verify", "evil.apk"]);
     assert!(
         run.stdout().contains("`evil.txt` is not signed"),
@@ -978,6 +1059,10 @@ fn v1_only_apk_targeting_api_30_is_refused_like_apksigner_does() {
             .contains("target SDK version 33 requires a minimum of signature scheme v2"),
         "{}",
         ours.stdout()
+    );
+    assert_eq!(
+        findings(&dir, "v1.apk"),
+        [Finding::V2NeededForTarget { target_sdk: 33 }]
     );
     // Target 28: v1 alone is enough for both.
     build_apk_for(&dir, "t28.apk", 21, 28);

@@ -1,6 +1,7 @@
 //! Apple credentials: APNs provider tokens verified by OpenSSL.
 
 use base64::Engine as _;
+use signet_sign::ipa::IpaFinding;
 
 use crate::util::Dir;
 
@@ -1110,6 +1111,13 @@ fn rezip(dir: &Dir, ipa: &str, out: &str, change: impl Fn(&std::path::Path)) {
     assert!(z.status.success());
 }
 
+/// The findings of signet's IPA verifier (the library under `ipa verify`) for `ipa`.
+fn ipa_findings(dir: &Dir, ipa: &str) -> Vec<IpaFinding> {
+    let report = signet_sign::ipa::verify(&dir.path(ipa)).expect("a readable IPA");
+    assert!(!report.verified, "{ipa} verified");
+    report.errors
+}
+
 #[test]
 fn ipa_sign_and_verify() {
     let dir = Dir::new();
@@ -1201,6 +1209,13 @@ fn ipa_sign_and_verify() {
         "{}",
         run.stdout()
     );
+    assert_eq!(
+        ipa_findings(&dir, "res.ipa"),
+        [IpaFinding::ResourceModified {
+            bundle: "Payload/Demo.app".into(),
+            file: "res/strings.txt".into()
+        }]
+    );
     rezip(&dir, "signed.ipa", "exe.ipa", |app| {
         let mut b = std::fs::read(app.join("Demo")).unwrap();
         b[5000] ^= 1;
@@ -1209,6 +1224,17 @@ fn ipa_sign_and_verify() {
     let run = dir.signet(&["ipa", "verify", "exe.ipa"]);
     assert_eq!(run.code(), 3);
     assert!(run.stdout().contains("digest mismatch"), "{}", run.stdout());
+    let found = ipa_findings(&dir, "exe.ipa");
+    assert!(
+        !found.is_empty()
+            && found.iter().all(|f| matches!(
+                f,
+                IpaFinding::CodeSignature { bundle, executable, problem }
+                    if bundle == "Payload/Demo.app" && executable == "Demo"
+                        && problem.contains("digest mismatch")
+            )),
+        "{found:?}"
+    );
 
     // Signed entitlements must stay within the embedded profile: swap in a profile that
     // does not grant push.
@@ -1228,6 +1254,19 @@ fn ipa_sign_and_verify() {
             .contains("entitlement `aps-environment` is not granted by the embedded profile"),
         "{}",
         run.stdout()
+    );
+    // The embedded profile is a sealed resource too, so the swap is also a modification.
+    assert_eq!(
+        ipa_findings(&dir, "swapped.ipa"),
+        [
+            IpaFinding::ResourceModified {
+                bundle: "Payload/Demo.app".into(),
+                file: "embedded.mobileprovision".into()
+            },
+            IpaFinding::EntitlementNotGranted {
+                key: "aps-environment".into()
+            }
+        ]
     );
 
     // What `ios check` would fail, signing refuses: a profile for another app.
