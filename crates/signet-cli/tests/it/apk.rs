@@ -301,19 +301,30 @@ fn layout(bytes: &[u8]) -> Layout {
     }
 }
 
-/// Rewrites the signing block keeping only the pairs `keep` accepts (none: no block).
-fn rewrite_block(bytes: &[u8], keep: impl Fn(u32) -> bool) -> Vec<u8> {
+/// The id/value pairs of an APK's signing block, read by the test from the file layout
+/// (end record, central directory offset, block sizes), not by signet.
+fn block_pairs(bytes: &[u8]) -> Vec<(u32, Vec<u8>)> {
     let l = layout(bytes);
     let mut pairs = Vec::new();
     let mut p = l.block_start + 8;
     while p < l.cd_offset - 24 {
         let len = u64::from_le_bytes(bytes[p..p + 8].try_into().unwrap()) as usize;
         let id = u32::from_le_bytes(bytes[p + 8..p + 12].try_into().unwrap());
-        if keep(id) {
-            pairs.push((id, bytes[p + 12..p + 8 + len].to_vec()));
-        }
+        pairs.push((id, bytes[p + 12..p + 8 + len].to_vec()));
         p += 8 + len;
     }
+    assert_eq!(p, l.cd_offset - 24, "pairs end where the footer starts");
+    pairs
+}
+
+/// Rewrites the signing block (with signet's block builder) keeping only the pairs `keep`
+/// accepts (none: no block).
+fn rewrite_block(bytes: &[u8], keep: impl Fn(u32) -> bool) -> Vec<u8> {
+    let l = layout(bytes);
+    let pairs: Vec<(u32, Vec<u8>)> = block_pairs(bytes)
+        .into_iter()
+        .filter(|(id, _)| keep(*id))
+        .collect();
     let block = if pairs.is_empty() {
         Vec::new()
     } else {
@@ -326,6 +337,94 @@ fn rewrite_block(bytes: &[u8], keep: impl Fn(u32) -> bool) -> Vec<u8> {
     let eocd = l.eocd - l.cd_offset + new_cd as usize;
     out[eocd + 16..eocd + 20].copy_from_slice(&new_cd.to_le_bytes());
     out
+}
+
+const V2_ID: u32 = 0x7109_871a;
+const V3_ID: u32 = 0xf053_68c0;
+
+/// The unit test of `signing_block::build`/`find` has signet read what signet wrote; here
+/// apksigner is the other side. signet finds the block apksigner wrote (where the file's
+/// layout puts it, with the pairs the test reads itself), signet's builder lays those
+/// pairs out into a block apksigner verifies, and the block signet builds when signing
+/// holds v2 and v3 that apksigner verifies.
+#[test]
+fn signing_blocks_agree_with_apksigner() {
+    use signet_sign::apk::signing_block;
+
+    let dir = Dir::new();
+    keystores(&dir);
+    build_apk(&dir, "u.apk", 21);
+    dir.tool(
+        "apksigner",
+        &[
+            "sign",
+            "--ks",
+            "rsa.p12",
+            "--ks-pass",
+            "pass:android",
+            "--v4-signing-enabled",
+            "false",
+            "--out",
+            "theirs.apk",
+            "u.apk",
+        ],
+    )
+    .ok();
+    let theirs = dir.read("theirs.apk");
+    let expected = block_pairs(&theirs);
+    let ids: Vec<u32> = expected.iter().map(|(id, _)| *id).collect();
+    assert!(
+        ids.contains(&V2_ID) && ids.contains(&V3_ID),
+        "apksigner wrote v2 and v3: {ids:x?}"
+    );
+
+    // signet finds apksigner's block.
+    let mut file = std::io::Cursor::new(&theirs);
+    let eocd = signet_sign::zip::read_eocd(&mut file, theirs.len() as u64).unwrap();
+    let (start, pairs) = signing_block::find(&mut file, &eocd)
+        .unwrap()
+        .expect("signet finds apksigner's block");
+    assert_eq!(start, layout(&theirs).block_start as u64);
+    assert_eq!(pairs, expected);
+
+    // signet's builder, given apksigner's pairs, writes apksigner's block byte for byte,
+    // and apksigner verifies the APK around it.
+    let rebuilt = rewrite_block(&theirs, |_| true);
+    assert_eq!(rebuilt, theirs, "signet's block differs from apksigner's");
+    dir.write("rebuilt.apk", &rebuilt);
+    let v = apksigner_verify(&dir, "rebuilt.apk", 21);
+    assert!(v.starts_with("Verifies"), "{v}");
+
+    // The block signet builds when it signs: apksigner verifies each scheme in it.
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "ours.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+    ])
+    .ok();
+    let ours = dir.read("ours.apk");
+    let ids: Vec<u32> = block_pairs(&ours).iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [V2_ID, V3_ID]);
+    let v = apksigner_verify(&dir, "ours.apk", 21);
+    assert!(v.starts_with("Verifies"), "{v}");
+    assert_eq!(
+        scheme_lines(&v),
+        scheme_lines(&apksigner_verify(&dir, "theirs.apk", 21)),
+    );
+    for scheme in [
+        "v1 scheme (JAR signing)",
+        "v2 scheme (APK Signature Scheme v2)",
+        "v3 scheme (APK Signature Scheme v3)",
+    ] {
+        let line = format!("Verified using {scheme}: true");
+        assert!(scheme_lines(&v).contains(&line), "{line}: {v}");
+    }
 }
 
 #[test]
@@ -452,7 +551,7 @@ fn tampered_apks_fail_both_verifiers() {
     );
 
     // The v3 block stripped from a v2 + v3 APK: v2's stripping protection catches it.
-    dir.write("t-nov3.apk", rewrite_block(&good, |id| id != 0xf053_68c0));
+    dir.write("t-nov3.apk", rewrite_block(&good, |id| id != V3_ID));
     both_refuse(
         &dir,
         "t-nov3.apk",
