@@ -1184,3 +1184,256 @@ fn v1_only_apk_targeting_api_30_is_refused_like_apksigner_does() {
     dir.tool("apksigner", &["verify", "v1-28.apk"]).ok();
     dir.signet(&["apk", "verify", "v1-28.apk"]).ok();
 }
+
+/// A JKS made by keytool with two key entries, `first` and `second`, each with a subject
+/// of its own and the key password `<alias>-key` (not the store password).
+fn two_key_jks(dir: &Dir) {
+    for alias in ["first", "second"] {
+        dir.tool(
+            "keytool",
+            &[
+                "-genkeypair",
+                "-keystore",
+                "two.jks",
+                "-storetype",
+                "JKS",
+                "-storepass",
+                "android",
+                "-alias",
+                alias,
+                "-keypass",
+                &format!("{alias}-key"),
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "365",
+                "-dname",
+                &format!("CN={alias} signer, O=signet, C=US"),
+            ],
+        )
+        .ok();
+    }
+}
+
+/// keytool's SHA-256 fingerprint of `alias`, as apksigner prints it (lower case, no colons).
+fn keytool_sha256(dir: &Dir, ks: &str, alias: &str) -> String {
+    let list = dir
+        .tool(
+            "keytool",
+            &[
+                "-list",
+                "-v",
+                "-keystore",
+                ks,
+                "-storepass",
+                "android",
+                "-alias",
+                alias,
+            ],
+        )
+        .ok();
+    let line = list
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SHA256: "))
+        .unwrap_or_else(|| panic!("no SHA256 line: {list}"));
+    line.replace(':', "").to_ascii_lowercase()
+}
+
+#[test]
+fn apk_sign_ks_key_alias_signs_with_that_entry() {
+    let dir = Dir::new();
+    two_key_jks(&dir);
+    build_apk(&dir, "u.apk", 21);
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "s.apk",
+        "--ks",
+        "two.jks",
+        "--ks-pass",
+        "pass:android",
+        "--ks-key-alias",
+        "second",
+        "--key-pass",
+        "pass:second-key",
+    ])
+    .ok();
+    let v = apksigner_verify(&dir, "s.apk", 21);
+    assert!(v.starts_with("Verifies"), "{v}");
+    assert!(v.contains("Number of signers: 1"), "{v}");
+    assert!(
+        v.contains("Signer #1 certificate DN: CN=second signer, O=signet, C=US"),
+        "{v}"
+    );
+    let second = keytool_sha256(&dir, "two.jks", "second");
+    assert_ne!(second, keytool_sha256(&dir, "two.jks", "first"));
+    assert!(
+        v.contains(&format!("Signer #1 certificate SHA-256 digest: {second}")),
+        "{second}: {v}"
+    );
+    // The JAR signature files are named after the alias, as apksigner names them.
+    let listing = dir.tool("unzip", &["-l", "s.apk"]).ok();
+    assert!(
+        listing.contains("META-INF/SECOND.SF") && listing.contains("META-INF/SECOND.RSA"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn apk_sign_key_pass_unlocks_a_key_whose_password_differs() {
+    let dir = Dir::new();
+    two_key_jks(&dir);
+    build_apk(&dir, "u.apk", 21);
+    let sign = |key_pass: Option<&str>| {
+        let mut args = vec![
+            "apk",
+            "sign",
+            "u.apk",
+            "--out",
+            "s.apk",
+            "--ks",
+            "two.jks",
+            "--ks-pass",
+            "pass:android",
+            "--ks-key-alias",
+            "first",
+        ];
+        if let Some(p) = key_pass {
+            args.extend(["--key-pass", p]);
+        }
+        dir.signet(&args)
+    };
+    // Without --key-pass the store password is tried, and is the wrong one.
+    let err = sign(None).fails_with(1);
+    assert!(
+        err.contains("key password is incorrect for alias `first`"),
+        "{err}"
+    );
+    assert!(!dir.exists("s.apk"));
+    let err = sign(Some("pass:second-key")).fails_with(1);
+    assert!(
+        err.contains("key password is incorrect for alias `first`"),
+        "{err}"
+    );
+    assert!(!err.contains("second-key"), "a password in an error: {err}");
+    // With the entry's own password it signs, with that entry.
+    sign(Some("pass:first-key")).ok();
+    let v = apksigner_verify(&dir, "s.apk", 21);
+    assert!(v.starts_with("Verifies"), "{v}");
+    assert!(
+        v.contains(&format!(
+            "Signer #1 certificate SHA-256 digest: {}",
+            keytool_sha256(&dir, "two.jks", "first")
+        )),
+        "{v}"
+    );
+}
+
+#[test]
+fn apk_sign_v1_signing_enabled_false_writes_no_jar_signature() {
+    let dir = Dir::new();
+    keystores(&dir);
+    build_apk(&dir, "u.apk", 24);
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "s.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+        "--v1-signing-enabled",
+        "false",
+    ])
+    .ok();
+    let v = apksigner_verify(&dir, "s.apk", 24);
+    assert!(v.starts_with("Verifies"), "{v}");
+    let lines = scheme_lines(&v);
+    for (scheme, on) in [
+        ("v1 scheme (JAR signing)", false),
+        ("v2 scheme (APK Signature Scheme v2)", true),
+        ("v3 scheme (APK Signature Scheme v3)", true),
+    ] {
+        let line = format!("Verified using {scheme}: {on}");
+        assert!(lines.contains(&line), "{line}: {v}");
+    }
+    let listing = dir.tool("unzip", &["-l", "s.apk"]).ok();
+    assert!(!listing.contains("META-INF/"), "{listing}");
+    // Below API 24 the same APK needs v1: signet's verify says so, as apksigner does.
+    let theirs = dir.tool("apksigner", &["verify", "--min-sdk-version", "21", "s.apk"]);
+    assert_ne!(theirs.code(), 0, "{}", theirs.stdout());
+    let report = signet_sign::apk::verify(&dir.path("s.apk"), ArchiveKind::Apk, Some(21)).unwrap();
+    assert_eq!(report.errors, [Finding::V1Needed { min_sdk: 21 }]);
+}
+
+#[test]
+fn apk_sign_min_sdk_version_overrides_the_manifest() {
+    let dir = Dir::new();
+    keystores(&dir);
+    // The manifest says 24; signing for 14 needs a JAR signature with SHA-1 digests (RSA),
+    // as apksigner makes for the same flag.
+    build_apk(&dir, "u.apk", 24);
+    let sign = |out: &str, min_sdk: Option<&str>| {
+        let mut args = vec![
+            "apk",
+            "sign",
+            "u.apk",
+            "--out",
+            out,
+            "--ks",
+            "rsa.p12",
+            "--ks-pass",
+            "pass:android",
+            "--json",
+        ];
+        if let Some(n) = min_sdk {
+            args.extend(["--min-sdk-version", n]);
+        }
+        dir.signet(&args).json()
+    };
+    let report = sign("ours14.apk", Some("14"));
+    assert_eq!(report["min_sdk"], 14);
+    assert_eq!(sign("ours24.apk", None)["min_sdk"], 24);
+    dir.tool(
+        "apksigner",
+        &[
+            "sign",
+            "--ks",
+            "rsa.p12",
+            "--ks-pass",
+            "pass:android",
+            "--min-sdk-version",
+            "14",
+            "--v4-signing-enabled",
+            "false",
+            "--out",
+            "theirs14.apk",
+            "u.apk",
+        ],
+    )
+    .ok();
+    let manifest = |apk: &str| dir.tool("unzip", &["-p", apk, "META-INF/MANIFEST.MF"]).ok();
+    let digest_names = |apk: &str| {
+        let mut names: Vec<String> = manifest(apk)
+            .lines()
+            .filter_map(|l| l.split_once("-Digest: ").map(|(n, _)| n.to_owned()))
+            .collect();
+        names.dedup();
+        names
+    };
+    assert_eq!(digest_names("ours14.apk"), ["SHA1"]);
+    assert_eq!(digest_names("theirs14.apk"), ["SHA1"]);
+    assert_eq!(digest_names("ours24.apk"), ["SHA-256"]);
+    let v = apksigner_verify(&dir, "ours14.apk", 14);
+    assert!(v.starts_with("Verifies"), "{v}");
+    assert_eq!(
+        scheme_lines(&v),
+        scheme_lines(&apksigner_verify(&dir, "theirs14.apk", 14))
+    );
+}
