@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use signet_sign::apk::{ArchiveKind, Finding, Scheme};
+
 use crate::util::Dir;
 
 const FRAMEWORK_RES: &str = "/usr/share/android-framework-res/framework-res.apk";
@@ -269,6 +271,14 @@ fn both_refuse(dir: &Dir, apk: &str, what: &str, reason: &str) {
     );
 }
 
+/// The findings of signet's verifier (the library under `apk verify`) for `apk`.
+fn findings(dir: &Dir, apk: &str) -> Vec<Finding> {
+    let report =
+        signet_sign::apk::verify(&dir.path(apk), ArchiveKind::Apk, None).expect("a readable APK");
+    assert!(!report.verified, "{apk} verified");
+    report.errors
+}
+
 struct Layout {
     block_start: usize,
     cd_offset: usize,
@@ -291,19 +301,30 @@ fn layout(bytes: &[u8]) -> Layout {
     }
 }
 
-/// Rewrites the signing block keeping only the pairs `keep` accepts (none: no block).
-fn rewrite_block(bytes: &[u8], keep: impl Fn(u32) -> bool) -> Vec<u8> {
+/// The id/value pairs of an APK's signing block, read by the test from the file layout
+/// (end record, central directory offset, block sizes), not by signet.
+fn block_pairs(bytes: &[u8]) -> Vec<(u32, Vec<u8>)> {
     let l = layout(bytes);
     let mut pairs = Vec::new();
     let mut p = l.block_start + 8;
     while p < l.cd_offset - 24 {
         let len = u64::from_le_bytes(bytes[p..p + 8].try_into().unwrap()) as usize;
         let id = u32::from_le_bytes(bytes[p + 8..p + 12].try_into().unwrap());
-        if keep(id) {
-            pairs.push((id, bytes[p + 12..p + 8 + len].to_vec()));
-        }
+        pairs.push((id, bytes[p + 12..p + 8 + len].to_vec()));
         p += 8 + len;
     }
+    assert_eq!(p, l.cd_offset - 24, "pairs end where the footer starts");
+    pairs
+}
+
+/// Rewrites the signing block (with signet's block builder) keeping only the pairs `keep`
+/// accepts (none: no block).
+fn rewrite_block(bytes: &[u8], keep: impl Fn(u32) -> bool) -> Vec<u8> {
+    let l = layout(bytes);
+    let pairs: Vec<(u32, Vec<u8>)> = block_pairs(bytes)
+        .into_iter()
+        .filter(|(id, _)| keep(*id))
+        .collect();
     let block = if pairs.is_empty() {
         Vec::new()
     } else {
@@ -316,6 +337,94 @@ fn rewrite_block(bytes: &[u8], keep: impl Fn(u32) -> bool) -> Vec<u8> {
     let eocd = l.eocd - l.cd_offset + new_cd as usize;
     out[eocd + 16..eocd + 20].copy_from_slice(&new_cd.to_le_bytes());
     out
+}
+
+const V2_ID: u32 = 0x7109_871a;
+const V3_ID: u32 = 0xf053_68c0;
+
+/// The unit test of `signing_block::build`/`find` has signet read what signet wrote; here
+/// apksigner is the other side. signet finds the block apksigner wrote (where the file's
+/// layout puts it, with the pairs the test reads itself), signet's builder lays those
+/// pairs out into a block apksigner verifies, and the block signet builds when signing
+/// holds v2 and v3 that apksigner verifies.
+#[test]
+fn signing_blocks_agree_with_apksigner() {
+    use signet_sign::apk::signing_block;
+
+    let dir = Dir::new();
+    keystores(&dir);
+    build_apk(&dir, "u.apk", 21);
+    dir.tool(
+        "apksigner",
+        &[
+            "sign",
+            "--ks",
+            "rsa.p12",
+            "--ks-pass",
+            "pass:android",
+            "--v4-signing-enabled",
+            "false",
+            "--out",
+            "theirs.apk",
+            "u.apk",
+        ],
+    )
+    .ok();
+    let theirs = dir.read("theirs.apk");
+    let expected = block_pairs(&theirs);
+    let ids: Vec<u32> = expected.iter().map(|(id, _)| *id).collect();
+    assert!(
+        ids.contains(&V2_ID) && ids.contains(&V3_ID),
+        "apksigner wrote v2 and v3: {ids:x?}"
+    );
+
+    // signet finds apksigner's block.
+    let mut file = std::io::Cursor::new(&theirs);
+    let eocd = signet_sign::zip::read_eocd(&mut file, theirs.len() as u64).unwrap();
+    let (start, pairs) = signing_block::find(&mut file, &eocd)
+        .unwrap()
+        .expect("signet finds apksigner's block");
+    assert_eq!(start, layout(&theirs).block_start as u64);
+    assert_eq!(pairs, expected);
+
+    // signet's builder, given apksigner's pairs, writes apksigner's block byte for byte,
+    // and apksigner verifies the APK around it.
+    let rebuilt = rewrite_block(&theirs, |_| true);
+    assert_eq!(rebuilt, theirs, "signet's block differs from apksigner's");
+    dir.write("rebuilt.apk", &rebuilt);
+    let v = apksigner_verify(&dir, "rebuilt.apk", 21);
+    assert!(v.starts_with("Verifies"), "{v}");
+
+    // The block signet builds when it signs: apksigner verifies each scheme in it.
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "ours.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+    ])
+    .ok();
+    let ours = dir.read("ours.apk");
+    let ids: Vec<u32> = block_pairs(&ours).iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [V2_ID, V3_ID]);
+    let v = apksigner_verify(&dir, "ours.apk", 21);
+    assert!(v.starts_with("Verifies"), "{v}");
+    assert_eq!(
+        scheme_lines(&v),
+        scheme_lines(&apksigner_verify(&dir, "theirs.apk", 21)),
+    );
+    for scheme in [
+        "v1 scheme (JAR signing)",
+        "v2 scheme (APK Signature Scheme v2)",
+        "v3 scheme (APK Signature Scheme v3)",
+    ] {
+        let line = format!("Verified using {scheme}: true");
+        assert!(scheme_lines(&v).contains(&line), "{line}: {v}");
+    }
 }
 
 #[test]
@@ -352,6 +461,24 @@ fn tampered_apks_fail_both_verifiers() {
         "a changed entry byte",
         "ERROR: APK Signature Scheme v2 signer #1: APK content digest does not match",
     );
+    assert!(
+        matches!(
+            findings(&dir, "t-entry.apk")[..],
+            [
+                Finding::ContentDigestMismatch {
+                    scheme: Scheme::V2,
+                    signer: 1
+                },
+                Finding::ContentDigestMismatch {
+                    scheme: Scheme::V3,
+                    signer: 1
+                },
+                ..
+            ]
+        ),
+        "{:?}",
+        findings(&dir, "t-entry.apk")
+    );
 
     // One byte in the central directory (an entry's modification time).
     let mut b = good.clone();
@@ -363,6 +490,17 @@ fn tampered_apks_fail_both_verifiers() {
         "a changed central directory byte",
         "ERROR: APK Signature Scheme v2 signer #1: APK content digest does not match",
     );
+    assert!(
+        matches!(
+            findings(&dir, "t-cd.apk")[0],
+            Finding::ContentDigestMismatch {
+                scheme: Scheme::V2,
+                signer: 1
+            }
+        ),
+        "{:?}",
+        findings(&dir, "t-cd.apk")
+    );
 
     // One byte in the signing block (inside the v2 signer's signed data).
     let mut b = good.clone();
@@ -373,6 +511,18 @@ fn tampered_apks_fail_both_verifiers() {
         "t-block.apk",
         "a changed signing block byte",
         "ERROR: APK Signature Scheme v2 signer #1: signature (0x0103) does not verify",
+    );
+    assert!(
+        matches!(
+            findings(&dir, "t-block.apk")[0],
+            Finding::SignatureDoesNotVerify {
+                scheme: Scheme::V2,
+                signer: 1,
+                algorithm: 0x0103
+            }
+        ),
+        "{:?}",
+        findings(&dir, "t-block.apk")
     );
 
     // An entry added after signing.
@@ -390,14 +540,30 @@ fn tampered_apks_fail_both_verifiers() {
         "an entry added after signing",
         "ERROR: JAR signature: `extra.txt` is not signed by META-INF/UPLOAD.SF",
     );
+    assert!(
+        findings(&dir, "t-added.apk").iter().any(|f| matches!(
+            f,
+            Finding::V1EntryNotSigned { entry, signature_file }
+                if entry == "extra.txt" && signature_file == "META-INF/UPLOAD.SF"
+        )),
+        "{:?}",
+        findings(&dir, "t-added.apk")
+    );
 
     // The v3 block stripped from a v2 + v3 APK: v2's stripping protection catches it.
-    dir.write("t-nov3.apk", rewrite_block(&good, |id| id != 0xf053_68c0));
+    dir.write("t-nov3.apk", rewrite_block(&good, |id| id != V3_ID));
     both_refuse(
         &dir,
         "t-nov3.apk",
         "a stripped v3 block",
         "ERROR: APK Signature Scheme v2 says a v3 signature is present, but it is not (stripped?)",
+    );
+    assert_eq!(
+        findings(&dir, "t-nov3.apk"),
+        [
+            Finding::V3Stripped,
+            Finding::StrippedPerJar { scheme: Scheme::V3 }
+        ]
     );
 
     // The whole signing block stripped while the JAR signature says v2 and v3 exist.
@@ -407,6 +573,13 @@ fn tampered_apks_fail_both_verifiers() {
         "t-nov2.apk",
         "a stripped v2 block",
         "ERROR: JAR signature says an APK Signature Scheme v2 signature is present, but it is not (stripped?)",
+    );
+    assert_eq!(
+        findings(&dir, "t-nov2.apk"),
+        [
+            Finding::StrippedPerJar { scheme: Scheme::V2 },
+            Finding::StrippedPerJar { scheme: Scheme::V3 }
+        ]
     );
 
     // The untouched file still verifies with both.
@@ -907,6 +1080,13 @@ fn r_entry_in_manifest_but_not_in_sf_is_refused() {
         "an entry only the manifest lists",
         "ERROR: JAR signature: `evil.txt` is not signed by META-INF/UPLOAD.SF",
     );
+    assert_eq!(
+        findings(&dir, "evil.apk"),
+        [Finding::V1EntryNotSigned {
+            entry: "evil.txt".into(),
+            signature_file: "META-INF/UPLOAD.SF".into()
+        }]
+    );
     let run = dir.signet(&["apk", "verify", "evil.apk"]);
     assert!(
         run.stdout().contains("`evil.txt` is not signed"),
@@ -979,6 +1159,10 @@ fn v1_only_apk_targeting_api_30_is_refused_like_apksigner_does() {
         "{}",
         ours.stdout()
     );
+    assert_eq!(
+        findings(&dir, "v1.apk"),
+        [Finding::V2NeededForTarget { target_sdk: 33 }]
+    );
     // Target 28: v1 alone is enough for both.
     build_apk_for(&dir, "t28.apk", 21, 28);
     dir.signet(&[
@@ -999,4 +1183,257 @@ fn v1_only_apk_targeting_api_30_is_refused_like_apksigner_does() {
     .ok();
     dir.tool("apksigner", &["verify", "v1-28.apk"]).ok();
     dir.signet(&["apk", "verify", "v1-28.apk"]).ok();
+}
+
+/// A JKS made by keytool with two key entries, `first` and `second`, each with a subject
+/// of its own and the key password `<alias>-key` (not the store password).
+fn two_key_jks(dir: &Dir) {
+    for alias in ["first", "second"] {
+        dir.tool(
+            "keytool",
+            &[
+                "-genkeypair",
+                "-keystore",
+                "two.jks",
+                "-storetype",
+                "JKS",
+                "-storepass",
+                "android",
+                "-alias",
+                alias,
+                "-keypass",
+                &format!("{alias}-key"),
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "365",
+                "-dname",
+                &format!("CN={alias} signer, O=signet, C=US"),
+            ],
+        )
+        .ok();
+    }
+}
+
+/// keytool's SHA-256 fingerprint of `alias`, as apksigner prints it (lower case, no colons).
+fn keytool_sha256(dir: &Dir, ks: &str, alias: &str) -> String {
+    let list = dir
+        .tool(
+            "keytool",
+            &[
+                "-list",
+                "-v",
+                "-keystore",
+                ks,
+                "-storepass",
+                "android",
+                "-alias",
+                alias,
+            ],
+        )
+        .ok();
+    let line = list
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SHA256: "))
+        .unwrap_or_else(|| panic!("no SHA256 line: {list}"));
+    line.replace(':', "").to_ascii_lowercase()
+}
+
+#[test]
+fn apk_sign_ks_key_alias_signs_with_that_entry() {
+    let dir = Dir::new();
+    two_key_jks(&dir);
+    build_apk(&dir, "u.apk", 21);
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "s.apk",
+        "--ks",
+        "two.jks",
+        "--ks-pass",
+        "pass:android",
+        "--ks-key-alias",
+        "second",
+        "--key-pass",
+        "pass:second-key",
+    ])
+    .ok();
+    let v = apksigner_verify(&dir, "s.apk", 21);
+    assert!(v.starts_with("Verifies"), "{v}");
+    assert!(v.contains("Number of signers: 1"), "{v}");
+    assert!(
+        v.contains("Signer #1 certificate DN: CN=second signer, O=signet, C=US"),
+        "{v}"
+    );
+    let second = keytool_sha256(&dir, "two.jks", "second");
+    assert_ne!(second, keytool_sha256(&dir, "two.jks", "first"));
+    assert!(
+        v.contains(&format!("Signer #1 certificate SHA-256 digest: {second}")),
+        "{second}: {v}"
+    );
+    // The JAR signature files are named after the alias, as apksigner names them.
+    let listing = dir.tool("unzip", &["-l", "s.apk"]).ok();
+    assert!(
+        listing.contains("META-INF/SECOND.SF") && listing.contains("META-INF/SECOND.RSA"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn apk_sign_key_pass_unlocks_a_key_whose_password_differs() {
+    let dir = Dir::new();
+    two_key_jks(&dir);
+    build_apk(&dir, "u.apk", 21);
+    let sign = |key_pass: Option<&str>| {
+        let mut args = vec![
+            "apk",
+            "sign",
+            "u.apk",
+            "--out",
+            "s.apk",
+            "--ks",
+            "two.jks",
+            "--ks-pass",
+            "pass:android",
+            "--ks-key-alias",
+            "first",
+        ];
+        if let Some(p) = key_pass {
+            args.extend(["--key-pass", p]);
+        }
+        dir.signet(&args)
+    };
+    // Without --key-pass the store password is tried, and is the wrong one.
+    let err = sign(None).fails_with(1);
+    assert!(
+        err.contains("key password is incorrect for alias `first`"),
+        "{err}"
+    );
+    assert!(!dir.exists("s.apk"));
+    let err = sign(Some("pass:second-key")).fails_with(1);
+    assert!(
+        err.contains("key password is incorrect for alias `first`"),
+        "{err}"
+    );
+    assert!(!err.contains("second-key"), "a password in an error: {err}");
+    // With the entry's own password it signs, with that entry.
+    sign(Some("pass:first-key")).ok();
+    let v = apksigner_verify(&dir, "s.apk", 21);
+    assert!(v.starts_with("Verifies"), "{v}");
+    assert!(
+        v.contains(&format!(
+            "Signer #1 certificate SHA-256 digest: {}",
+            keytool_sha256(&dir, "two.jks", "first")
+        )),
+        "{v}"
+    );
+}
+
+#[test]
+fn apk_sign_v1_signing_enabled_false_writes_no_jar_signature() {
+    let dir = Dir::new();
+    keystores(&dir);
+    build_apk(&dir, "u.apk", 24);
+    dir.signet(&[
+        "apk",
+        "sign",
+        "u.apk",
+        "--out",
+        "s.apk",
+        "--ks",
+        "rsa.p12",
+        "--ks-pass",
+        "pass:android",
+        "--v1-signing-enabled",
+        "false",
+    ])
+    .ok();
+    let v = apksigner_verify(&dir, "s.apk", 24);
+    assert!(v.starts_with("Verifies"), "{v}");
+    let lines = scheme_lines(&v);
+    for (scheme, on) in [
+        ("v1 scheme (JAR signing)", false),
+        ("v2 scheme (APK Signature Scheme v2)", true),
+        ("v3 scheme (APK Signature Scheme v3)", true),
+    ] {
+        let line = format!("Verified using {scheme}: {on}");
+        assert!(lines.contains(&line), "{line}: {v}");
+    }
+    let listing = dir.tool("unzip", &["-l", "s.apk"]).ok();
+    assert!(!listing.contains("META-INF/"), "{listing}");
+    // Below API 24 the same APK needs v1: signet's verify says so, as apksigner does.
+    let theirs = dir.tool("apksigner", &["verify", "--min-sdk-version", "21", "s.apk"]);
+    assert_ne!(theirs.code(), 0, "{}", theirs.stdout());
+    let report = signet_sign::apk::verify(&dir.path("s.apk"), ArchiveKind::Apk, Some(21)).unwrap();
+    assert_eq!(report.errors, [Finding::V1Needed { min_sdk: 21 }]);
+}
+
+#[test]
+fn apk_sign_min_sdk_version_overrides_the_manifest() {
+    let dir = Dir::new();
+    keystores(&dir);
+    // The manifest says 24; signing for 14 needs a JAR signature with SHA-1 digests (RSA),
+    // as apksigner makes for the same flag.
+    build_apk(&dir, "u.apk", 24);
+    let sign = |out: &str, min_sdk: Option<&str>| {
+        let mut args = vec![
+            "apk",
+            "sign",
+            "u.apk",
+            "--out",
+            out,
+            "--ks",
+            "rsa.p12",
+            "--ks-pass",
+            "pass:android",
+            "--json",
+        ];
+        if let Some(n) = min_sdk {
+            args.extend(["--min-sdk-version", n]);
+        }
+        dir.signet(&args).json()
+    };
+    let report = sign("ours14.apk", Some("14"));
+    assert_eq!(report["min_sdk"], 14);
+    assert_eq!(sign("ours24.apk", None)["min_sdk"], 24);
+    dir.tool(
+        "apksigner",
+        &[
+            "sign",
+            "--ks",
+            "rsa.p12",
+            "--ks-pass",
+            "pass:android",
+            "--min-sdk-version",
+            "14",
+            "--v4-signing-enabled",
+            "false",
+            "--out",
+            "theirs14.apk",
+            "u.apk",
+        ],
+    )
+    .ok();
+    let manifest = |apk: &str| dir.tool("unzip", &["-p", apk, "META-INF/MANIFEST.MF"]).ok();
+    let digest_names = |apk: &str| {
+        let mut names: Vec<String> = manifest(apk)
+            .lines()
+            .filter_map(|l| l.split_once("-Digest: ").map(|(n, _)| n.to_owned()))
+            .collect();
+        names.dedup();
+        names
+    };
+    assert_eq!(digest_names("ours14.apk"), ["SHA1"]);
+    assert_eq!(digest_names("theirs14.apk"), ["SHA1"]);
+    assert_eq!(digest_names("ours24.apk"), ["SHA-256"]);
+    let v = apksigner_verify(&dir, "ours14.apk", 14);
+    assert!(v.starts_with("Verifies"), "{v}");
+    assert_eq!(
+        scheme_lines(&v),
+        scheme_lines(&apksigner_verify(&dir, "theirs14.apk", 14))
+    );
 }

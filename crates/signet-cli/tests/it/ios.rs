@@ -1,6 +1,7 @@
 //! Apple credentials: APNs provider tokens verified by OpenSSL.
 
 use base64::Engine as _;
+use signet_sign::ipa::IpaFinding;
 
 use crate::util::Dir;
 
@@ -1110,6 +1111,13 @@ fn rezip(dir: &Dir, ipa: &str, out: &str, change: impl Fn(&std::path::Path)) {
     assert!(z.status.success());
 }
 
+/// The findings of signet's IPA verifier (the library under `ipa verify`) for `ipa`.
+fn ipa_findings(dir: &Dir, ipa: &str) -> Vec<IpaFinding> {
+    let report = signet_sign::ipa::verify(&dir.path(ipa)).expect("a readable IPA");
+    assert!(!report.verified, "{ipa} verified");
+    report.errors
+}
+
 #[test]
 fn ipa_sign_and_verify() {
     let dir = Dir::new();
@@ -1201,6 +1209,13 @@ fn ipa_sign_and_verify() {
         "{}",
         run.stdout()
     );
+    assert_eq!(
+        ipa_findings(&dir, "res.ipa"),
+        [IpaFinding::ResourceModified {
+            bundle: "Payload/Demo.app".into(),
+            file: "res/strings.txt".into()
+        }]
+    );
     rezip(&dir, "signed.ipa", "exe.ipa", |app| {
         let mut b = std::fs::read(app.join("Demo")).unwrap();
         b[5000] ^= 1;
@@ -1209,6 +1224,17 @@ fn ipa_sign_and_verify() {
     let run = dir.signet(&["ipa", "verify", "exe.ipa"]);
     assert_eq!(run.code(), 3);
     assert!(run.stdout().contains("digest mismatch"), "{}", run.stdout());
+    let found = ipa_findings(&dir, "exe.ipa");
+    assert!(
+        !found.is_empty()
+            && found.iter().all(|f| matches!(
+                f,
+                IpaFinding::CodeSignature { bundle, executable, problem }
+                    if bundle == "Payload/Demo.app" && executable == "Demo"
+                        && problem.contains("digest mismatch")
+            )),
+        "{found:?}"
+    );
 
     // Signed entitlements must stay within the embedded profile: swap in a profile that
     // does not grant push.
@@ -1228,6 +1254,19 @@ fn ipa_sign_and_verify() {
             .contains("entitlement `aps-environment` is not granted by the embedded profile"),
         "{}",
         run.stdout()
+    );
+    // The embedded profile is a sealed resource too, so the swap is also a modification.
+    assert_eq!(
+        ipa_findings(&dir, "swapped.ipa"),
+        [
+            IpaFinding::ResourceModified {
+                bundle: "Payload/Demo.app".into(),
+                file: "embedded.mobileprovision".into()
+            },
+            IpaFinding::EntitlementNotGranted {
+                key: "aps-environment".into()
+            }
+        ]
     );
 
     // What `ios check` would fail, signing refuses: a profile for another app.
@@ -1256,6 +1295,186 @@ fn ipa_sign_and_verify() {
         .fails_with(1);
     assert!(err.contains("refusing to sign (bundle-id)"), "{err}");
     assert!(!dir.exists("nope.ipa"));
+}
+
+/// An independent reader of a thin 64-bit Mach-O's code signature (struct parsing only):
+/// LC_CODE_SIGNATURE → SuperBlob → every CodeDirectory (hash type, page size, code
+/// slots). Checks each code slot against the hash of its page computed here, and the
+/// entitlements (slot 5) and CodeResources (slot 3) special slots against the blobs and
+/// the file, and that the code slots end where the signature starts; writes the entitlements plist, as JSON, the primary CodeDirectory and the
+/// CMS blob beside the executable (`<exe>.entitlements.json`, `<exe>.cd`, `<exe>.cms`),
+/// and prints one line per CodeDirectory: `hash_type page_size code_slots code_limit`.
+const CODESIGN_PY: &str = r#"
+import hashlib, json, plistlib, struct, sys
+exe, resources = sys.argv[1], sys.argv[2]
+data = open(exe, "rb").read()
+magic, _, _, _, ncmds, _, _, _ = struct.unpack_from("<IiiIIIII", data, 0)
+assert magic == 0xFEEDFACF, "thin 64-bit Mach-O expected: %x" % magic
+off, sig = 32, None
+for _ in range(ncmds):
+    cmd, size = struct.unpack_from("<II", data, off)
+    if cmd == 0x1D:  # LC_CODE_SIGNATURE
+        sig = struct.unpack_from("<II", data, off + 8)
+    off += size
+assert sig, "no LC_CODE_SIGNATURE"
+dataoff, datasize = sig
+sb = data[dataoff:dataoff + datasize]
+magic, length, count = struct.unpack_from(">III", sb, 0)
+assert magic == 0xFADE0CC0, "embedded signature SuperBlob expected: %x" % magic
+blobs = []
+for i in range(count):
+    slot, at = struct.unpack_from(">II", sb, 12 + 8 * i)
+    bmagic, blen = struct.unpack_from(">II", sb, at)
+    blobs.append((slot, bmagic, sb[at:at + blen]))
+algs = {1: hashlib.sha1, 2: hashlib.sha256}
+ents = [b for s, m, b in blobs if s == 5 and m == 0xFADE7171]
+cds = [(s, b) for s, m, b in blobs if m == 0xFADE0C02 and (s == 0 or 0x1000 <= s < 0x1005)]
+assert cds, "no CodeDirectory"
+for slot, cd in cds:
+    (_, _, version, _, hash_off, _, n_special, n_code, code_limit,
+     hash_size, hash_type, _, page_log2) = struct.unpack_from(">IIIIIIIIIBBBB", cd, 0)
+    h = algs[hash_type]
+    assert h().digest_size == hash_size
+    page = 1 << page_log2
+    assert n_code == (code_limit + page - 1) // page, (n_code, code_limit, page)
+    assert code_limit == dataoff, "code slots end where the signature starts"
+    for i in range(n_code):
+        want = cd[hash_off + i * hash_size:hash_off + (i + 1) * hash_size]
+        got = h(data[i * page:min((i + 1) * page, code_limit)]).digest()
+        assert want == got, "code slot %d of CodeDirectory %#x" % (i, slot)
+    special = lambda n: cd[hash_off - n * hash_size:hash_off - (n - 1) * hash_size]
+    if ents:
+        assert n_special >= 5 and special(5) == h(ents[0]).digest(), "entitlements slot"
+    if resources != "-":
+        assert n_special >= 3, "no CodeResources slot"
+        assert special(3) == h(open(resources, "rb").read()).digest(), "CodeResources slot"
+    print(hash_type, page, n_code, code_limit)
+if ents:
+    plist = plistlib.loads(ents[0][8:])
+    open(exe + ".entitlements.json", "w").write(json.dumps(plist))
+open(exe + ".cd", "wb").write(dict(cds)[0])
+cms = [b for s, m, b in blobs if s == 0x10000 and m == 0xFADE0B01]
+assert cms, "no CMS signature blob"
+open(exe + ".cms", "wb").write(cms[0][8:])
+"#;
+
+/// The signature `ipa sign` writes, read by a parser of the test's own (Python's struct,
+/// hashlib and plistlib) and OpenSSL rather than by apple-codesign: code slots match the
+/// pages, the entitlements are the profile's with the app id made concrete, and the CMS
+/// blob is a SignedData by the identity's certificate over the CodeDirectory.
+#[test]
+fn ipa_signature_read_by_an_independent_parser() {
+    let dir = Dir::new();
+    apple_identity(&dir, false, "dist.p12");
+    let spec = ProfileSpec {
+        cert_pem: "dist.pem",
+        team: "A1B2C3D4E5",
+        app_id: "com.acme.*",
+        expires: "2099-01-01T00:00:00Z",
+        devices: false,
+        get_task_allow: false,
+        aps: true,
+    };
+    profile_from(&dir, &spec, "app.mobileprovision");
+    build_ipa(&dir, "in.ipa");
+    dir.signet(&[
+        "ipa",
+        "sign",
+        "in.ipa",
+        "--out",
+        "signed.ipa",
+        "--p12",
+        "dist.p12",
+        "--p12-pass",
+        "pass:p12-pass",
+        "--profile",
+        "app.mobileprovision",
+    ])
+    .ok();
+    rezip(&dir, "signed.ipa", "copy.ipa", |_| {});
+    let app = "copy.ipa-work/Payload/Demo.app";
+
+    for (exe, resources) in [
+        (
+            format!("{app}/Demo"),
+            format!("{app}/_CodeSignature/CodeResources"),
+        ),
+        (
+            format!("{app}/Frameworks/Kit.framework/Kit"),
+            format!("{app}/Frameworks/Kit.framework/_CodeSignature/CodeResources"),
+        ),
+    ] {
+        let out = dir
+            .tool("python3", &["-c", CODESIGN_PY, &exe, &resources])
+            .ok();
+        let cds: Vec<Vec<u64>> = out
+            .lines()
+            .map(|l| l.split(' ').map(|n| n.parse().unwrap()).collect())
+            .collect();
+        // A SHA-256 CodeDirectory (hash type 2) with 4 KiB or 16 KiB pages, its code
+        // slots (each checked above) covering everything before the signature.
+        assert!(
+            cds.iter()
+                .any(|cd| cd[0] == 2 && (cd[1] == 4096 || cd[1] == 16384) && cd[2] >= 2),
+            "{exe}: {out}"
+        );
+
+        // The CMS blob: OpenSSL parses it and names the identity's certificate ...
+        let cms = format!("{exe}.cms");
+        let printed = dir
+            .tool(
+                "openssl",
+                &["cms", "-cmsout", "-print", "-inform", "DER", "-in", &cms],
+            )
+            .ok();
+        assert!(printed.contains("signedData"), "{printed}");
+        assert!(
+            printed.contains("CN=Apple Distribution: Acme Inc (A1B2C3D4E5)"),
+            "{printed}"
+        );
+        // ... and verifies it over the primary CodeDirectory, signed by that certificate.
+        let signer = format!("{exe}.signer.pem");
+        dir.tool(
+            "openssl",
+            &[
+                "cms",
+                "-verify",
+                "-noverify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                &cms,
+                "-content",
+                &format!("{exe}.cd"),
+                "-signer",
+                &signer,
+                "-out",
+                "/dev/null",
+            ],
+        )
+        .ok();
+        let fingerprint = |pem: &str| {
+            dir.tool(
+                "openssl",
+                &["x509", "-in", pem, "-noout", "-fingerprint", "-sha256"],
+            )
+            .ok()
+        };
+        assert_eq!(fingerprint(&signer), fingerprint("dist.pem"), "{exe}");
+    }
+
+    // The main executable's entitlements: the profile's, the app id made concrete.
+    let entitlements: serde_json::Value =
+        serde_json::from_slice(&dir.read(&format!("{app}/Demo.entitlements.json"))).unwrap();
+    assert_eq!(
+        entitlements,
+        serde_json::json!({
+            "application-identifier": "A1B2C3D4E5.com.acme.app",
+            "get-task-allow": false,
+            "aps-environment": "production",
+        })
+    );
 }
 
 #[test]

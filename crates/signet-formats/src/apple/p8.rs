@@ -137,6 +137,103 @@ mod tests {
         );
     }
 
+    /// DER `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` from JOSE's r || s
+    /// (P-256: every length fits one byte).
+    fn jose_to_der(sig: &[u8]) -> Vec<u8> {
+        let int = |b: &[u8]| {
+            let b: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
+            let pad = b.first().is_none_or(|&x| x & 0x80 != 0);
+            let mut out = vec![0x02, (b.len() + usize::from(pad)) as u8];
+            if pad {
+                out.push(0);
+            }
+            out.extend(b);
+            out
+        };
+        let mut body = int(&sig[..32]);
+        body.extend(int(&sig[32..]));
+        let mut out = vec![0x30, body.len() as u8];
+        out.extend(body);
+        out
+    }
+
+    fn openssl(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is installed (scripts/test installs the peer tools)")
+    }
+
+    /// The test above checks the token with the library that signed it; here OpenSSL
+    /// makes the key (as Apple's are: PKCS#8 PEM, P-256), derives the public key, and
+    /// verifies the ES256 signature over the JWT's signing input.
+    #[test]
+    fn token_verifies_with_openssl() {
+        let dir = std::env::temp_dir().join(format!("signet-p8-openssl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = |args: &[&str]| {
+            let out = openssl(&dir, args);
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out
+        };
+        run(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "AuthKey.p8",
+        ]);
+        run(&["ec", "-in", "AuthKey.p8", "-pubout", "-out", "pub.pem"]);
+        let spki = run(&["ec", "-in", "AuthKey.p8", "-pubout", "-outform", "DER"]).stdout;
+
+        let key = AuthKey::parse(&std::fs::read(dir.join("AuthKey.p8")).unwrap()).unwrap();
+        // The public point signet derives is the one OpenSSL puts at the end of the SPKI.
+        assert_eq!(key.public_key().unwrap(), spki[spki.len() - 65..]);
+        let token = key
+            .provider_token("ABC123DEFG", "TEAM123456", 1_700_000_000)
+            .unwrap();
+        let (input, sig) = token.rsplit_once('.').unwrap();
+        let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sig)
+            .unwrap();
+        assert_eq!(sig.len(), 64, "JOSE r || s");
+        std::fs::write(dir.join("sig.der"), jose_to_der(&sig)).unwrap();
+        std::fs::write(dir.join("input"), input).unwrap();
+        std::fs::write(dir.join("tampered"), format!("{input}x")).unwrap();
+        let verify = |file: &str| {
+            openssl(
+                &dir,
+                &[
+                    "dgst",
+                    "-sha256",
+                    "-verify",
+                    "pub.pem",
+                    "-signature",
+                    "sig.der",
+                    file,
+                ],
+            )
+        };
+        let good = verify("input");
+        let bad = verify("tampered");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            good.status.success() && String::from_utf8_lossy(&good.stdout).contains("Verified OK"),
+            "{good:?}"
+        );
+        assert!(
+            String::from_utf8_lossy(&bad.stdout).contains("Verification failure"),
+            "{bad:?}"
+        );
+    }
+
     #[test]
     fn refuses_other_keys_and_bad_ids() {
         let rsa = PrivateKey::generate(KeyAlgorithm::Rsa2048).unwrap();

@@ -7,6 +7,7 @@
 //! directory and one chunk, never the APK.
 
 pub mod algorithms;
+mod finding;
 mod length_prefixed;
 pub mod manifest;
 mod scheme;
@@ -24,6 +25,8 @@ use std::{
 
 use aws_lc_rs::digest;
 use signet_formats::Certificate;
+
+pub use finding::{Finding, Scheme};
 
 use crate::{
     SignError,
@@ -579,8 +582,8 @@ pub struct VerifyReport {
     /// The signers' certificates.
     #[serde(skip)]
     pub signers: Vec<Certificate>,
-    /// Problems, each a sentence.
-    pub errors: Vec<String>,
+    /// Problems, one per cause; each displays as the sentence `apk verify` prints.
+    pub errors: Vec<Finding>,
 }
 
 /// Verifies every signature scheme present in the archive at `path`.
@@ -660,10 +663,7 @@ pub fn verify(
         }
     }
     if v2_stripping.contains(&3) && v3_block.is_none() {
-        report.errors.push(
-            "APK Signature Scheme v2 says a v3 signature is present, but it is not (stripped?)"
-                .into(),
-        );
+        report.errors.push(Finding::V3Stripped);
     }
 
     // v1. Like apksigner, a JAR signature is only checked where a platform would check
@@ -736,11 +736,10 @@ pub fn verify(
         if report.v1 {
             signer_sets.push(r.signers);
         }
-        if r.apk_signed_schemes.contains(&2) && v2_block.is_none() {
-            report.errors.push("JAR signature says an APK Signature Scheme v2 signature is present, but it is not (stripped?)".into());
-        }
-        if r.apk_signed_schemes.contains(&3) && v3_block.is_none() {
-            report.errors.push("JAR signature says an APK Signature Scheme v3 signature is present, but it is not (stripped?)".into());
+        for (scheme, block) in [(Scheme::V2, v2_block), (Scheme::V3, v3_block)] {
+            if r.apk_signed_schemes.contains(&scheme.id()) && block.is_none() {
+                report.errors.push(Finding::StrippedPerJar { scheme });
+            }
         }
     }
 
@@ -752,33 +751,26 @@ pub fn verify(
                 .collect::<Vec<_>>()
         };
         if signer_sets.iter().any(|s| fp(s) != fp(first)) {
-            report
-                .errors
-                .push("signers differ between signature schemes".into());
+            report.errors.push(Finding::SignersDiffer);
         }
         report.signers.clone_from(first);
     }
     if !(report.v1 || report.v2 || report.v3) && report.errors.is_empty() {
-        report.errors.push("no signatures found".into());
+        report.errors.push(Finding::NoSignaturesFound);
     }
     if kind == ArchiveKind::Apk {
         if min_sdk < 24 && !report.v1 && report.errors.is_empty() {
-            report.errors.push(format!(
-                "no JAR signature (v1), which Android below API 24 needs (min SDK {min_sdk})"
-            ));
+            report.errors.push(Finding::V1Needed { min_sdk });
         }
         if min_sdk < 28 && !report.v1 && !report.v2 && report.v3 && report.errors.is_empty() {
-            report.errors.push(format!(
-                "only a v3 signature, which Android below API 28 cannot verify (min SDK {min_sdk})"
-            ));
+            report.errors.push(Finding::OnlyV3 { min_sdk });
         }
         // Android 11 refuses to install an app targeting API 30+ without v2 or later.
         let target = target_sdk(&mut archive).unwrap_or(min_sdk);
         if target >= 30 && !report.v2 && !report.v3 && report.errors.is_empty() {
-            report.errors.push(format!(
-                "target SDK version {target} requires a minimum of signature scheme v2; \
-                 the APK is not signed with this or a later signature scheme"
-            ));
+            report
+                .errors
+                .push(Finding::V2NeededForTarget { target_sdk: target });
         }
     }
     report.verified = report.errors.is_empty();

@@ -4,7 +4,7 @@ use signet_formats::Certificate;
 
 use crate::{
     SignError,
-    apk::{algorithms::ApkSigAlg, length_prefixed, signing_block::ContentDigest},
+    apk::{Finding, Scheme, algorithms::ApkSigAlg, length_prefixed, signing_block::ContentDigest},
     key::SigningKey,
 };
 
@@ -54,7 +54,7 @@ pub struct SchemeResult {
     /// Signers whose signatures and digests verified.
     pub signers: Vec<Certificate>,
     /// Problems; empty when the block verified.
-    pub issues: Vec<String>,
+    pub issues: Vec<Finding>,
     /// Scheme ids named by v2's stripping-protection attribute.
     pub stripping_protection: Vec<u32>,
 }
@@ -94,23 +94,20 @@ pub fn content_digests_needed(block: &[u8], is_v3: bool) -> Vec<ContentDigest> {
 /// Verifies every signer of a v2 or v3 block.
 pub fn verify(
     block: &[u8],
-    is_v3: bool,
+    scheme: Scheme,
     digests: &dyn Fn(ContentDigest) -> Vec<u8>,
     on_attributes: impl Fn(&[&[u8]], &mut SchemeResult),
 ) -> SchemeResult {
-    let name = if is_v3 { "v3" } else { "v2" };
     let mut result = SchemeResult::default();
     let signers = length_prefixed::Reader::new(block)
         .lp()
         .and_then(|s| length_prefixed::Reader::new(s).all());
     let Some(signers) = signers.filter(|s| !s.is_empty()) else {
-        result.issues.push(format!(
-            "APK Signature Scheme {name}: malformed or empty list of signers"
-        ));
+        result.issues.push(Finding::NoSigners { scheme });
         return result;
     };
     for (i, signer) in signers.iter().enumerate() {
-        match verify_signer(signer, is_v3, digests) {
+        match verify_signer(signer, scheme, i + 1, digests) {
             Ok((cert, attrs)) => {
                 let attrs: Vec<&[u8]> = length_prefixed::Reader::new(&attrs)
                     .all()
@@ -118,10 +115,7 @@ pub fn verify(
                 on_attributes(&attrs, &mut result);
                 result.signers.push(cert);
             }
-            Err(issue) => result.issues.push(format!(
-                "APK Signature Scheme {name} signer #{}: {issue}",
-                i + 1
-            )),
+            Err(issue) => result.issues.push(issue),
         }
     }
     if !result.issues.is_empty() {
@@ -130,13 +124,16 @@ pub fn verify(
     result
 }
 
+/// Verifies one signer `block`, the `signer`th (from 1) of a `scheme` block.
 fn verify_signer(
-    signer: &[u8],
-    is_v3: bool,
+    block: &[u8],
+    scheme: Scheme,
+    signer: usize,
     digests: &dyn Fn(ContentDigest) -> Vec<u8>,
-) -> Result<(Certificate, Vec<u8>), String> {
-    let malformed = || "malformed signer block".to_owned();
-    let mut r = length_prefixed::Reader::new(signer);
+) -> Result<(Certificate, Vec<u8>), Finding> {
+    let is_v3 = scheme == Scheme::V3;
+    let malformed = || Finding::MalformedSigner { scheme, signer };
+    let mut r = length_prefixed::Reader::new(block);
     let signed = r.lp().ok_or_else(malformed)?;
     let outer_range = if is_v3 {
         Some((
@@ -168,37 +165,60 @@ fn verify_signer(
     };
     let attrs = sd.lp().ok_or_else(malformed)?.to_vec();
     if outer_range != inner_range {
-        return Err("SDK range of signed data differs from the signer's".into());
+        return Err(Finding::SdkRangeMismatch { scheme, signer });
     }
     if let Some((min, max)) = outer_range {
         if min > max {
-            return Err(format!("invalid SDK range {min}..{max}"));
+            return Err(Finding::InvalidSdkRange {
+                scheme,
+                signer,
+                min,
+                max,
+            });
         }
     }
-    let leaf_der = certs.first().ok_or("no certificates")?;
-    let leaf = Certificate::from_der(leaf_der).map_err(|e| format!("certificate: {e}"))?;
+    let leaf_der = certs
+        .first()
+        .ok_or(Finding::NoCertificates { scheme, signer })?;
+    let leaf = Certificate::from_der(leaf_der).map_err(|error| Finding::MalformedCertificate {
+        scheme,
+        signer,
+        error,
+    })?;
     if leaf.subject_public_key_info() != public_key {
-        return Err("public key does not match the first certificate".into());
+        return Err(Finding::PublicKeyMismatch { scheme, signer });
     }
     if sigs.is_empty() {
-        return Err("no signatures".into());
+        return Err(Finding::NoSignatures { scheme, signer });
     }
     let mut verified_algs = Vec::new();
     for s in &sigs {
         let mut sr = length_prefixed::Reader::new(s);
         let alg = ApkSigAlg(sr.u32().ok_or_else(malformed)?);
         let sig = sr.lp().ok_or_else(malformed)?;
-        let Some((scheme, _)) = alg.parts() else {
+        let Some((sig_scheme, _)) = alg.parts() else {
             continue;
         };
-        match leaf.verify_with(scheme, signed, sig) {
+        match leaf.verify_with(sig_scheme, signed, sig) {
             Ok(true) => verified_algs.push(alg),
-            Ok(false) => return Err(format!("signature ({:#06x}) does not verify", alg.0)),
-            Err(e) => return Err(e.to_string()),
+            Ok(false) => {
+                return Err(Finding::SignatureDoesNotVerify {
+                    scheme,
+                    signer,
+                    algorithm: alg.0,
+                });
+            }
+            Err(error) => {
+                return Err(Finding::SignatureUnusable {
+                    scheme,
+                    signer,
+                    error,
+                });
+            }
         }
     }
     if verified_algs.is_empty() {
-        return Err("no signature with a supported algorithm".into());
+        return Err(Finding::NoSupportedSignature { scheme, signer });
     }
     let mut signed_algs = Vec::new();
     for d in &digest_list {
@@ -213,9 +233,7 @@ fn verify_signer(
             continue;
         };
         if digests(content) != value {
-            return Err(
-                "APK content digest does not match (the APK was modified after signing)".into(),
-            );
+            return Err(Finding::ContentDigestMismatch { scheme, signer });
         }
     }
     let sig_algs: Vec<u32> = sigs
@@ -223,7 +241,7 @@ fn verify_signer(
         .filter_map(|s| length_prefixed::Reader::new(s).u32())
         .collect();
     if signed_algs != sig_algs {
-        return Err("signature algorithms differ from digest algorithms".into());
+        return Err(Finding::AlgorithmsDiffer { scheme, signer });
     }
     Ok((leaf, attrs))
 }

@@ -295,6 +295,8 @@ pub fn eocd_for_digest(eocd: &[u8], entries_end: u64) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// signet reads what signet wrote; `signing_blocks_agree_with_apksigner` (signet-cli's
+    /// tests) checks both sides against apksigner.
     #[test]
     fn block_round_trips() {
         let pairs = vec![(V2_BLOCK_ID, vec![1, 2, 3]), (V3_BLOCK_ID, vec![9; 100])];

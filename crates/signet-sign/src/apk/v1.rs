@@ -9,10 +9,11 @@
 
 use aws_lc_rs::digest;
 use base64::Engine as _;
-use signet_formats::{Certificate, KeyAlgorithm, SignatureScheme};
+use signet_formats::{Certificate, FormatError, KeyAlgorithm, SignatureScheme};
 
 use crate::{
     SignError,
+    apk::Finding,
     asn1::{self, oids},
     key::SigningKey,
 };
@@ -335,7 +336,7 @@ pub struct V1Result {
     /// The signers' certificates, when the signature verified.
     pub signers: Vec<Certificate>,
     /// Problems, empty when it verified.
-    pub issues: Vec<String>,
+    pub issues: Vec<Finding>,
     /// The scheme ids in `X-Android-APK-Signed`.
     pub apk_signed_schemes: Vec<u32>,
 }
@@ -363,15 +364,11 @@ pub fn verify(
             .map(|(_, v)| v.as_slice())
     };
     let Some(manifest) = get("META-INF/MANIFEST.MF") else {
-        result
-            .issues
-            .push("JAR signature: missing META-INF/MANIFEST.MF".into());
+        result.issues.push(Finding::V1NoManifest);
         return Ok(result);
     };
     let Some(msections) = parse_sections(manifest) else {
-        result
-            .issues
-            .push("JAR signature: malformed META-INF/MANIFEST.MF".into());
+        result.issues.push(Finding::V1MalformedManifest);
         return Ok(result);
     };
     // Named manifest sections, refusing duplicates (an old trick to show two digests).
@@ -381,9 +378,9 @@ pub fn verify(
             continue;
         };
         if by_name.insert(name, m).is_some() {
-            result.issues.push(format!(
-                "JAR signature: META-INF/MANIFEST.MF names `{name}` twice"
-            ));
+            result.issues.push(Finding::V1DuplicateManifestSection {
+                name: name.to_owned(),
+            });
             return Ok(result);
         }
     }
@@ -394,9 +391,7 @@ pub fn verify(
         .filter(|k| k.to_ascii_uppercase().ends_with(".SF"))
         .collect();
     if sf_names.is_empty() {
-        result
-            .issues
-            .push("JAR signature: no .SF signature file".into());
+        result.issues.push(Finding::V1NoSignatureFile);
         return Ok(result);
     }
     let mut signed_sets: Vec<(String, HashSet<&str>)> = Vec::new();
@@ -407,30 +402,31 @@ pub fn verify(
             .iter()
             .find_map(|ext| get(&format!("{base}.{ext}")))
         else {
-            result
-                .issues
-                .push(format!("JAR signature: {sf_name} has no signature block"));
+            result.issues.push(Finding::V1NoSignatureBlock {
+                signature_file: sf_name.clone(),
+            });
             continue;
         };
         match verify_block(block, sf) {
             Ok(cert) => result.signers.push(cert),
-            Err(issue) => {
-                result
-                    .issues
-                    .push(format!("JAR signature: {sf_name}: {issue}"));
+            Err(error) => {
+                result.issues.push(Finding::V1BlockDoesNotVerify {
+                    signature_file: sf_name.clone(),
+                    error,
+                });
                 continue;
             }
         }
         let Some(sfsections) = parse_sections(sf) else {
-            result
-                .issues
-                .push(format!("JAR signature: malformed {sf_name}"));
+            result.issues.push(Finding::V1MalformedSignatureFile {
+                signature_file: sf_name.clone(),
+            });
             continue;
         };
         let Some(main) = sfsections.first() else {
-            result
-                .issues
-                .push(format!("JAR signature: empty {sf_name}"));
+            result.issues.push(Finding::V1EmptySignatureFile {
+                signature_file: sf_name.clone(),
+            });
             continue;
         };
         if let Some(v) = attr(main, "X-Android-APK-Signed") {
@@ -445,9 +441,10 @@ pub fn verify(
                 continue;
             };
             let Some(m) = by_name.get(name) else {
-                result.issues.push(format!(
-                    "JAR signature: {sf_name} names `{name}`, which the manifest does not"
-                ));
+                result.issues.push(Finding::V1SectionNotInManifest {
+                    signature_file: sf_name.clone(),
+                    name: name.to_owned(),
+                });
                 continue;
             };
             let vouched = whole_ok
@@ -458,9 +455,10 @@ pub fn verify(
                     signed.insert(key);
                 }
             } else {
-                result.issues.push(format!(
-                    "JAR signature: {sf_name} does not match the manifest section of `{name}`"
-                ));
+                result.issues.push(Finding::V1SectionDigestMismatch {
+                    signature_file: sf_name.clone(),
+                    name: name.to_owned(),
+                });
             }
         }
         signed_sets.push((sf_name.clone(), signed));
@@ -471,9 +469,10 @@ pub fn verify(
     for e in entries {
         for (sf_name, signed) in &signed_sets {
             if !signed.contains(e.as_str()) {
-                result
-                    .issues
-                    .push(format!("JAR signature: `{e}` is not signed by {sf_name}"));
+                result.issues.push(Finding::V1EntryNotSigned {
+                    entry: e.clone(),
+                    signature_file: sf_name.clone(),
+                });
             }
         }
         let Some(m) = by_name.get(e.as_str()) else {
@@ -482,20 +481,20 @@ pub fn verify(
         let Some((alg, expected)) = digest_attr(m, "") else {
             result
                 .issues
-                .push(format!("JAR signature: no digest for `{e}`"));
+                .push(Finding::V1NoEntryDigest { entry: e.clone() });
             continue;
         };
         if entry_digest(e, alg)? != expected {
-            result.issues.push(format!(
-                "JAR signature: digest of `{e}` does not match the manifest"
-            ));
+            result
+                .issues
+                .push(Finding::V1EntryDigestMismatch { entry: e.clone() });
         }
     }
     for name in by_name.keys() {
         if !present.contains(name) {
-            result.issues.push(format!(
-                "JAR signature: manifest lists `{name}`, which is not in the archive"
-            ));
+            result.issues.push(Finding::V1EntryMissing {
+                name: (*name).to_owned(),
+            });
         }
     }
     if !result.issues.is_empty() {
@@ -505,9 +504,8 @@ pub fn verify(
 }
 
 /// Verifies a PKCS#7 signature block over `sf`, returning the signer's certificate.
-fn verify_block(block: &[u8], sf: &[u8]) -> Result<Certificate, String> {
-    let signed = signet_formats::cms::SignedData::parse(block).map_err(|e| e.to_string())?;
-    signed.verify(Some(sf)).map_err(|e| e.to_string())
+fn verify_block(block: &[u8], sf: &[u8]) -> Result<Certificate, FormatError> {
+    signet_formats::cms::SignedData::parse(block)?.verify(Some(sf))
 }
 
 #[cfg(test)]

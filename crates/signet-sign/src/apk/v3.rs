@@ -41,5 +41,5 @@ pub fn verify(
     block: &[u8],
     digests: &dyn Fn(crate::apk::signing_block::ContentDigest) -> Vec<u8>,
 ) -> scheme::SchemeResult {
-    scheme::verify(block, true, digests, |_, _| {})
+    scheme::verify(block, crate::apk::Scheme::V3, digests, |_, _| {})
 }

@@ -11,6 +11,10 @@
 //! resource against `CodeResources`, the resource seal against the code directory, the
 //! embedded profile, and that the signer is one of the profile's certificates.
 
+mod finding;
+
+pub use finding::IpaFinding;
+
 use std::{
     collections::BTreeMap,
     io::Write,
@@ -294,8 +298,8 @@ pub struct IpaVerifyReport {
     pub signer: Option<String>,
     /// Bundles whose signatures were checked.
     pub bundles: Vec<String>,
-    /// Problems.
-    pub errors: Vec<String>,
+    /// Problems, one per cause; each displays as the sentence `ipa verify` prints.
+    pub errors: Vec<IpaFinding>,
 }
 
 /// Verifies a signed IPA.
@@ -334,40 +338,34 @@ pub fn verify(input: &Path) -> Result<IpaVerifyReport, SignError> {
             .unwrap_or(bundle)
             .display()
             .to_string();
-        match verify_bundle(bundle) {
+        match verify_bundle(bundle, &rel) {
             Ok((cert, entitlements, problems)) => {
                 if bundle == &app {
                     signer = cert;
                     signed_entitlements = entitlements;
                     main_verified = problems.is_empty();
                 }
-                report
-                    .errors
-                    .extend(problems.into_iter().map(|p| format!("{rel}: {p}")));
+                report.errors.extend(problems);
             }
-            Err(problems) => report
-                .errors
-                .extend(problems.into_iter().map(|p| format!("{rel}: {p}"))),
+            Err(problems) => report.errors.extend(problems),
         }
         report.bundles.push(rel);
     }
 
     match std::fs::read(app.join("embedded.mobileprovision")) {
-        Err(_) => report.errors.push("no embedded.mobileprovision".into()),
+        Err(_) => report.errors.push(IpaFinding::NoProfile),
         Ok(bytes) => match Profile::parse(&bytes) {
-            Err(e) => report.errors.push(format!("embedded.mobileprovision: {e}")),
+            Err(error) => report.errors.push(IpaFinding::MalformedProfile { error }),
             Ok(profile) => {
                 if !profile.signature_valid {
-                    report
-                        .errors
-                        .push("embedded.mobileprovision was modified after Apple signed it".into());
+                    report.errors.push(IpaFinding::ProfileModified);
                 }
                 if let Some(b) = &report.bundle_id {
                     if !profile.matches_bundle_id(b) {
-                        report.errors.push(format!(
-                            "bundle id {b} does not match the profile's {}",
-                            profile.application_identifier
-                        ));
+                        report.errors.push(IpaFinding::BundleIdMismatch {
+                            bundle_id: b.clone(),
+                            application_identifier: profile.application_identifier.clone(),
+                        });
                     }
                 }
                 if let Some(signed) = &signed_entitlements {
@@ -377,14 +375,11 @@ pub fn verify(input: &Path) -> Result<IpaVerifyReport, SignError> {
                 }
                 match &signer {
                     Some(cert) if profile.allows(cert) => {}
-                    Some(cert) => report.errors.push(format!(
-                        "the signer ({}) is not a certificate of the embedded profile",
-                        cert.info().subject
-                    )),
+                    Some(cert) => report.errors.push(IpaFinding::SignerNotInProfile {
+                        subject: cert.info().subject.clone(),
+                    }),
                     // A main bundle that failed verification has its error already.
-                    None if main_verified => report
-                        .errors
-                        .push("the main bundle carries no signing certificate".into()),
+                    None if main_verified => report.errors.push(IpaFinding::NoSigningCertificate),
                     None => {}
                 }
             }
@@ -406,17 +401,18 @@ fn wildcard_allows(pattern: &serde_json::Value, value: &serde_json::Value) -> bo
     }
 }
 
-/// Signed entitlements the profile does not grant, as sentences.
-fn entitlements_outside(signed: &serde_json::Value, profile: &serde_json::Value) -> Vec<String> {
+/// Signed entitlements the profile does not grant.
+fn entitlements_outside(
+    signed: &serde_json::Value,
+    profile: &serde_json::Value,
+) -> Vec<IpaFinding> {
     let mut problems = Vec::new();
     let Some(signed) = signed.as_object() else {
         return problems;
     };
     for (key, value) in signed {
         let Some(granted) = profile.get(key) else {
-            problems.push(format!(
-                "entitlement `{key}` is not granted by the embedded profile"
-            ));
+            problems.push(IpaFinding::EntitlementNotGranted { key: key.clone() });
             continue;
         };
         let ok = match (granted, value) {
@@ -426,49 +422,98 @@ fn entitlements_outside(signed: &serde_json::Value, profile: &serde_json::Value)
             (g, v) => wildcard_allows(g, v),
         };
         if !ok {
-            problems.push(format!(
-                "entitlement `{key}` = {value} is outside what the profile grants ({granted})"
-            ));
+            problems.push(IpaFinding::EntitlementOutsideProfile {
+                key: key.clone(),
+                value: value.clone(),
+                granted: granted.clone(),
+            });
         }
     }
     problems
 }
 
-/// Checks one bundle: its main executable's signature, and every sealed resource.
-/// Returns the signing certificate and the signed entitlements.
+/// Checks one bundle (`rel`, its path inside the IPA): its main executable's signature,
+/// and every sealed resource. Returns the signing certificate, the signed entitlements
+/// and what was found wrong with the resources.
 fn verify_bundle(
     bundle: &Path,
-) -> Result<(Option<Certificate>, Option<serde_json::Value>, Vec<String>), Vec<String>> {
-    let info = info_plist(bundle).map_err(|e| vec![e.to_string()])?;
+    rel: &str,
+) -> Result<
+    (
+        Option<Certificate>,
+        Option<serde_json::Value>,
+        Vec<IpaFinding>,
+    ),
+    Vec<IpaFinding>,
+> {
+    let info = info_plist(bundle).map_err(|e| {
+        vec![IpaFinding::InfoPlist {
+            bundle: rel.to_owned(),
+            reason: e.to_string(),
+        }]
+    })?;
     let exe_name = info
         .get("CFBundleExecutable")
         .and_then(plist::Value::as_string)
-        .ok_or_else(|| vec!["Info.plist has no CFBundleExecutable".to_owned()])?;
-    let exe = std::fs::read(bundle.join(exe_name)).map_err(|e| vec![format!("{exe_name}: {e}")])?;
+        .ok_or_else(|| {
+            vec![IpaFinding::NoExecutable {
+                bundle: rel.to_owned(),
+            }]
+        })?;
+    let executable = || exe_name.to_owned();
+    let bad_macho = |e: &dyn std::fmt::Display| {
+        vec![IpaFinding::MalformedMachO {
+            bundle: rel.to_owned(),
+            executable: executable(),
+            reason: e.to_string(),
+        }]
+    };
+    let exe = std::fs::read(bundle.join(exe_name)).map_err(|e| {
+        vec![IpaFinding::ExecutableUnreadable {
+            bundle: rel.to_owned(),
+            executable: executable(),
+            reason: e.to_string(),
+        }]
+    })?;
     let problems = apple_codesign::verify_macho_data(&exe);
     if !problems.is_empty() {
         return Err(problems
             .into_iter()
-            .map(|p| format!("{exe_name}: {p}"))
+            .map(|p| IpaFinding::CodeSignature {
+                bundle: rel.to_owned(),
+                executable: executable(),
+                problem: p.to_string(),
+            })
             .collect());
     }
-    let mach = MachFile::parse(&exe).map_err(|e| vec![format!("{exe_name}: {e}")])?;
-    let macho = mach
-        .nth_macho(0)
-        .map_err(|e| vec![format!("{exe_name}: {e}")])?;
+    let mach = MachFile::parse(&exe).map_err(|e| bad_macho(&e))?;
+    let macho = mach.nth_macho(0).map_err(|e| bad_macho(&e))?;
     let sig = macho
         .code_signature()
-        .map_err(|e| vec![format!("{exe_name}: {e}")])?
-        .ok_or_else(|| vec![format!("{exe_name} is not signed")])?;
+        .map_err(|e| bad_macho(&e))?
+        .ok_or_else(|| {
+            vec![IpaFinding::NotSigned {
+                bundle: rel.to_owned(),
+                executable: executable(),
+            }]
+        })?;
     let cd = sig
         .code_directory()
-        .map_err(|e| vec![format!("{exe_name}: {e}")])?
-        .ok_or_else(|| vec![format!("{exe_name} has no code directory")])?;
+        .map_err(|e| bad_macho(&e))?
+        .ok_or_else(|| {
+            vec![IpaFinding::NoCodeDirectory {
+                bundle: rel.to_owned(),
+                executable: executable(),
+            }]
+        })?;
 
     // The resource seal: CodeResources' hash in the code directory, each file's hash in it.
     let resources_path = bundle.join("_CodeSignature/CodeResources");
-    let resources = std::fs::read(&resources_path)
-        .map_err(|_| vec!["no _CodeSignature/CodeResources".to_owned()])?;
+    let resources = std::fs::read(&resources_path).map_err(|_| {
+        vec![IpaFinding::NoCodeResources {
+            bundle: rel.to_owned(),
+        }]
+    })?;
     let slot = cd
         .special_digests
         .get(&apple_codesign::CodeSigningSlot::ResourceDir)
@@ -479,20 +524,26 @@ fn verify_bundle(
         &digest::SHA256
     };
     if slot.as_deref() != Some(digest::digest(alg, &resources).as_ref()) {
-        return Err(vec![
-            "CodeResources does not match the code directory's resource seal".to_owned(),
-        ]);
+        return Err(vec![IpaFinding::ResourceSealMismatch {
+            bundle: rel.to_owned(),
+        }]);
     }
-    let sealed = sealed_files(&resources).map_err(|e| vec![e])?;
+    let sealed = sealed_files(&resources, rel).map_err(|e| vec![e])?;
     let mut problems = Vec::new();
-    for (rel, expected) in &sealed {
-        match std::fs::read(bundle.join(rel)) {
+    for (file, expected) in &sealed {
+        match std::fs::read(bundle.join(file)) {
             Ok(data) => {
                 if digest::digest(&digest::SHA256, &data).as_ref() != expected.as_slice() {
-                    problems.push(format!("{rel} was modified after signing"));
+                    problems.push(IpaFinding::ResourceModified {
+                        bundle: rel.to_owned(),
+                        file: file.clone(),
+                    });
                 }
             }
-            Err(_) => problems.push(format!("{rel} is sealed but missing")),
+            Err(_) => problems.push(IpaFinding::ResourceMissing {
+                bundle: rel.to_owned(),
+                file: file.clone(),
+            }),
         }
     }
     let cert = sig
@@ -501,30 +552,40 @@ fn verify_bundle(
         .flatten()
         .and_then(|cms| signet_formats::cms::SignedData::parse(cms).ok())
         .and_then(|cms| cms.signer_certificate().cloned());
+    let bad_entitlements = |e: &dyn std::fmt::Display| {
+        vec![IpaFinding::MalformedEntitlements {
+            bundle: rel.to_owned(),
+            executable: executable(),
+            reason: e.to_string(),
+        }]
+    };
     let entitlements = match sig.entitlements() {
         Ok(Some(blob)) => {
-            let value: plist::Value = plist::from_bytes(blob.as_str().as_bytes())
-                .map_err(|e| vec![format!("{exe_name}: signed entitlements: {e}")])?;
-            Some(
-                serde_json::to_value(value)
-                    .map_err(|e| vec![format!("{exe_name}: signed entitlements: {e}")])?,
-            )
+            let value: plist::Value =
+                plist::from_bytes(blob.as_str().as_bytes()).map_err(|e| bad_entitlements(&e))?;
+            Some(serde_json::to_value(value).map_err(|e| bad_entitlements(&e))?)
         }
         Ok(None) => None,
-        Err(e) => return Err(vec![format!("{exe_name}: signed entitlements: {e}")]),
+        Err(e) => return Err(bad_entitlements(&e)),
     };
     Ok((cert, entitlements, problems))
 }
 
-/// `files2` of CodeResources: sealed regular files and their SHA-256 (`hash2`).
-fn sealed_files(resources: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+/// `files2` of CodeResources (of the bundle `rel`): sealed regular files and their
+/// SHA-256 (`hash2`).
+fn sealed_files(resources: &[u8], rel: &str) -> Result<BTreeMap<String, Vec<u8>>, IpaFinding> {
     let v: plist::Value =
-        plist::from_bytes(resources).map_err(|e| format!("CodeResources: {e}"))?;
+        plist::from_bytes(resources).map_err(|e| IpaFinding::MalformedCodeResources {
+            bundle: rel.to_owned(),
+            reason: e.to_string(),
+        })?;
     let files2 = v
         .as_dictionary()
         .and_then(|d| d.get("files2"))
         .and_then(plist::Value::as_dictionary)
-        .ok_or("CodeResources has no files2")?;
+        .ok_or_else(|| IpaFinding::NoSealedFiles {
+            bundle: rel.to_owned(),
+        })?;
     let mut out = BTreeMap::new();
     for (name, entry) in files2 {
         let hash = entry
