@@ -56,6 +56,8 @@ pub enum FormatError {
         /// The alias asked for.
         alias: String,
     },
+    /// The content is not a provisioning profile (a property list inside CMS signed data).
+    NotAProvisioningProfile,
     /// The keystore holds no private key entry at all.
     NoKeyEntry,
     /// Several private keys and no alias to choose between them.
@@ -86,6 +88,9 @@ impl fmt::Display for FormatError {
             FormatError::Malformed { what, detail } => write!(f, "malformed {what}: {detail}"),
             FormatError::TrailingData(what) => write!(f, "unexpected bytes after the {what}"),
             FormatError::Empty => f.write_str("file is empty"),
+            FormatError::NotAProvisioningProfile => f.write_str(
+                "not a provisioning profile (a .mobileprovision is a property list inside a CMS signature)",
+            ),
             FormatError::NotAKeystore => {
                 f.write_str("not a keystore: expected a JKS or PKCS#12 file")
             }

@@ -21,7 +21,15 @@ struct CertificatesReport {
 pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     let bytes = keystore::read_file(&args.file)?;
     let name = args.file.display();
-    let kind = signet_formats::detect_file(&bytes).with_context(|| format!("{name}"))?;
+    let kind = match signet_formats::detect_file(&bytes) {
+        Ok(kind) => kind,
+        // Content decides what a file is; when it fits nothing, the extension says what
+        // the user expected, and that type's own reader says what is wrong.
+        Err(e) => match extension_kind(&args.file) {
+            Some(kind) => kind,
+            None => return Err(e).with_context(|| format!("{name}")),
+        },
+    };
     let ders = match kind {
         FileKind::Keystore(_) => {
             let opened = keystore::open_bytes(&bytes, &args.file, args.pass.as_ref(), None)?;
@@ -198,6 +206,16 @@ fn private_key(bytes: &[u8], path: &std::path::Path, json: bool) -> anyhow::Resu
         );
     print!("{}", f.render());
     Ok(())
+}
+
+/// The type a file's extension names, for files whose content fits no type.
+fn extension_kind(path: &std::path::Path) -> Option<FileKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "mobileprovision" | "provisionprofile" => Some(FileKind::ProvisioningProfile),
+        "ipa" => Some(FileKind::Ipa),
+        _ => None,
+    }
 }
 
 fn ipa(path: &std::path::Path, json: bool) -> anyhow::Result<()> {

@@ -82,7 +82,12 @@ pub(crate) fn open_identity(
 ) -> anyhow::Result<signet_formats::KeyEntry> {
     let bytes = read_file(path)?;
     let pass = crate::secret_arg::resolve_or_prompt(pass, Some(".p12 password: "))?;
-    let pass = pass.ok_or_else(|| UsageError("pass the .p12 password".into()))?;
+    let pass = pass.ok_or_else(|| {
+        UsageError(
+            "give the .p12 password with --p12-pass as pass:VALUE, env:VAR, file:PATH or stdin"
+                .into(),
+        )
+    })?;
     let store =
         Keystore::open(&bytes, Some(&pass)).with_context(|| format!("{}", path.display()))?;
     store

@@ -17,6 +17,9 @@ pub fn sign(args: &IpaSignArgs) -> anyhow::Result<()> {
     }
     let identity = open_identity(&args.p12, args.p12_pass.as_ref())?;
     let profile = read_file(&args.profile)?;
+    // Read the profile first, so a bad one is named, not the IPA it was to be embedded in.
+    signet_formats::apple::mobileprovision::Profile::parse(&profile)
+        .with_context(|| format!("{}", args.profile.display()))?;
     let tmp = output_file::temp_beside(&args.out)?;
     let report = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());

@@ -9,7 +9,8 @@ use crate::secret_arg::SecretArg;
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// File to inspect: a keystore, or a PEM or DER certificate.
+    /// File to inspect: a keystore (JKS, PKCS#12 or a .p12 identity), a PEM or DER
+    /// certificate, a provisioning profile, a .p8 key or an IPA.
     pub file: PathBuf,
     /// Password, for keystores.
     #[arg(long, value_name = "SECRET", help = format!("Password, for keystores ({SECRET_HELP})"))]

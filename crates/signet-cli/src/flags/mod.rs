@@ -54,7 +54,8 @@ pub enum Command {
     Admin(AdminCommand),
     /// Run the credentials server (SQLite in the data dir, or PostgreSQL).
     Serve(ServeArgs),
-    /// Inspect any supported credential file, detected by content.
+    /// Inspect any supported file, detected by content: keystores, certificates, provisioning
+    /// profiles, .p8 keys, IPAs.
     Inspect(InspectArgs),
 }
 

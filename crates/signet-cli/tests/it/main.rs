@@ -19,6 +19,8 @@ mod bad_input;
 mod generate;
 // The master key file: never replaced for a database with secrets, uploads refused while it is gone.
 mod master_key;
+// Errors that name the right file in words; commands that say what they wrote.
+mod messages;
 // `signet serve` as processes: setup, replicas on PostgreSQL, kill -9, key rotation under
 // load, bad uploads, logs without secrets.
 mod serve;

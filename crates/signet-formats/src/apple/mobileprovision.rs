@@ -104,7 +104,10 @@ impl Profile {
     /// not verify is still returned, with `signature_valid` false; one not signed by Apple
     /// has `apple_signed` false.
     pub fn parse(bytes: &[u8]) -> Result<Profile> {
-        let cms = SignedData::parse(bytes)?;
+        let cms = SignedData::parse(bytes).map_err(|e| match e {
+            FormatError::Empty => FormatError::Empty,
+            _ => FormatError::NotAProvisioningProfile,
+        })?;
         let content = cms
             .content
             .as_deref()
@@ -118,8 +121,8 @@ impl Profile {
             .as_ref()
             .is_some_and(|s| chains_to_apple(s, &cms.certificates));
 
-        let plist: plist::Value =
-            plist::from_bytes(content).map_err(|e| bad(format!("property list: {e}")))?;
+        let plist: plist::Value = plist::from_bytes(content)
+            .map_err(|e| bad(format!("property list: {}", super::plist_problem(&e))))?;
         let dict = plist
             .as_dictionary()
             .ok_or_else(|| bad("property list is not a dictionary"))?;
@@ -312,13 +315,14 @@ mod tests {
     fn garbage_is_an_error() {
         // A profile is CMS signed data around a plist: a bare plist is not one.
         for bad in [&b""[..], b"<?xml version=\"1.0\"?><plist/>"] {
-            assert!(matches!(
-                Profile::parse(bad),
-                Err(FormatError::Malformed {
-                    what: "CMS signed data",
-                    ..
-                })
-            ));
+            assert!(
+                matches!(
+                    Profile::parse(bad),
+                    Err(FormatError::NotAProvisioningProfile)
+                ),
+                "{:?}",
+                Profile::parse(bad).err()
+            );
         }
     }
 }

@@ -194,8 +194,12 @@ fn pack<W: Write>(dir: &Path, out: &mut W) -> Result<usize, SignError> {
 }
 
 fn info_plist(bundle: &Path) -> Result<plist::Dictionary, SignError> {
-    let value = plist::Value::from_file(bundle.join("Info.plist"))
-        .map_err(|e| IpaError::InfoPlist(e.to_string()))?;
+    let value = plist::Value::from_file(bundle.join("Info.plist")).map_err(|e| {
+        IpaError::InfoPlist(format!(
+            "not a property list: {}",
+            signet_formats::apple::plist_problem(&e)
+        ))
+    })?;
     value
         .into_dictionary()
         .ok_or_else(|| IpaError::InfoPlist("not a dictionary".into()).into())
@@ -561,8 +565,8 @@ fn verify_bundle(
     };
     let entitlements = match sig.entitlements() {
         Ok(Some(blob)) => {
-            let value: plist::Value =
-                plist::from_bytes(blob.as_str().as_bytes()).map_err(|e| bad_entitlements(&e))?;
+            let value: plist::Value = plist::from_bytes(blob.as_str().as_bytes())
+                .map_err(|e| bad_entitlements(&signet_formats::apple::plist_problem(&e)))?;
             Some(serde_json::to_value(value).map_err(|e| bad_entitlements(&e))?)
         }
         Ok(None) => None,
@@ -577,7 +581,7 @@ fn sealed_files(resources: &[u8], rel: &str) -> Result<BTreeMap<String, Vec<u8>>
     let v: plist::Value =
         plist::from_bytes(resources).map_err(|e| IpaFinding::MalformedCodeResources {
             bundle: rel.to_owned(),
-            reason: e.to_string(),
+            reason: signet_formats::apple::plist_problem(&e),
         })?;
     let files2 = v
         .as_dictionary()

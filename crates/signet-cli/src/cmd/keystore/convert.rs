@@ -76,8 +76,13 @@ pub fn convert(args: &ConvertArgs) -> anyhow::Result<()> {
     if args.output.json {
         return output::json(&report);
     }
+    let password = if args.new_store_pass.is_some() {
+        "the one given with --new-store-pass"
+    } else {
+        "the same as the original's"
+    };
     println!(
-        "Converted {} ({}) to {} ({}): {}",
+        "Converted {} ({}) to {} ({}): {}; its store password is {password}",
         report.from,
         report.from_type.keytool_name(),
         report.file,

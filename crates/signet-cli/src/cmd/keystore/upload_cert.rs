@@ -20,7 +20,16 @@ pub fn upload_cert(args: &UploadCertArgs) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("alias `{}` has no certificate", entry.alias()))?;
     let pem = leaf.to_pem();
     match &args.out {
-        Some(out) => output_file::write_atomic(out, pem.as_bytes(), args.force, false)?,
+        Some(out) => {
+            output_file::write_atomic(out, pem.as_bytes(), args.force, false)?;
+            eprintln!(
+                "Wrote {} (the certificate of `{}`, {}; SHA-256 {})",
+                out.display(),
+                entry.alias(),
+                leaf.info().subject,
+                leaf.info().fingerprints.sha256
+            );
+        }
         None => {
             use std::io::Write;
             std::io::stdout().lock().write_all(pem.as_bytes())?;
