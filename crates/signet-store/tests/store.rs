@@ -6,7 +6,7 @@ use base64::Engine as _;
 use signet_formats::{DistinguishedName, KeyAlgorithm, KeystoreType, Password, WriteOptions};
 use signet_store::{
     Actor, Keyring, Kind, PageRequest, Store, StoreError,
-    validate::{SecretString, Upload, validate},
+    validate::{FcmKeyUpload, KeystoreUpload, PushKeyUpload, SecretString, Upload, validate},
 };
 
 fn postgres_url() -> String {
@@ -68,11 +68,10 @@ async fn org(store: &Store) -> String {
 }
 
 fn fcm(key: &str) -> Upload {
-    Upload {
-        kind: "fcm-legacy-key".into(),
-        server_key: Some(SecretString::new(key)),
-        ..Upload::default()
-    }
+    Upload::FcmLegacyKey(FcmKeyUpload {
+        name: None,
+        server_key: SecretString::new(key),
+    })
 }
 
 fn keystore_upload(store_pass: &str) -> Upload {
@@ -94,28 +93,23 @@ fn keystore_upload(store_pass: &str) -> Upload {
         },
     )
     .unwrap();
-    Upload {
-        kind: "android-keystore".into(),
-        keystore: Some(SecretString::new(
-            base64::engine::general_purpose::STANDARD.encode(bytes),
-        )),
-        store_password: Some(SecretString::new(store_pass)),
-        ..Upload::default()
-    }
+    Upload::AndroidKeystore(KeystoreUpload {
+        name: None,
+        keystore: SecretString::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        store_password: SecretString::new(store_pass),
+        key_alias: None,
+        key_password: None,
+    })
 }
 
 fn push_key_upload(key_id: &str, team: &str) -> Upload {
     let key = signet_formats::PrivateKey::generate(KeyAlgorithm::EcP256).unwrap();
-    Upload {
-        kind: "apple-push-key".into(),
-        p8: Some(SecretString::new(signet_formats::pem::encode(
-            "PRIVATE KEY",
-            key.pkcs8_der(),
-        ))),
-        key_id: Some(key_id.into()),
-        team_id: Some(team.into()),
-        ..Upload::default()
-    }
+    Upload::ApplePushKey(PushKeyUpload {
+        name: None,
+        p8: SecretString::new(signet_formats::pem::encode("PRIVATE KEY", key.pkcs8_der())),
+        key_id: key_id.into(),
+        team_id: team.into(),
+    })
 }
 
 fn now() -> time::OffsetDateTime {

@@ -2,8 +2,9 @@
 //! every piece of metadata from the files themselves (SPEC §1: never trust client-sent
 //! metadata); a bad upload is [`StoreError::Invalid`] naming the field and the reason.
 
+mod upload;
+
 use base64::Engine as _;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_formats::{
     Certificate, FormatError, Keystore, KeystoreType, Password,
@@ -14,111 +15,12 @@ use zeroize::Zeroizing;
 
 use crate::{StoreError, model::Kind};
 
-/// A string that holds a secret: zeroized on drop, `[redacted]` in `Debug`.
-#[derive(Clone, Default)]
-pub struct SecretString(Zeroizing<String>);
-
-impl SecretString {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> SecretString {
-        SecretString(Zeroizing::new(value.into()))
-    }
-
-    /// The secret itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl<'de> Deserialize<'de> for SecretString {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(SecretString::new)
-    }
-}
-
-impl serde::Serialize for SecretString {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-/// What a client uploads to create or replace a credential. Files are base64 (`.p8` and
-/// service-account JSON may be given as text). Which fields apply depends on `type`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Upload {
-    /// The credential type, e.g. `android-keystore`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A display name; derived from the file when absent.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// android-keystore: the JKS or PKCS#12 file, base64.
-    #[serde(default)]
-    pub keystore: Option<SecretString>,
-    /// android-keystore: the store password.
-    #[serde(default)]
-    pub store_password: Option<SecretString>,
-    /// android-keystore: the key alias (optional when the keystore holds one key).
-    #[serde(default)]
-    pub key_alias: Option<String>,
-    /// android-keystore: the key password (defaults to the store password).
-    #[serde(default)]
-    pub key_password: Option<SecretString>,
-    /// google-service-account-key: the JSON key file, as text.
-    #[serde(default)]
-    pub json: Option<SecretString>,
-    /// fcm-legacy-key: the server key.
-    #[serde(default)]
-    pub server_key: Option<SecretString>,
-    /// apple-team, apple-push-key, apple-provisioning-profile (expected), asc-api-key:
-    /// the Apple team id.
-    #[serde(default)]
-    pub team_id: Option<String>,
-    /// apple-team: the team's name.
-    #[serde(default)]
-    pub team_name: Option<String>,
-    /// apple-team: `company`, `individual` or `in-house`.
-    #[serde(default)]
-    pub team_type: Option<String>,
-    /// apple-distribution-certificate: the .p12, base64.
-    #[serde(default)]
-    pub p12: Option<SecretString>,
-    /// apple-distribution-certificate: the .p12 password (for a .p12 built from
-    /// `private_key` and `certificate`, the password to give it; generated when absent).
-    #[serde(default)]
-    pub password: Option<SecretString>,
-    /// apple-distribution-certificate, instead of `p12`: the PKCS#8 private key (PEM).
-    #[serde(default)]
-    pub private_key: Option<SecretString>,
-    /// apple-distribution-certificate, instead of `p12`: Apple's `.cer` (base64 DER, or PEM).
-    #[serde(default)]
-    pub certificate: Option<String>,
-    /// apple-provisioning-profile: the .mobileprovision, base64.
-    #[serde(default)]
-    pub profile: Option<String>,
-    /// apple-provisioning-profile: the bundle id it must match, when given.
-    #[serde(default)]
-    pub bundle_id: Option<String>,
-    /// apple-push-key, asc-api-key: the .p8 (PEM text).
-    #[serde(default)]
-    pub p8: Option<SecretString>,
-    /// apple-push-key, asc-api-key: the key id.
-    #[serde(default)]
-    pub key_id: Option<String>,
-    /// asc-api-key: the issuer id (a UUID).
-    #[serde(default)]
-    pub issuer_id: Option<String>,
-    /// asc-api-key: the key's roles.
-    #[serde(default)]
-    pub roles: Option<Vec<String>>,
-}
+use upload::invalid;
+pub use upload::{
+    AppleTeamUpload, AscKeyUpload, CertificateUpload, FcmKeyUpload, KeystoreUpload,
+    MAX_FIELD_BYTES, ProfileUpload, PushKeyUpload, SecretString, ServiceAccountUpload, Upload,
+    UploadError,
+};
 
 /// A validated upload: what to seal and what to show. Only [`validate`] makes one, so the
 /// store never seals a secret whose metadata it did not derive itself.
@@ -166,50 +68,6 @@ impl std::fmt::Debug for Validated {
             .field("metadata", &self.metadata)
             .field("secret", &"[redacted]")
             .finish_non_exhaustive()
-    }
-}
-
-/// The longest value of a short field (a name, id, alias or password) an upload may
-/// carry: nothing real comes near it. Files are bounded by the server's body limit.
-pub const MAX_FIELD_BYTES: usize = 1024;
-
-/// Refuses oversized short fields before anything reads them (or echoes them in an error).
-fn check_lengths(u: &Upload) -> Result<(), StoreError> {
-    let secret = |s: &Option<SecretString>| s.as_ref().map(SecretString::expose).map(str::len);
-    let plain = |s: &Option<String>| s.as_deref().map(str::len);
-    let short = [
-        ("type", Some(u.kind.len())),
-        ("name", plain(&u.name)),
-        ("store_password", secret(&u.store_password)),
-        ("key_alias", plain(&u.key_alias)),
-        ("key_password", secret(&u.key_password)),
-        ("server_key", secret(&u.server_key)),
-        ("team_id", plain(&u.team_id)),
-        ("team_name", plain(&u.team_name)),
-        ("team_type", plain(&u.team_type)),
-        ("password", secret(&u.password)),
-        ("bundle_id", plain(&u.bundle_id)),
-        ("key_id", plain(&u.key_id)),
-        ("issuer_id", plain(&u.issuer_id)),
-    ];
-    for (field, len) in short {
-        if len.is_some_and(|n| n > MAX_FIELD_BYTES) {
-            return Err(invalid(field, format!("at most {MAX_FIELD_BYTES} bytes")));
-        }
-    }
-    if u.roles
-        .as_ref()
-        .is_some_and(|r| r.len() > 32 || r.iter().any(|role| role.len() > 64))
-    {
-        return Err(invalid("roles", "at most 32 roles of 64 bytes"));
-    }
-    Ok(())
-}
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> StoreError {
-    StoreError::Invalid {
-        field,
-        reason: reason.into(),
     }
 }
 
@@ -265,24 +123,18 @@ fn apple_id(value: &str, field: &'static str, what: &str) -> Result<String, Stor
 
 /// Validates an upload at `now`.
 pub fn validate(upload: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
-    check_lengths(upload)?;
-    let kind = Kind::parse(&upload.kind).ok_or_else(|| {
-        invalid(
-            "type",
-            format!("unknown type `{}`; one of: {}", upload.kind, Kind::names()),
-        )
-    })?;
-    let mut v = match kind {
-        Kind::AndroidKeystore => keystore(upload)?,
-        Kind::GoogleServiceAccountKey => service_account(upload)?,
-        Kind::FcmLegacyKey => fcm_key(upload)?,
-        Kind::AppleTeam => apple_team(upload)?,
-        Kind::AppleDistributionCertificate => certificate(upload, now)?,
-        Kind::AppleProvisioningProfile => profile(upload, now)?,
-        Kind::ApplePushKey => push_key(upload)?,
-        Kind::AscApiKey => asc_key(upload)?,
+    upload.check_lengths()?;
+    let mut v = match upload {
+        Upload::AndroidKeystore(u) => keystore(u)?,
+        Upload::GoogleServiceAccountKey(u) => service_account(u)?,
+        Upload::FcmLegacyKey(u) => fcm_key(u)?,
+        Upload::AppleTeam(u) => apple_team(u)?,
+        Upload::AppleDistributionCertificate(u) => certificate(u, now)?,
+        Upload::AppleProvisioningProfile(u) => profile(u, now)?,
+        Upload::ApplePushKey(u) => push_key(u)?,
+        Upload::AscApiKey(u) => asc_key(u)?,
     };
-    if let Some(name) = &upload.name {
+    if let Some(name) = upload.name() {
         let name = name.trim();
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
             return Err(invalid("name", "1 to 200 printable characters"));
@@ -292,16 +144,9 @@ pub fn validate(upload: &Upload, now: OffsetDateTime) -> Result<Validated, Store
     Ok(v)
 }
 
-fn keystore(u: &Upload) -> Result<Validated, StoreError> {
-    let file = base64_field(
-        required(u.keystore.as_ref(), "keystore")?.expose(),
-        "keystore",
-    )?;
-    let store_pass = Password::new(
-        required(u.store_password.as_ref(), "store_password")?
-            .expose()
-            .to_owned(),
-    );
+fn keystore(u: &KeystoreUpload) -> Result<Validated, StoreError> {
+    let file = base64_field(u.keystore.expose(), "keystore")?;
+    let store_pass = Password::new(u.store_password.expose().to_owned());
     let store = Keystore::open(&file, Some(&store_pass)).map_err(|e| match e {
         FormatError::WrongStorePassword => invalid("store_password", e.to_string()),
         other => invalid("keystore", other.to_string()),
@@ -351,8 +196,8 @@ fn keystore(u: &Upload) -> Result<Validated, StoreError> {
     })
 }
 
-fn service_account(u: &Upload) -> Result<Validated, StoreError> {
-    let text = required(u.json.as_ref(), "json")?.expose();
+fn service_account(u: &ServiceAccountUpload) -> Result<Validated, StoreError> {
+    let text = u.json.expose();
     let value: Value =
         serde_json::from_str(text).map_err(|e| invalid("json", format!("not JSON: {e}")))?;
     let field = |name: &str| -> Result<String, StoreError> {
@@ -387,10 +232,8 @@ fn service_account(u: &Upload) -> Result<Validated, StoreError> {
     })
 }
 
-fn fcm_key(u: &Upload) -> Result<Validated, StoreError> {
-    let key = required(u.server_key.as_ref(), "server_key")?
-        .expose()
-        .trim();
+fn fcm_key(u: &FcmKeyUpload) -> Result<Validated, StoreError> {
+    let key = u.server_key.expose().trim();
     if key.len() < 20 || !key.is_ascii() || key.contains(char::is_whitespace) {
         return Err(invalid(
             "server_key",
@@ -409,12 +252,8 @@ fn fcm_key(u: &Upload) -> Result<Validated, StoreError> {
     })
 }
 
-fn apple_team(u: &Upload) -> Result<Validated, StoreError> {
-    let team = apple_id(
-        required(u.team_id.as_ref(), "team_id")?,
-        "team_id",
-        "team id",
-    )?;
+fn apple_team(u: &AppleTeamUpload) -> Result<Validated, StoreError> {
+    let team = apple_id(&u.team_id, "team_id", "team id")?;
     let team_type = u.team_type.as_deref().unwrap_or("company");
     if !["company", "individual", "in-house"].contains(&team_type) {
         return Err(invalid(
@@ -435,7 +274,7 @@ fn apple_team(u: &Upload) -> Result<Validated, StoreError> {
 
 /// A .p12 from a private key and Apple's `.cer`, as `signet ios p12` makes it (3DES/SHA-1,
 /// which Keychain imports).
-fn p12_from_parts(u: &Upload) -> Result<(Zeroizing<Vec<u8>>, Password), StoreError> {
+fn p12_from_parts(u: &CertificateUpload) -> Result<(Zeroizing<Vec<u8>>, Password), StoreError> {
     let key = signet_formats::apple::read_private_key(
         required(u.private_key.as_ref(), "private_key")?
             .expose()
@@ -464,7 +303,7 @@ fn p12_from_parts(u: &Upload) -> Result<(Zeroizing<Vec<u8>>, Password), StoreErr
     Ok((Zeroizing::new(p12), password))
 }
 
-fn certificate(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
+fn certificate(u: &CertificateUpload, now: OffsetDateTime) -> Result<Validated, StoreError> {
     let (file, pass) = if u.p12.is_none() && (u.private_key.is_some() || u.certificate.is_some()) {
         p12_from_parts(u)?
     } else {
@@ -538,8 +377,8 @@ fn certificate(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError>
     })
 }
 
-fn profile(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
-    let file = base64_field(required(u.profile.as_ref(), "profile")?, "profile")?;
+fn profile(u: &ProfileUpload, now: OffsetDateTime) -> Result<Validated, StoreError> {
+    let file = base64_field(&u.profile, "profile")?;
     let p = Profile::parse(&file).map_err(|e| invalid("profile", e.to_string()))?;
     if !p.signature_valid {
         return Err(invalid(
@@ -601,20 +440,16 @@ fn profile(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
     })
 }
 
-fn p8_key(u: &Upload) -> Result<(String, String), StoreError> {
-    let pem = required(u.p8.as_ref(), "p8")?.expose();
+fn p8_key(pem: &SecretString, key_id: &str) -> Result<(String, String), StoreError> {
+    let pem = pem.expose();
     p8::AuthKey::parse(pem.as_bytes()).map_err(|e| invalid("p8", e.to_string()))?;
-    let key_id = apple_id(required(u.key_id.as_ref(), "key_id")?, "key_id", "key id")?;
+    let key_id = apple_id(key_id, "key_id", "key id")?;
     Ok((pem.to_owned(), key_id))
 }
 
-fn push_key(u: &Upload) -> Result<Validated, StoreError> {
-    let (pem, key_id) = p8_key(u)?;
-    let team = apple_id(
-        required(u.team_id.as_ref(), "team_id")?,
-        "team_id",
-        "team id",
-    )?;
+fn push_key(u: &PushKeyUpload) -> Result<Validated, StoreError> {
+    let (pem, key_id) = p8_key(&u.p8, &u.key_id)?;
+    let team = apple_id(&u.team_id, "team_id", "team id")?;
     Ok(Validated {
         kind: Kind::ApplePushKey,
         name: format!("APNs key {key_id}"),
@@ -625,9 +460,9 @@ fn push_key(u: &Upload) -> Result<Validated, StoreError> {
     })
 }
 
-fn asc_key(u: &Upload) -> Result<Validated, StoreError> {
-    let (pem, key_id) = p8_key(u)?;
-    let issuer = required(u.issuer_id.as_ref(), "issuer_id")?;
+fn asc_key(u: &AscKeyUpload) -> Result<Validated, StoreError> {
+    let (pem, key_id) = p8_key(&u.p8, &u.key_id)?;
+    let issuer = &u.issuer_id;
     let uuid_like = issuer.len() == 36
         && issuer.chars().enumerate().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',
@@ -643,7 +478,7 @@ fn asc_key(u: &Upload) -> Result<Validated, StoreError> {
         Some(t) => Some(apple_id(t, "team_id", "team id")?),
         None => None,
     };
-    let roles = u.roles.clone().unwrap_or_default();
+    let roles = u.roles.clone();
     Ok(Validated {
         kind: Kind::AscApiKey,
         name: u
