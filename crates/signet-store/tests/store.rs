@@ -5,7 +5,8 @@
 use base64::Engine as _;
 use signet_formats::{DistinguishedName, KeyAlgorithm, KeystoreType, Password, WriteOptions};
 use signet_store::{
-    Actor, Keyring, Kind, PageRequest, Store, StoreError,
+    Actor, Keyring, Kind, Metadata, PageRequest, Store, StoreError,
+    metadata::KeystoreFormat,
     validate::{FcmKeyUpload, KeystoreUpload, PushKeyUpload, SecretString, Upload, validate},
 };
 
@@ -129,8 +130,13 @@ async fn round_trip_and_isolation(store: &Store) {
         .unwrap();
     assert_eq!(c.kind, Kind::FcmLegacyKey);
     assert_eq!(c.version, 1);
-    assert_eq!(c.metadata["first4"], "AAAA");
-    assert_eq!(c.metadata["last4"], "ZZZZ");
+    let Metadata::FcmLegacyKey(fcm_meta) = &c.metadata else {
+        panic!("{:?}", c.metadata)
+    };
+    assert_eq!(
+        (fcm_meta.first4.as_str(), fcm_meta.last4.as_str()),
+        ("AAAA", "ZZZZ")
+    );
     // The record never holds the secret.
     assert!(!serde_json::to_string(&c).unwrap().contains("bbbbcccc"));
     let (_, secret) = store
@@ -176,9 +182,12 @@ async fn round_trip_and_isolation(store: &Store) {
         )
         .await
         .unwrap();
-    assert_eq!(ks.metadata["alias"], "upload");
-    assert_eq!(ks.metadata["keystore_type"], "pkcs12");
-    assert_eq!(ks.metadata["subject"], "CN=Acme");
+    let Metadata::AndroidKeystore(ks_meta) = &ks.metadata else {
+        panic!("{:?}", ks.metadata)
+    };
+    assert_eq!(ks_meta.alias, "upload");
+    assert_eq!(ks_meta.keystore_type, KeystoreFormat::Pkcs12);
+    assert_eq!(ks_meta.certificate.subject, "CN=Acme");
     assert!(ks.expires_at.is_some());
     let page = store
         .credentials(
@@ -835,9 +844,8 @@ async fn changed_metadata_fails_to_open(store: &Store, url: &str) {
         )
         .await
         .unwrap();
-    let fingerprint = ks.metadata["sha256"]
-        .as_str()
-        .expect("a SHA-256 fingerprint");
+    let shown = serde_json::to_value(&ks.metadata).unwrap();
+    let fingerprint = shown["sha256"].as_str().expect("a SHA-256 fingerprint");
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
     let read = |id: String| {
         let org = org.clone();
@@ -849,7 +857,7 @@ async fn changed_metadata_fails_to_open(store: &Store, url: &str) {
     };
     assert!(read(ks.id.clone()).await.is_ok(), "opens as written");
     // Another certificate's fingerprint, as if pinning a different upload key.
-    let mut forged = ks.metadata.clone();
+    let mut forged = shown.clone();
     forged["sha256"] = serde_json::json!(fingerprint.replace(|c: char| c.is_ascii_hexdigit(), "0"));
     sqlx::query("UPDATE credentials SET metadata = $1 WHERE id = $2")
         .bind(forged.to_string())
@@ -862,7 +870,7 @@ async fn changed_metadata_fails_to_open(store: &Store, url: &str) {
         Err(StoreError::Tampered)
     ));
     sqlx::query("UPDATE credentials SET metadata = $1 WHERE id = $2")
-        .bind(ks.metadata.to_string())
+        .bind(shown.to_string())
         .bind(&ks.id)
         .execute(&mut conn)
         .await
@@ -928,4 +936,76 @@ async fn changed_metadata_fails_to_open_on_postgres() {
     let url = postgres_database().await;
     let store = postgres(&url, keyring()).await;
     changed_metadata_fails_to_open(&store, &url).await;
+}
+
+/// A row whose metadata is not what its type derives (changed in the database) is a
+/// clear error naming the row, wherever it is read: alone, in a list, as a kept version.
+async fn unparsable_metadata_is_an_error(store: &Store, url: &str) {
+    use sqlx::Connection as _;
+    let org = org(store).await;
+    let ks = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&keystore_upload("store-pass-1"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    store
+        .replace_credential(
+            &actor(),
+            &org,
+            &ks.id,
+            ks.version,
+            validate(&keystore_upload("store-pass-2"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let bad = |e: StoreError| match e {
+        StoreError::BadMetadata { id, kind, reason } => {
+            assert_eq!(id, ks.id);
+            assert_eq!(kind, "android-keystore");
+            assert!(reason.contains("missing field"), "{reason}");
+        }
+        other => panic!("not BadMetadata: {other:?}"),
+    };
+    // A kept version first: the live row still reads.
+    for (table, id_column) in [
+        ("credential_versions", "credential_id"),
+        ("credentials", "id"),
+    ] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET metadata = $1 WHERE {id_column} = $2"
+        ))
+        .bind(r#"{"first4":"AAAA","last4":"ZZZZ"}"#)
+        .bind(&ks.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        if table == "credential_versions" {
+            assert!(store.credential(&org, &ks.id, false).await.is_ok());
+            bad(store.credential_versions(&org, &ks.id).await.unwrap_err());
+        }
+    }
+    bad(store.credential(&org, &ks.id, false).await.unwrap_err());
+    bad(store
+        .credentials(&org, None, false, &PageRequest::default())
+        .await
+        .unwrap_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparsable_metadata_is_an_error_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir, keyring()).await;
+    let url = format!("sqlite://{}", dir.path().join("signet.db").display());
+    unparsable_metadata_is_an_error(&store, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparsable_metadata_is_an_error_on_postgres() {
+    let url = postgres_database().await;
+    let store = postgres(&url, keyring()).await;
+    unparsable_metadata_is_an_error(&store, &url).await;
 }

@@ -2,11 +2,13 @@
 //! type, checked against SPEC §1's pairing rules.
 
 use serde_json::json;
+use signet_formats::apple::check::Distribution;
 
 use super::{DISTRIBUTIONS, PAIR_COLUMNS, check_identifier, invalid, pair_row};
 use crate::{
     Actor, App, BuildPair, Credential, Kind, Scope, Store, StoreError,
     db::{audit, new_id, now},
+    metadata::CertificateKind,
 };
 
 impl Store {
@@ -185,8 +187,13 @@ fn check_pair(
     bundle_id: &str,
     distribution: &str,
 ) -> Result<(), StoreError> {
-    let cert_kind = cert.metadata["kind"].as_str().unwrap_or("other");
-    if cert_kind == "development" && distribution != "development" {
+    let (Some(cert_meta), Some(profile_meta)) =
+        (cert.metadata.certificate(), profile.metadata.profile())
+    else {
+        return Err(StoreError::Malformed("pair of other credential types"));
+    };
+    let cert_kind = cert_meta.kind;
+    if cert_kind == CertificateKind::Development && distribution != "development" {
         return Err(invalid(
             "certificate_id",
             format!(
@@ -194,30 +201,26 @@ fn check_pair(
             ),
         ));
     }
-    if cert_kind == "distribution" && distribution == "development" {
+    if cert_kind == CertificateKind::Distribution && distribution == "development" {
         return Err(invalid(
             "certificate_id",
             "a distribution certificate cannot sign development builds",
         ));
     }
-    let profile_kind = profile.metadata["kind"].as_str().unwrap_or("");
+    let profile_kind = Distribution::of_profile(profile_meta.kind).name();
     if profile_kind != distribution {
         return Err(invalid(
             "profile_id",
             format!("the profile is for {profile_kind} builds, not {distribution}"),
         ));
     }
-    let sha1 = cert.metadata["sha1"].as_str().unwrap_or("");
-    let allows = profile.metadata["certificates"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|c| c["sha1"] == sha1));
-    if !allows {
+    if !profile_meta.allows_sha1(&cert_meta.certificate.sha1) {
         return Err(invalid(
             "profile_id",
             "the profile does not allow this certificate (not among its DeveloperCertificates)",
         ));
     }
-    let pattern = profile.metadata["bundle_id"].as_str().unwrap_or("");
+    let pattern = profile_meta.bundle_id.as_str();
     if !signet_formats::apple::mobileprovision::bundle_id_matches(pattern, bundle_id) {
         return Err(invalid(
             "profile_id",

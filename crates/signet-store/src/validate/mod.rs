@@ -7,13 +7,21 @@ mod upload;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use signet_formats::{
-    Certificate, FormatError, Keystore, KeystoreType, Password,
+    FormatError, Keystore, KeystoreType, Password,
     apple::{AppleCertificateKind, mobileprovision::Profile, p8},
 };
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::{StoreError, model::Kind};
+use crate::{
+    StoreError,
+    metadata::{
+        AppleTeamMetadata, AscKeyMetadata, CertificateFacts, CertificateKind, CertificateMetadata,
+        FcmKeyMetadata, KeystoreFormat, KeystoreMetadata, Metadata, ProfileMetadata,
+        PushKeyMetadata, ServiceAccountMetadata, TeamType,
+    },
+    model::Kind,
+};
 
 use upload::invalid;
 pub use upload::{
@@ -29,7 +37,7 @@ pub struct Validated {
     pub(crate) name: String,
     pub(crate) apple_team: Option<String>,
     pub(crate) expires_at: Option<i64>,
-    pub(crate) metadata: Value,
+    pub(crate) metadata: Metadata,
     pub(crate) secret: Zeroizing<Vec<u8>>,
 }
 
@@ -55,7 +63,7 @@ impl Validated {
     }
 
     /// Derived metadata, shown to viewers.
-    pub fn metadata(&self) -> &Value {
+    pub fn metadata(&self) -> &Metadata {
         &self.metadata
     }
 }
@@ -87,33 +95,10 @@ fn millis(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 fn secret_json(value: &Value) -> Result<Zeroizing<Vec<u8>>, StoreError> {
     serde_json::to_vec(value)
         .map(Zeroizing::new)
         .map_err(|_| StoreError::Malformed("secret encoding"))
-}
-
-/// The certificate facts every type that holds one shows.
-pub(crate) fn certificate_metadata(cert: &Certificate) -> Value {
-    let i = cert.info();
-    json!({
-        "subject": i.subject,
-        "issuer": i.issuer,
-        "serial": i.serial,
-        "not_before": rfc3339(i.not_before),
-        "not_after": rfc3339(i.not_after),
-        "key_algorithm": i.key_algorithm,
-        "key_size": i.key_size,
-        "md5": i.fingerprints.md5,
-        "sha1": i.fingerprints.sha1,
-        "sha256": i.fingerprints.sha256,
-        "base64_sha1": i.fingerprints.base64_sha1,
-    })
 }
 
 fn apple_id(value: &str, field: &'static str, what: &str) -> Result<String, StoreError> {
@@ -168,15 +153,17 @@ fn keystore(u: &KeystoreUpload) -> Result<Validated, StoreError> {
         .first()
         .ok_or_else(|| invalid("keystore", "the key entry has no certificate"))?;
     let info = cert.info();
-    let mut metadata = certificate_metadata(cert);
-    metadata["keystore_type"] = json!(match store.kind() {
-        KeystoreType::Jks => "jks",
-        KeystoreType::Pkcs12 => "pkcs12",
+    let metadata = Metadata::AndroidKeystore(KeystoreMetadata {
+        certificate: CertificateFacts::of(cert),
+        keystore_type: match store.kind() {
+            KeystoreType::Jks => KeystoreFormat::Jks,
+            KeystoreType::Pkcs12 => KeystoreFormat::Pkcs12,
+        },
+        alias: alias.clone(),
+        aliases: store.aliases(),
+        is_debug: info.is_debug,
+        expires_before_play_deadline: info.expires_before_play_deadline(),
     });
-    metadata["alias"] = json!(alias);
-    metadata["aliases"] = json!(store.aliases());
-    metadata["is_debug"] = json!(info.is_debug);
-    metadata["expires_before_play_deadline"] = json!(info.expires_before_play_deadline());
     let secret = secret_json(&json!({
         "keystore": base64::engine::general_purpose::STANDARD.encode(&*file),
         "store_password": store_pass.expose(),
@@ -223,10 +210,10 @@ fn service_account(u: &ServiceAccountUpload) -> Result<Validated, StoreError> {
         name: email.clone(),
         apple_team: None,
         expires_at: None,
-        metadata: json!({
-            "project_id": field("project_id")?,
-            "client_email": email,
-            "private_key_id": field("private_key_id")?,
+        metadata: Metadata::GoogleServiceAccountKey(ServiceAccountMetadata {
+            project_id: field("project_id")?,
+            client_email: email,
+            private_key_id: field("private_key_id")?,
         }),
         secret: secret_json(&json!({ "json": text }))?,
     })
@@ -247,27 +234,29 @@ fn fcm_key(u: &FcmKeyUpload) -> Result<Validated, StoreError> {
         name: format!("FCM key {first}…{last}"),
         apple_team: None,
         expires_at: None,
-        metadata: json!({ "first4": first, "last4": last }),
+        metadata: Metadata::FcmLegacyKey(FcmKeyMetadata {
+            first4: first.to_owned(),
+            last4: last.to_owned(),
+        }),
         secret: secret_json(&json!({ "server_key": key }))?,
     })
 }
 
 fn apple_team(u: &AppleTeamUpload) -> Result<Validated, StoreError> {
     let team = apple_id(&u.team_id, "team_id", "team id")?;
-    let team_type = u.team_type.as_deref().unwrap_or("company");
-    if !["company", "individual", "in-house"].contains(&team_type) {
-        return Err(invalid(
-            "team_type",
-            "one of: company, individual, in-house",
-        ));
-    }
+    let team_type = TeamType::parse(u.team_type.as_deref().unwrap_or("company"))
+        .ok_or_else(|| invalid("team_type", "one of: company, individual, in-house"))?;
     let name = u.team_name.clone().unwrap_or_else(|| team.clone());
     Ok(Validated {
         kind: Kind::AppleTeam,
         name: name.clone(),
         apple_team: Some(team.clone()),
         expires_at: None,
-        metadata: json!({ "team_id": team, "team_name": name, "team_type": team_type }),
+        metadata: Metadata::AppleTeam(AppleTeamMetadata {
+            team_id: team,
+            team_name: name,
+            team_type,
+        }),
         secret: secret_json(&json!({}))?,
     })
 }
@@ -354,15 +343,17 @@ fn certificate(u: &CertificateUpload, now: OffsetDateTime) -> Result<Validated, 
         ));
     }
     let kind = match apple.kind {
-        AppleCertificateKind::Distribution => "distribution",
-        AppleCertificateKind::Development => "development",
-        AppleCertificateKind::DeveloperId | AppleCertificateKind::Other => "other",
+        AppleCertificateKind::Distribution => CertificateKind::Distribution,
+        AppleCertificateKind::Development => CertificateKind::Development,
+        AppleCertificateKind::DeveloperId | AppleCertificateKind::Other => CertificateKind::Other,
     };
-    let mut metadata = certificate_metadata(cert);
-    metadata["team_id"] = json!(team);
-    metadata["kind"] = json!(kind);
-    metadata["common_name"] = json!(apple.name);
-    metadata["portal_id"] = Value::Null;
+    let metadata = Metadata::AppleDistributionCertificate(CertificateMetadata {
+        certificate: CertificateFacts::of(cert),
+        team_id: team.clone(),
+        kind,
+        common_name: apple.name.clone(),
+        portal_id: None,
+    });
     let secret = secret_json(&json!({
         "p12": base64::engine::general_purpose::STANDARD.encode(&*file),
         "password": pass.expose(),
@@ -411,28 +402,30 @@ fn profile(u: &ProfileUpload, now: OffsetDateTime) -> Result<Validated, StoreErr
             ),
         ));
     }
-    let metadata = json!({
-        "uuid": p.uuid,
-        "name": p.name,
-        "team_id": p.team_id,
-        "team_name": p.team_name,
-        "app_id_name": p.app_id_name,
-        "application_identifier": p.application_identifier,
-        "bundle_id": p.bundle_id,
-        "kind": p.kind,
-        "created": rfc3339(p.created),
-        "expires": rfc3339(p.expires),
-        "devices": p.devices,
-        "provisions_all_devices": p.provisions_all_devices,
-        "entitlements": p.entitlements,
-        "certificates": p.certificates,
-        "apple_signed": p.apple_signed,
+    let expires_at = Some(millis(p.expires));
+    let (name, team) = (p.name.clone(), p.team_id.clone());
+    let metadata = Metadata::AppleProvisioningProfile(ProfileMetadata {
+        uuid: p.uuid,
+        name: p.name,
+        team_id: p.team_id,
+        team_name: p.team_name,
+        app_id_name: p.app_id_name,
+        application_identifier: p.application_identifier,
+        bundle_id: p.bundle_id,
+        kind: p.kind,
+        created: p.created,
+        expires: p.expires,
+        devices: p.devices,
+        provisions_all_devices: p.provisions_all_devices,
+        entitlements: p.entitlements,
+        certificates: p.certificates,
+        apple_signed: p.apple_signed,
     });
     Ok(Validated {
         kind: Kind::AppleProvisioningProfile,
-        name: p.name.clone(),
-        apple_team: Some(p.team_id.clone()),
-        expires_at: Some(millis(p.expires)),
+        name,
+        apple_team: Some(team),
+        expires_at,
         metadata,
         secret: secret_json(
             &json!({ "profile": base64::engine::general_purpose::STANDARD.encode(&*file) }),
@@ -455,7 +448,11 @@ fn push_key(u: &PushKeyUpload) -> Result<Validated, StoreError> {
         name: format!("APNs key {key_id}"),
         apple_team: Some(team.clone()),
         expires_at: None,
-        metadata: json!({ "key_id": key_id, "team_id": team, "curve": "P-256" }),
+        metadata: Metadata::ApplePushKey(PushKeyMetadata {
+            key_id: key_id.clone(),
+            team_id: team.clone(),
+            curve: "P-256".into(),
+        }),
         secret: secret_json(&json!({ "p8": pem, "key_id": key_id, "team_id": team }))?,
     })
 }
@@ -487,7 +484,12 @@ fn asc_key(u: &AscKeyUpload) -> Result<Validated, StoreError> {
             .unwrap_or_else(|| format!("App Store Connect key {key_id}")),
         apple_team: team.clone(),
         expires_at: None,
-        metadata: json!({ "key_id": key_id, "issuer_id": issuer, "team_id": team, "roles": roles }),
+        metadata: Metadata::AscApiKey(AscKeyMetadata {
+            key_id: key_id.clone(),
+            issuer_id: issuer.clone(),
+            team_id: team,
+            roles,
+        }),
         secret: secret_json(&json!({ "p8": pem, "key_id": key_id, "issuer_id": issuer }))?,
     })
 }
