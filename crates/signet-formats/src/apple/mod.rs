@@ -5,6 +5,7 @@ pub mod check;
 mod identity;
 pub mod mobileprovision;
 pub mod p8;
+pub mod pairing;
 
 pub(crate) use certificate::classify;
 pub use certificate::{AppleCertificateKind, AppleInfo};
