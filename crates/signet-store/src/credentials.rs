@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use crate::{
     Actor, Binding, Credential, Impact, Kind, Page, PageRequest, Sealed, Store, StoreError,
     db::{audit, new_id, now},
+    metadata::{self, AppleTeamMetadata, Metadata, TeamType},
     validate::Validated,
 };
 
@@ -15,16 +16,18 @@ pub(crate) const COLUMNS: &str =
     "id, kind, name, apple_team, expires_at, version, metadata, created_at, updated_at, deleted_at";
 
 pub(crate) fn credential(row: &AnyRow) -> Result<Credential, StoreError> {
+    let id: String = row.try_get("id")?;
     let kind: String = row.try_get("kind")?;
+    let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
     let metadata: String = row.try_get("metadata")?;
     Ok(Credential {
-        id: row.try_get("id")?,
-        kind: Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?,
+        metadata: metadata::from_row(&id, kind, &metadata)?,
+        id,
+        kind,
         name: row.try_get("name")?,
         apple_team: row.try_get("apple_team")?,
         expires_at: row.try_get("expires_at")?,
         version: row.try_get("version")?,
-        metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         deleted_at: row.try_get("deleted_at")?,
@@ -51,7 +54,9 @@ pub(crate) fn derived(metadata: &str, expires_at: Option<i64>, apple_team: Optio
     )
 }
 
-/// [`derived`] of a row with `metadata`, `expires_at` and `apple_team` columns.
+/// [`derived`] of a row with `metadata`, `expires_at` and `apple_team` columns, from the
+/// text the row holds (never from its typed reading), so what was bound is what is
+/// checked.
 pub(crate) fn derived_in_row(row: &AnyRow) -> Result<String, StoreError> {
     let metadata: String = row.try_get("metadata")?;
     let metadata: Value = serde_json::from_str(&metadata).unwrap_or(Value::Null);
@@ -63,22 +68,8 @@ pub(crate) fn derived_in_row(row: &AnyRow) -> Result<String, StoreError> {
     ))
 }
 
-/// [`derived`] of a credential as read.
-pub(crate) fn derived_of(c: &Credential) -> String {
-    derived(
-        &c.metadata.to_string(),
-        c.expires_at,
-        c.apple_team.as_deref(),
-    )
-}
-
 pub(crate) fn version_u(version: i64) -> Result<u64, StoreError> {
     u64::try_from(version).map_err(|_| StoreError::Malformed("negative version"))
-}
-
-/// Whether an Apple certificate's metadata says it is a distribution certificate.
-fn is_distribution(metadata: &Value) -> bool {
-    metadata.get("kind").and_then(Value::as_str) == Some("distribution")
 }
 
 impl Store {
@@ -167,8 +158,13 @@ impl Store {
             return Ok(());
         }
         let id = new_id("cred")?;
-        let metadata = json!({ "team_id": team, "team_name": team, "team_type": "company" });
-        let bound = derived(&metadata.to_string(), None, Some(team));
+        let metadata = Metadata::AppleTeam(AppleTeamMetadata {
+            team_id: team.to_owned(),
+            team_name: team.to_owned(),
+            team_type: TeamType::Company,
+        })
+        .stored()?;
+        let bound = derived(&metadata, None, Some(team));
         let sealed = self.seal(
             b"{}",
             &Binding {
@@ -190,7 +186,7 @@ impl Store {
         .bind(team)
         .bind(sealed.key_id()?.to_owned())
         .bind(sealed.as_bytes().to_vec())
-        .bind(metadata.to_string())
+        .bind(metadata)
         .bind(t)
         .bind(t)
         .execute(&mut *conn)
@@ -225,11 +221,11 @@ impl Store {
         org: &str,
         kind: Kind,
         team: &str,
-        metadata: &Value,
+        metadata: &Metadata,
         replacing: Option<&str>,
     ) -> Result<(), StoreError> {
         let (max, limit) = match kind {
-            Kind::AppleDistributionCertificate if is_distribution(metadata) => (
+            Kind::AppleDistributionCertificate if metadata.is_distribution_certificate() => (
                 self.limits.distribution_certificates,
                 "distribution certificates per Apple team",
             ),
@@ -248,10 +244,12 @@ impl Store {
         let mut occupied = Vec::new();
         for r in &rows {
             let id: String = r.try_get("id")?;
+            if Some(id.as_str()) == replacing {
+                continue;
+            }
             let meta: String = r.try_get("metadata")?;
-            let meta: Value = serde_json::from_str(&meta).unwrap_or(Value::Null);
-            if Some(id.as_str()) == replacing
-                || (kind == Kind::AppleDistributionCertificate && !is_distribution(&meta))
+            if kind == Kind::AppleDistributionCertificate
+                && !metadata::from_row(&id, kind, &meta)?.is_distribution_certificate()
             {
                 continue;
             }
@@ -296,11 +294,8 @@ impl Store {
                     .await?;
             }
         }
-        let bound = derived(
-            &v.metadata.to_string(),
-            v.expires_at,
-            v.apple_team.as_deref(),
-        );
+        let stored = v.metadata.stored()?;
+        let bound = derived(&stored, v.expires_at, v.apple_team.as_deref());
         let sealed = self.seal(
             &v.secret,
             &Binding {
@@ -324,7 +319,7 @@ impl Store {
         .bind(v.expires_at)
         .bind(sealed.key_id()?.to_owned())
         .bind(sealed.as_bytes().to_vec())
-        .bind(v.metadata.to_string())
+        .bind(stored)
         .bind(t)
         .bind(t)
         .bind(&actor.who)
@@ -389,7 +384,7 @@ impl Store {
                 name: &v.name,
                 apple_team: v.apple_team.as_deref(),
                 expires_at: v.expires_at,
-                metadata: &v.metadata.to_string(),
+                metadata: &v.metadata.stored()?,
             },
             &v.secret,
         )
@@ -454,7 +449,7 @@ impl Store {
         .bind(current.expires_at)
         .bind(row.try_get::<String, _>("key_id")?)
         .bind(row.try_get::<Vec<u8>, _>("sealed")?)
-        .bind(current.metadata.to_string())
+        .bind(row.try_get::<String, _>("metadata")?)
         .bind(now())
         .bind(&actor.who)
         .execute(&mut *conn)
@@ -534,7 +529,7 @@ impl Store {
             return Err(StoreError::Conflict);
         }
         let sealed = Sealed::from_bytes(row.try_get("sealed")?);
-        let bound = derived_of(&current);
+        let bound = derived_in_row(&row)?;
         let plaintext = self.open_sealed(
             &sealed,
             &Binding {
@@ -720,7 +715,7 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let c = credential(&row)?;
         let sealed = Sealed::from_bytes(row.try_get("sealed")?);
-        let bound = derived_of(&c);
+        let bound = derived_in_row(&row)?;
         let plaintext = self.open_sealed(
             &sealed,
             &Binding {

@@ -71,6 +71,17 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A credential row whose stored metadata is not what its type derives (changed in
+    /// the database, or written by another version of signet): it cannot be shown.
+    #[error("credential {id}: the stored metadata is not a {kind}'s: {reason}")]
+    BadMetadata {
+        /// The credential.
+        id: String,
+        /// Its type.
+        kind: &'static str,
+        /// What does not parse.
+        reason: String,
+    },
     /// An upload or request field that cannot be accepted (HTTP 422).
     #[error("invalid `{field}`: {reason}")]
     Invalid {

@@ -46,6 +46,7 @@ mod error;
 mod hashing;
 mod keyring;
 mod master_keys;
+pub mod metadata;
 mod model;
 mod orgs;
 mod reports;
@@ -63,6 +64,7 @@ pub use crate::{
     error::{Rule, StoreError},
     hashing::QUEUE_WAIT,
     keyring::Keyring,
+    metadata::Metadata,
     model::{
         Actor, App, AuditRecord, BuildPair, BuildSet, Credential, CredentialVersion, Impact, Kind,
         Link, Member, Org, Page, Role, Scope, TokenInfo, User,

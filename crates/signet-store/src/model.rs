@@ -3,7 +3,8 @@
 //! only through the calls that audit it.
 
 use serde::Serialize;
-use serde_json::Value;
+
+use crate::Metadata;
 
 /// The credential types of SPEC §1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -239,7 +240,7 @@ pub struct Credential {
     /// The version (ETag).
     pub version: i64,
     /// Derived metadata.
-    pub metadata: Value,
+    pub metadata: Metadata,
     /// Created (ms).
     pub created_at: i64,
     /// Updated (ms).
@@ -339,7 +340,7 @@ pub struct CredentialVersion {
     /// When it stops working (ms), if it does.
     pub expires_at: Option<i64>,
     /// Derived metadata.
-    pub metadata: Value,
+    pub metadata: Metadata,
     /// When it was replaced (ms).
     pub replaced_at: i64,
     /// Who replaced it.

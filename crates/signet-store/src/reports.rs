@@ -1,7 +1,6 @@
 //! What the store reports about credentials: the impact of losing one, the expiring
 //! report, the audit log.
 
-use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use crate::{
@@ -71,7 +70,10 @@ impl Store {
         }
         let mut affected = Vec::new();
         if c.kind == Kind::AppleDistributionCertificate {
-            let sha1 = c.metadata.get("sha1").and_then(Value::as_str).unwrap_or("");
+            let sha1 = c
+                .metadata
+                .certificate()
+                .map_or("", |m| m.certificate.sha1.as_str());
             let profiles = sqlx::query(
                 "SELECT id, name, metadata FROM credentials WHERE org_id = $1 AND kind = 'apple-provisioning-profile' \
                  AND apple_team = $2 AND deleted_at IS NULL ORDER BY id",
@@ -81,13 +83,11 @@ impl Store {
             .fetch_all(&mut *conn)
             .await?;
             for r in &profiles {
+                let id: String = r.try_get("id")?;
                 let meta: String = r.try_get("metadata")?;
-                let meta: Value = serde_json::from_str(&meta).unwrap_or(Value::Null);
-                let allows = meta["certificates"]
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|x| x["sha1"] == sha1));
-                if allows {
-                    let id: String = r.try_get("id")?;
+                let profile =
+                    crate::metadata::from_row(&id, Kind::AppleProvisioningProfile, &meta)?;
+                if profile.profile().is_some_and(|p| p.allows_sha1(sha1)) {
                     let name: String = r.try_get("name")?;
                     affected.push(format!("{id} ({name})"));
                 }

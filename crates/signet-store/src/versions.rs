@@ -1,7 +1,7 @@
 //! Previous versions of replaced credentials: kept for the restore window, listed,
 //! exported by an admin, restored under If-Match.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::{AnyConnection, Row, any::AnyRow};
 use zeroize::Zeroizing;
 
@@ -9,22 +9,30 @@ use crate::{
     Actor, Binding, Credential, CredentialVersion, Kind, Sealed, Store, StoreError,
     credentials::{Current, derived_in_row, version_u},
     db::{audit, now},
+    metadata,
 };
 
-/// A kept version's record from its row; `window` is the restore window (ms).
-fn version_record(row: &AnyRow, window: i64) -> Result<CredentialVersion, StoreError> {
+/// A kept version of credential `id` from its row; `window` is the restore window (ms).
+fn version_record(
+    row: &AnyRow,
+    id: &str,
+    window: i64,
+) -> Result<(CredentialVersion, Kind), StoreError> {
+    let kind: String = row.try_get("kind")?;
+    let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
     let metadata: String = row.try_get("metadata")?;
     let replaced_at: i64 = row.try_get("replaced_at")?;
-    Ok(CredentialVersion {
+    let record = CredentialVersion {
         version: row.try_get("version")?,
         name: row.try_get("name")?,
         apple_team: row.try_get("apple_team")?,
         expires_at: row.try_get("expires_at")?,
-        metadata: serde_json::from_str(&metadata).unwrap_or(Value::Null),
+        metadata: metadata::from_row(id, kind, &metadata)?,
         replaced_at,
         replaced_by: row.try_get("replaced_by")?,
         purge_after: replaced_at.saturating_add(window),
-    })
+    };
+    Ok((record, kind))
 }
 
 impl Store {
@@ -37,7 +45,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         self.credential_in(&mut conn, org, id, true).await?;
         let rows = sqlx::query(
-            "SELECT version, name, apple_team, expires_at, metadata, replaced_at, replaced_by \
+            "SELECT version, kind, name, apple_team, expires_at, metadata, replaced_at, replaced_by \
              FROM credential_versions WHERE credential_id = $1 AND org_id = $2 ORDER BY version DESC",
         )
         .bind(id)
@@ -45,7 +53,9 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?;
         let window = self.limits.restore_window_ms();
-        rows.iter().map(|r| version_record(r, window)).collect()
+        rows.iter()
+            .map(|r| version_record(r, id, window).map(|(record, _)| record))
+            .collect()
     }
 
     /// Opens a kept previous version: its record and secret.
@@ -66,11 +76,9 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let kind: String = row.try_get("kind")?;
-        let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
         let sealed = Sealed::from_bytes(row.try_get("sealed")?);
         let window = self.limits.restore_window_ms();
-        let record = version_record(&row, window)?;
+        let (record, kind) = version_record(&row, id, window)?;
         if now() - record.replaced_at > window {
             // Past the restore window: as good as destroyed, whether or not the hourly
             // purge has run yet.
@@ -147,7 +155,7 @@ impl Store {
                 name: &old.name,
                 apple_team: old.apple_team.as_deref(),
                 expires_at: old.expires_at,
-                metadata: &old.metadata.to_string(),
+                metadata: &old.metadata.stored()?,
             },
             &secret,
         )

@@ -5,8 +5,9 @@
 use base64::Engine as _;
 use signet_formats::{DistinguishedName, KeyAlgorithm, KeystoreType, Password, WriteOptions};
 use signet_store::{
-    Actor, Keyring, Kind, PageRequest, Store, StoreError,
-    validate::{SecretString, Upload, validate},
+    Actor, Keyring, Kind, Metadata, PageRequest, Store, StoreError,
+    metadata::KeystoreFormat,
+    validate::{FcmKeyUpload, KeystoreUpload, PushKeyUpload, SecretString, Upload, validate},
 };
 
 fn postgres_url() -> String {
@@ -68,11 +69,10 @@ async fn org(store: &Store) -> String {
 }
 
 fn fcm(key: &str) -> Upload {
-    Upload {
-        kind: "fcm-legacy-key".into(),
-        server_key: Some(SecretString::new(key)),
-        ..Upload::default()
-    }
+    Upload::FcmLegacyKey(FcmKeyUpload {
+        name: None,
+        server_key: SecretString::new(key),
+    })
 }
 
 fn keystore_upload(store_pass: &str) -> Upload {
@@ -94,28 +94,23 @@ fn keystore_upload(store_pass: &str) -> Upload {
         },
     )
     .unwrap();
-    Upload {
-        kind: "android-keystore".into(),
-        keystore: Some(SecretString::new(
-            base64::engine::general_purpose::STANDARD.encode(bytes),
-        )),
-        store_password: Some(SecretString::new(store_pass)),
-        ..Upload::default()
-    }
+    Upload::AndroidKeystore(KeystoreUpload {
+        name: None,
+        keystore: SecretString::new(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        store_password: SecretString::new(store_pass),
+        key_alias: None,
+        key_password: None,
+    })
 }
 
 fn push_key_upload(key_id: &str, team: &str) -> Upload {
     let key = signet_formats::PrivateKey::generate(KeyAlgorithm::EcP256).unwrap();
-    Upload {
-        kind: "apple-push-key".into(),
-        p8: Some(SecretString::new(signet_formats::pem::encode(
-            "PRIVATE KEY",
-            key.pkcs8_der(),
-        ))),
-        key_id: Some(key_id.into()),
-        team_id: Some(team.into()),
-        ..Upload::default()
-    }
+    Upload::ApplePushKey(PushKeyUpload {
+        name: None,
+        p8: SecretString::new(signet_formats::pem::encode("PRIVATE KEY", key.pkcs8_der())),
+        key_id: key_id.into(),
+        team_id: team.into(),
+    })
 }
 
 fn now() -> time::OffsetDateTime {
@@ -135,8 +130,13 @@ async fn round_trip_and_isolation(store: &Store) {
         .unwrap();
     assert_eq!(c.kind, Kind::FcmLegacyKey);
     assert_eq!(c.version, 1);
-    assert_eq!(c.metadata["first4"], "AAAA");
-    assert_eq!(c.metadata["last4"], "ZZZZ");
+    let Metadata::FcmLegacyKey(fcm_meta) = &c.metadata else {
+        panic!("{:?}", c.metadata)
+    };
+    assert_eq!(
+        (fcm_meta.first4.as_str(), fcm_meta.last4.as_str()),
+        ("AAAA", "ZZZZ")
+    );
     // The record never holds the secret.
     assert!(!serde_json::to_string(&c).unwrap().contains("bbbbcccc"));
     let (_, secret) = store
@@ -182,9 +182,12 @@ async fn round_trip_and_isolation(store: &Store) {
         )
         .await
         .unwrap();
-    assert_eq!(ks.metadata["alias"], "upload");
-    assert_eq!(ks.metadata["keystore_type"], "pkcs12");
-    assert_eq!(ks.metadata["subject"], "CN=Acme");
+    let Metadata::AndroidKeystore(ks_meta) = &ks.metadata else {
+        panic!("{:?}", ks.metadata)
+    };
+    assert_eq!(ks_meta.alias, "upload");
+    assert_eq!(ks_meta.keystore_type, KeystoreFormat::Pkcs12);
+    assert_eq!(ks_meta.certificate.subject, "CN=Acme");
     assert!(ks.expires_at.is_some());
     let page = store
         .credentials(
@@ -841,9 +844,8 @@ async fn changed_metadata_fails_to_open(store: &Store, url: &str) {
         )
         .await
         .unwrap();
-    let fingerprint = ks.metadata["sha256"]
-        .as_str()
-        .expect("a SHA-256 fingerprint");
+    let shown = serde_json::to_value(&ks.metadata).unwrap();
+    let fingerprint = shown["sha256"].as_str().expect("a SHA-256 fingerprint");
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
     let read = |id: String| {
         let org = org.clone();
@@ -855,7 +857,7 @@ async fn changed_metadata_fails_to_open(store: &Store, url: &str) {
     };
     assert!(read(ks.id.clone()).await.is_ok(), "opens as written");
     // Another certificate's fingerprint, as if pinning a different upload key.
-    let mut forged = ks.metadata.clone();
+    let mut forged = shown.clone();
     forged["sha256"] = serde_json::json!(fingerprint.replace(|c: char| c.is_ascii_hexdigit(), "0"));
     sqlx::query("UPDATE credentials SET metadata = $1 WHERE id = $2")
         .bind(forged.to_string())
@@ -868,7 +870,7 @@ async fn changed_metadata_fails_to_open(store: &Store, url: &str) {
         Err(StoreError::Tampered)
     ));
     sqlx::query("UPDATE credentials SET metadata = $1 WHERE id = $2")
-        .bind(ks.metadata.to_string())
+        .bind(shown.to_string())
         .bind(&ks.id)
         .execute(&mut conn)
         .await
@@ -934,4 +936,76 @@ async fn changed_metadata_fails_to_open_on_postgres() {
     let url = postgres_database().await;
     let store = postgres(&url, keyring()).await;
     changed_metadata_fails_to_open(&store, &url).await;
+}
+
+/// A row whose metadata is not what its type derives (changed in the database) is a
+/// clear error naming the row, wherever it is read: alone, in a list, as a kept version.
+async fn unparsable_metadata_is_an_error(store: &Store, url: &str) {
+    use sqlx::Connection as _;
+    let org = org(store).await;
+    let ks = store
+        .create_credential(
+            &actor(),
+            &org,
+            validate(&keystore_upload("store-pass-1"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    store
+        .replace_credential(
+            &actor(),
+            &org,
+            &ks.id,
+            ks.version,
+            validate(&keystore_upload("store-pass-2"), now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let bad = |e: StoreError| match e {
+        StoreError::BadMetadata { id, kind, reason } => {
+            assert_eq!(id, ks.id);
+            assert_eq!(kind, "android-keystore");
+            assert!(reason.contains("missing field"), "{reason}");
+        }
+        other => panic!("not BadMetadata: {other:?}"),
+    };
+    // A kept version first: the live row still reads.
+    for (table, id_column) in [
+        ("credential_versions", "credential_id"),
+        ("credentials", "id"),
+    ] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET metadata = $1 WHERE {id_column} = $2"
+        ))
+        .bind(r#"{"first4":"AAAA","last4":"ZZZZ"}"#)
+        .bind(&ks.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        if table == "credential_versions" {
+            assert!(store.credential(&org, &ks.id, false).await.is_ok());
+            bad(store.credential_versions(&org, &ks.id).await.unwrap_err());
+        }
+    }
+    bad(store.credential(&org, &ks.id, false).await.unwrap_err());
+    bad(store
+        .credentials(&org, None, false, &PageRequest::default())
+        .await
+        .unwrap_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparsable_metadata_is_an_error_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir, keyring()).await;
+    let url = format!("sqlite://{}", dir.path().join("signet.db").display());
+    unparsable_metadata_is_an_error(&store, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparsable_metadata_is_an_error_on_postgres() {
+    let url = postgres_database().await;
+    let store = postgres(&url, keyring()).await;
+    unparsable_metadata_is_an_error(&store, &url).await;
 }

@@ -6,9 +6,9 @@ use time::{Duration, OffsetDateTime};
 use crate::{
     Certificate,
     apple::{
-        AppleCertificateKind,
         mobileprovision::{Profile, ProfileKind},
         p8,
+        pairing::{self, PairCertificate, PairProfile, Pairing, Violation},
     },
 };
 
@@ -35,6 +35,18 @@ impl Distribution {
             Distribution::Enterprise => "enterprise",
             Distribution::Development => "development",
         }
+    }
+
+    /// Parses a kebab-case name.
+    pub fn parse(name: &str) -> Option<Distribution> {
+        [
+            Distribution::AppStore,
+            Distribution::AdHoc,
+            Distribution::Enterprise,
+            Distribution::Development,
+        ]
+        .into_iter()
+        .find(|d| d.name() == name)
     }
 
     /// The distribution a profile kind is for.
@@ -106,15 +118,18 @@ impl Findings {
         });
     }
 
+    /// An expiry finding: failed when the pairing rules say it `expired`, a warning
+    /// within 30 days of `not_after`.
     fn expiry(
         &mut self,
         check: &'static str,
         what: &str,
         not_after: OffsetDateTime,
+        expired: bool,
         now: OffsetDateTime,
     ) {
         let date = not_after.date();
-        if not_after < now {
+        if expired {
             self.add(check, Status::Fail, format!("{what} expired on {date}"));
         } else if not_after - now < Duration::days(30) {
             self.add(
@@ -128,10 +143,21 @@ impl Findings {
     }
 }
 
-/// Runs every check the inputs allow, in a fixed order.
+/// Runs every check the inputs allow, in a fixed order. The certificate/profile rules
+/// are [`pairing::violations`]; this adds the profile's own signature and signer, the
+/// push key, and warnings for what expires within 30 days.
 pub fn run(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Finding> {
     let mut f = Findings(Vec::new());
-    let apple = inputs.identity.and_then(|c| c.info().apple.clone());
+    let broken = pairing::violations(
+        &Pairing {
+            certificate: inputs.identity.map(PairCertificate::of),
+            profile: inputs.profile.map(PairProfile::of),
+            bundle_id: inputs.bundle_id,
+            distribution: inputs.distribution,
+        },
+        now,
+    );
+    let find = |matches: fn(&Violation) -> bool| broken.iter().find(|v| matches(v));
     if let Some(cert) = inputs.identity {
         f.add(
             "identity",
@@ -142,12 +168,21 @@ pub fn run(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Finding> {
             "certificate-expiry",
             "certificate",
             cert.info().not_after,
+            find(|v| matches!(v, Violation::CertificateExpired { .. })).is_some(),
             now,
         );
         if let Some(dist) = inputs.distribution {
             let want = dist.name();
-            match apple.as_ref().map(|a| a.kind) {
-                Some(AppleCertificateKind::Development) if dist != Distribution::Development => f.add(
+            let kind = find(|v| {
+                matches!(
+                    v,
+                    Violation::DevelopmentCertificate { .. }
+                        | Violation::DistributionCertificate
+                        | Violation::NotSigningCertificate
+                )
+            });
+            match kind {
+                Some(Violation::DevelopmentCertificate { .. }) => f.add(
                     "certificate-kind",
                     Status::Fail,
                     format!(
@@ -155,19 +190,17 @@ pub fn run(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Finding> {
                          (\"Application failed codesign verification\")"
                     ),
                 ),
-                Some(AppleCertificateKind::Distribution) if dist == Distribution::Development => f.add(
+                Some(Violation::DistributionCertificate) => f.add(
                     "certificate-kind",
                     Status::Fail,
                     "a distribution certificate cannot sign development builds; use an Apple Development certificate",
                 ),
-                Some(AppleCertificateKind::Development | AppleCertificateKind::Distribution) => {
-                    f.add("certificate-kind", Status::Pass, format!("fits {want}"));
-                }
-                Some(_) | None => f.add(
+                Some(_) => f.add(
                     "certificate-kind",
                     Status::Fail,
                     format!("{} is not an Apple Development or Distribution certificate", cert.info().subject),
                 ),
+                None => f.add("certificate-kind", Status::Pass, format!("fits {want}")),
             }
         }
     }
@@ -194,31 +227,31 @@ pub fn run(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Finding> {
                 "not signed by an Apple CA: devices and App Store Connect will reject it",
             );
         }
-        f.expiry("profile-expiry", "profile", p.expires, now);
+        f.expiry(
+            "profile-expiry",
+            "profile",
+            p.expires,
+            find(|v| matches!(v, Violation::ProfileExpired { .. })).is_some(),
+            now,
+        );
         if let Some(cert) = inputs.identity {
             let sha1 = &cert.fingerprints().sha1;
-            if p.allows(cert) {
-                f.add(
-                    "profile-allows-certificate",
-                    Status::Pass,
-                    format!("SHA-1 {sha1} is in the profile"),
-                );
-            } else {
+            if find(|v| matches!(v, Violation::CertificateNotAllowed)).is_some() {
                 f.add(
                     "profile-allows-certificate",
                     Status::Fail,
                     format!("the profile does not include certificate SHA-1 {sha1}"),
                 );
+            } else {
+                f.add(
+                    "profile-allows-certificate",
+                    Status::Pass,
+                    format!("SHA-1 {sha1} is in the profile"),
+                );
             }
         }
         if let Some(bundle) = inputs.bundle_id {
-            if p.matches_bundle_id(bundle) {
-                f.add(
-                    "bundle-id",
-                    Status::Pass,
-                    format!("{bundle} matches {}", p.application_identifier),
-                );
-            } else {
+            if find(|v| matches!(v, Violation::BundleId { .. })).is_some() {
                 f.add(
                     "bundle-id",
                     Status::Fail,
@@ -227,40 +260,46 @@ pub fn run(inputs: &Inputs<'_>, now: OffsetDateTime) -> Vec<Finding> {
                         p.application_identifier
                     ),
                 );
+            } else {
+                f.add(
+                    "bundle-id",
+                    Status::Pass,
+                    format!("{bundle} matches {}", p.application_identifier),
+                );
             }
         }
         if let Some(dist) = inputs.distribution {
-            let got = Distribution::of_profile(p.kind);
-            if got == dist {
-                f.add(
-                    "profile-kind",
-                    Status::Pass,
-                    format!("{} profile", got.name()),
-                );
-            } else {
-                f.add(
+            match find(|v| matches!(v, Violation::ProfileKind { .. })) {
+                Some(Violation::ProfileKind { profile, .. }) => f.add(
                     "profile-kind",
                     Status::Fail,
                     format!(
                         "a {} profile cannot be used for {}",
-                        got.name(),
+                        profile.name(),
                         dist.name()
                     ),
-                );
+                ),
+                _ => f.add(
+                    "profile-kind",
+                    Status::Pass,
+                    format!("{} profile", dist.name()),
+                ),
             }
         }
-        if let Some(team) = apple.as_ref().and_then(|a| a.team_id.as_deref()) {
-            if team == p.team_id {
-                f.add(
-                    "team",
-                    Status::Pass,
-                    format!("certificate and profile belong to team {team}"),
-                );
-            } else {
+        if let Some(cert) = inputs.identity.map(PairCertificate::of)
+            && let Some(team) = cert.team_id
+        {
+            if find(|v| matches!(v, Violation::Team { .. })).is_some() {
                 f.add(
                     "team",
                     Status::Fail,
                     format!("certificate is team {team}, profile is team {}", p.team_id),
+                );
+            } else {
+                f.add(
+                    "team",
+                    Status::Pass,
+                    format!("certificate and profile belong to team {team}"),
                 );
             }
         }

@@ -22,7 +22,7 @@ const APPLE_ROOTS_SHA256: [&str; 3] = [
 ];
 
 /// How a profile may be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProfileKind {
     /// App Store distribution (and TestFlight).
@@ -36,7 +36,7 @@ pub enum ProfileKind {
 }
 
 /// A certificate a profile allows to sign.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AllowedCertificate {
     /// Subject common name and more, keytool style.
     pub subject: String,

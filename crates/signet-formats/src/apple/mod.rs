@@ -5,6 +5,7 @@ pub mod check;
 mod identity;
 pub mod mobileprovision;
 pub mod p8;
+pub mod pairing;
 mod property_list;
 
 pub(crate) use certificate::classify;

@@ -11,7 +11,10 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use signet_store::{Kind, validate::Upload};
+use signet_store::{
+    Kind,
+    validate::{Upload, UploadError},
+};
 
 use super::{ApiPath, ApiQuery, ListQuery};
 use crate::{
@@ -20,6 +23,18 @@ use crate::{
     error::{ApiError, ApiResult},
     if_match, if_match_optional, with_etag,
 };
+
+/// An upload read from its body: an unknown type or a missing required field is 422
+/// `invalid` naming the field (as validation's refusals are), any other wrong shape 422
+/// `invalid-body` whose detail names the field.
+fn upload(body: Value) -> Result<Upload, ApiError> {
+    Upload::from_json(body).map_err(|e| match e {
+        UploadError::Invalid(e) => ApiError::from(e),
+        UploadError::Shape(detail) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-body", detail)
+        }
+    })
+}
 
 /// Validates an upload on a blocking thread: opening a keystore runs its password-based
 /// key derivation, which must not hold up the async workers.
@@ -63,9 +78,9 @@ pub(crate) async fn list(
 pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiJson(upload): ApiJson<Upload>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let v = validated(upload).await?;
+    let v = validated(upload(body)?).await?;
     let c = state
         .store
         .create_credential(&access.actor, &access.org, v)
@@ -91,8 +106,9 @@ pub(crate) async fn replace(
     access: Access,
     ApiPath((_, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
-    ApiJson(upload): ApiJson<Upload>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Response> {
+    let upload = upload(body)?;
     let version = if_match(&headers)?;
     let v = validated(upload).await?;
     let c = state

@@ -2,11 +2,18 @@
 //! type, checked against SPEC §1's pairing rules.
 
 use serde_json::json;
+use signet_formats::apple::{
+    AppleCertificateKind,
+    check::Distribution,
+    pairing::{self, PairCertificate, PairProfile, Pairing, Violation},
+};
+use time::OffsetDateTime;
 
 use super::{DISTRIBUTIONS, PAIR_COLUMNS, check_identifier, invalid, pair_row};
 use crate::{
     Actor, App, BuildPair, Credential, Kind, Scope, Store, StoreError,
     db::{audit, new_id, now},
+    metadata::CertificateKind,
 };
 
 impl Store {
@@ -53,7 +60,7 @@ impl Store {
                 "profile_id",
             )
             .await?;
-        check_pair(&cert, &profile, bundle_id, distribution)?;
+        check_pair(&cert, &profile, bundle_id, distribution, now())?;
         self.check_assignable(&mut tx, scope, &cert, "certificate_id")
             .await?;
         self.check_assignable(&mut tx, scope, &profile, "profile_id")
@@ -178,67 +185,367 @@ impl Store {
     }
 }
 
-/// SPEC §1's pairing rules, on derived metadata.
+/// SPEC §1's pairing rules ([`pairing::violations`]) on the stored metadata of a
+/// certificate and a profile; the first rule broken is refused naming the field at fault.
 fn check_pair(
     cert: &Credential,
     profile: &Credential,
     bundle_id: &str,
     distribution: &str,
+    now_ms: i64,
 ) -> Result<(), StoreError> {
-    let cert_kind = cert.metadata["kind"].as_str().unwrap_or("other");
-    if cert_kind == "development" && distribution != "development" {
-        return Err(invalid(
+    let (Some(cert_meta), Some(profile_meta)) =
+        (cert.metadata.certificate(), profile.metadata.profile())
+    else {
+        return Err(StoreError::Malformed("pair of other credential types"));
+    };
+    let at = |ms: i64| {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .map_err(|_| StoreError::Malformed("timestamp out of range"))
+    };
+    // Expiry from the rows' `expires_at`, as the expiring report reads it.
+    let never = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
+    let expiry = |c: &Credential| c.expires_at.map_or(Ok(never), at);
+    let pairing = Pairing {
+        certificate: Some(PairCertificate {
+            kind: Some(match cert_meta.kind {
+                CertificateKind::Distribution => AppleCertificateKind::Distribution,
+                CertificateKind::Development => AppleCertificateKind::Development,
+                CertificateKind::Other => AppleCertificateKind::Other,
+            }),
+            sha1: &cert_meta.certificate.sha1,
+            team_id: Some(&cert_meta.team_id),
+            not_after: expiry(cert)?,
+        }),
+        profile: Some(PairProfile {
+            kind: profile_meta.kind,
+            certificates: &profile_meta.certificates,
+            bundle_id: &profile_meta.bundle_id,
+            team_id: &profile_meta.team_id,
+            expires: expiry(profile)?,
+        }),
+        bundle_id: Some(bundle_id),
+        distribution: Some(Distribution::parse(distribution).ok_or_else(|| {
+            invalid(
+                "distribution",
+                format!("one of: {}", DISTRIBUTIONS.join(", ")),
+            )
+        })?),
+    };
+    match pairing::violations(&pairing, at(now_ms)?).first() {
+        None => Ok(()),
+        Some(v) => {
+            let (field, reason) = refusal(v);
+            Err(invalid(field, reason))
+        }
+    }
+}
+
+/// The field at fault and the reason for a broken pairing rule.
+fn refusal(v: &Violation) -> (&'static str, String) {
+    match v {
+        Violation::DevelopmentCertificate { distribution } => (
             "certificate_id",
             format!(
-                "a development certificate cannot sign {distribution} builds (stores reject them: \"Application failed codesign verification\")"
+                "a development certificate cannot sign {} builds (stores reject them: \"Application failed codesign verification\")",
+                distribution.name()
             ),
-        ));
-    }
-    if cert_kind == "distribution" && distribution == "development" {
-        return Err(invalid(
+        ),
+        Violation::DistributionCertificate => (
             "certificate_id",
-            "a distribution certificate cannot sign development builds",
-        ));
-    }
-    let profile_kind = profile.metadata["kind"].as_str().unwrap_or("");
-    if profile_kind != distribution {
-        return Err(invalid(
+            "a distribution certificate cannot sign development builds".into(),
+        ),
+        Violation::NotSigningCertificate => (
+            "certificate_id",
+            "not an Apple Development or Distribution certificate: it cannot sign iOS builds"
+                .into(),
+        ),
+        Violation::ProfileKind {
+            profile,
+            distribution,
+        } => (
             "profile_id",
-            format!("the profile is for {profile_kind} builds, not {distribution}"),
-        ));
-    }
-    let sha1 = cert.metadata["sha1"].as_str().unwrap_or("");
-    let allows = profile.metadata["certificates"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|c| c["sha1"] == sha1));
-    if !allows {
-        return Err(invalid(
+            format!(
+                "the profile is for {} builds, not {}",
+                profile.name(),
+                distribution.name()
+            ),
+        ),
+        Violation::CertificateNotAllowed => (
             "profile_id",
-            "the profile does not allow this certificate (not among its DeveloperCertificates)",
-        ));
-    }
-    let pattern = profile.metadata["bundle_id"].as_str().unwrap_or("");
-    if !signet_formats::apple::mobileprovision::bundle_id_matches(pattern, bundle_id) {
-        return Err(invalid(
+            "the profile does not allow this certificate (not among its DeveloperCertificates)"
+                .into(),
+        ),
+        Violation::BundleId { pattern, bundle_id } => (
             "profile_id",
             format!("the profile is for `{pattern}`, which does not match `{bundle_id}`"),
-        ));
-    }
-    if profile.expires_at.is_some_and(|e| e < now()) {
-        return Err(invalid("profile_id", "the profile has expired"));
-    }
-    if cert.expires_at.is_some_and(|e| e < now()) {
-        return Err(invalid("certificate_id", "the certificate has expired"));
-    }
-    if cert.apple_team != profile.apple_team {
-        return Err(invalid(
+        ),
+        Violation::ProfileExpired { .. } => ("profile_id", "the profile has expired".into()),
+        Violation::CertificateExpired { .. } => {
+            ("certificate_id", "the certificate has expired".into())
+        }
+        Violation::Team {
+            certificate,
+            profile,
+        } => (
             "profile_id",
-            format!(
-                "the profile belongs to team {}, the certificate to {}",
-                profile.apple_team.as_deref().unwrap_or("?"),
-                cert.apple_team.as_deref().unwrap_or("?")
-            ),
-        ));
+            format!("the profile belongs to team {profile}, the certificate to {certificate}"),
+        ),
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use signet_formats::apple::mobileprovision::{AllowedCertificate, ProfileKind};
+
+    use super::*;
+    use crate::{
+        Kind,
+        metadata::{CertificateFacts, CertificateMetadata, Metadata, ProfileMetadata},
+    };
+
+    const DAY: i64 = 86_400_000;
+    const NOW: i64 = 1_780_000_000_000;
+
+    fn at(ms: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap()
+    }
+
+    fn record(kind: Kind, team: &str, expires_at: i64, metadata: Metadata) -> Credential {
+        Credential {
+            id: "cred_x".into(),
+            kind,
+            name: "x".into(),
+            apple_team: Some(team.into()),
+            expires_at: Some(expires_at),
+            version: 1,
+            metadata,
+            created_at: 0,
+            updated_at: 0,
+            deleted_at: None,
+        }
+    }
+
+    fn cert(kind: CertificateKind, sha1: &str, team: &str, expires_at: i64) -> Credential {
+        let facts = CertificateFacts {
+            subject: "CN=x".into(),
+            issuer: "CN=ca".into(),
+            serial: "1".into(),
+            not_before: at(0),
+            not_after: at(expires_at),
+            key_algorithm: "RSA".into(),
+            key_size: 2048,
+            md5: String::new(),
+            sha1: sha1.into(),
+            sha256: String::new(),
+            base64_sha1: String::new(),
+        };
+        let metadata = Metadata::AppleDistributionCertificate(CertificateMetadata {
+            certificate: facts,
+            team_id: team.into(),
+            kind,
+            common_name: "x".into(),
+            portal_id: None,
+        });
+        record(
+            Kind::AppleDistributionCertificate,
+            team,
+            expires_at,
+            metadata,
+        )
+    }
+
+    fn profile(
+        kind: ProfileKind,
+        allows: &str,
+        pattern: &str,
+        team: &str,
+        expires_at: i64,
+    ) -> Credential {
+        let metadata = Metadata::AppleProvisioningProfile(ProfileMetadata {
+            uuid: "u".into(),
+            name: "p".into(),
+            team_id: team.into(),
+            team_name: "t".into(),
+            app_id_name: "a".into(),
+            application_identifier: format!("{team}.{pattern}"),
+            bundle_id: pattern.into(),
+            kind,
+            created: at(0),
+            expires: at(expires_at),
+            devices: vec![],
+            provisions_all_devices: false,
+            entitlements: serde_json::json!({}),
+            certificates: vec![AllowedCertificate {
+                subject: "CN=x".into(),
+                sha1: allows.into(),
+                sha256: String::new(),
+                not_after: at(NOW + 300 * DAY),
+            }],
+            apple_signed: true,
+        });
+        record(Kind::AppleProvisioningProfile, team, expires_at, metadata)
+    }
+
+    /// The refusal of a pair: a distribution certificate and an App Store profile of team
+    /// T1 for `com.acme.*`, each changed by the case.
+    fn refused(
+        cert_kind: CertificateKind,
+        profile_kind: ProfileKind,
+        allows: &str,
+        profile_team: &str,
+        cert_expires: i64,
+        profile_expires: i64,
+        bundle_id: &str,
+        distribution: &str,
+    ) -> Option<(&'static str, String)> {
+        let c = cert(cert_kind, "AA", "T1", cert_expires);
+        let p = profile(
+            profile_kind,
+            allows,
+            "com.acme.*",
+            profile_team,
+            profile_expires,
+        );
+        match check_pair(&c, &p, bundle_id, distribution, NOW) {
+            Ok(()) => None,
+            Err(StoreError::Invalid { field, reason }) => Some((field, reason)),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field_and_reason() {
+        use CertificateKind as C;
+        use ProfileKind as P;
+        let (later, past) = (NOW + 100 * DAY, NOW - 1);
+        let ok = |c, p, dist| refused(c, p, "AA", "T1", later, later, "com.acme.app", dist);
+        assert_eq!(ok(C::Distribution, P::AppStore, "app-store"), None);
+        assert_eq!(ok(C::Development, P::Development, "development"), None);
+        let cases: [(Option<(&str, String)>, &str, &str); 9] = [
+            (
+                ok(C::Development, P::AppStore, "app-store"),
+                "certificate_id",
+                "a development certificate cannot sign app-store builds (stores reject them: \"Application failed codesign verification\")",
+            ),
+            (
+                ok(C::Distribution, P::Development, "development"),
+                "certificate_id",
+                "a distribution certificate cannot sign development builds",
+            ),
+            (
+                ok(C::Other, P::AppStore, "app-store"),
+                "certificate_id",
+                "not an Apple Development or Distribution certificate: it cannot sign iOS builds",
+            ),
+            (
+                ok(C::Distribution, P::AppStore, "ad-hoc"),
+                "profile_id",
+                "the profile is for app-store builds, not ad-hoc",
+            ),
+            (
+                refused(
+                    C::Distribution,
+                    P::AppStore,
+                    "BB",
+                    "T1",
+                    later,
+                    later,
+                    "com.acme.app",
+                    "app-store",
+                ),
+                "profile_id",
+                "the profile does not allow this certificate (not among its DeveloperCertificates)",
+            ),
+            (
+                refused(
+                    C::Distribution,
+                    P::AppStore,
+                    "AA",
+                    "T1",
+                    later,
+                    later,
+                    "org.other.app",
+                    "app-store",
+                ),
+                "profile_id",
+                "the profile is for `com.acme.*`, which does not match `org.other.app`",
+            ),
+            (
+                refused(
+                    C::Distribution,
+                    P::AppStore,
+                    "AA",
+                    "T1",
+                    later,
+                    past,
+                    "com.acme.app",
+                    "app-store",
+                ),
+                "profile_id",
+                "the profile has expired",
+            ),
+            (
+                refused(
+                    C::Distribution,
+                    P::AppStore,
+                    "AA",
+                    "T1",
+                    past,
+                    later,
+                    "com.acme.app",
+                    "app-store",
+                ),
+                "certificate_id",
+                "the certificate has expired",
+            ),
+            (
+                refused(
+                    C::Distribution,
+                    P::AppStore,
+                    "AA",
+                    "T2",
+                    later,
+                    later,
+                    "com.acme.app",
+                    "app-store",
+                ),
+                "profile_id",
+                "the profile belongs to team T2, the certificate to T1",
+            ),
+        ];
+        for (got, field, reason) in cases {
+            assert_eq!(got, Some((field, reason.to_owned())), "{reason}");
+        }
+    }
+
+    #[test]
+    fn the_first_rule_broken_is_the_one_refused() {
+        // Kind before expiry before team, as the rule lists them.
+        let got = refused(
+            CertificateKind::Development,
+            ProfileKind::AppStore,
+            "AA",
+            "T2",
+            NOW - 1,
+            NOW - 1,
+            "com.acme.app",
+            "app-store",
+        );
+        assert_eq!(got.map(|(field, _)| field), Some("certificate_id"));
+        let got = refused(
+            CertificateKind::Distribution,
+            ProfileKind::AppStore,
+            "AA",
+            "T2",
+            NOW - 1,
+            NOW + DAY,
+            "com.acme.app",
+            "app-store",
+        );
+        assert_eq!(
+            got,
+            Some(("certificate_id", "the certificate has expired".into()))
+        );
+    }
 }

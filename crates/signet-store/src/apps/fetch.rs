@@ -67,7 +67,7 @@ impl Store {
             }));
         }
         let sealed = crate::Sealed::from_bytes(row.try_get("sealed")?);
-        let bound = crate::credentials::derived_of(&cred);
+        let bound = crate::credentials::derived_in_row(&row)?;
         let secret = self.open_sealed(
             &sealed,
             &crate::Binding {

@@ -2,123 +2,33 @@
 //! every piece of metadata from the files themselves (SPEC §1: never trust client-sent
 //! metadata); a bad upload is [`StoreError::Invalid`] naming the field and the reason.
 
+mod upload;
+
 use base64::Engine as _;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_formats::{
-    Certificate, FormatError, Keystore, KeystoreType, Password,
+    FormatError, Keystore, KeystoreType, Password,
     apple::{AppleCertificateKind, mobileprovision::Profile, p8},
 };
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::{StoreError, model::Kind};
+use crate::{
+    StoreError,
+    metadata::{
+        AppleTeamMetadata, AscKeyMetadata, CertificateFacts, CertificateKind, CertificateMetadata,
+        FcmKeyMetadata, KeystoreFormat, KeystoreMetadata, Metadata, ProfileMetadata,
+        PushKeyMetadata, ServiceAccountMetadata, TeamType,
+    },
+    model::Kind,
+};
 
-/// A string that holds a secret: zeroized on drop, `[redacted]` in `Debug`.
-#[derive(Clone, Default)]
-pub struct SecretString(Zeroizing<String>);
-
-impl SecretString {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> SecretString {
-        SecretString(Zeroizing::new(value.into()))
-    }
-
-    /// The secret itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl<'de> Deserialize<'de> for SecretString {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(SecretString::new)
-    }
-}
-
-impl serde::Serialize for SecretString {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-/// What a client uploads to create or replace a credential. Files are base64 (`.p8` and
-/// service-account JSON may be given as text). Which fields apply depends on `type`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Upload {
-    /// The credential type, e.g. `android-keystore`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A display name; derived from the file when absent.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// android-keystore: the JKS or PKCS#12 file, base64.
-    #[serde(default)]
-    pub keystore: Option<SecretString>,
-    /// android-keystore: the store password.
-    #[serde(default)]
-    pub store_password: Option<SecretString>,
-    /// android-keystore: the key alias (optional when the keystore holds one key).
-    #[serde(default)]
-    pub key_alias: Option<String>,
-    /// android-keystore: the key password (defaults to the store password).
-    #[serde(default)]
-    pub key_password: Option<SecretString>,
-    /// google-service-account-key: the JSON key file, as text.
-    #[serde(default)]
-    pub json: Option<SecretString>,
-    /// fcm-legacy-key: the server key.
-    #[serde(default)]
-    pub server_key: Option<SecretString>,
-    /// apple-team, apple-push-key, apple-provisioning-profile (expected), asc-api-key:
-    /// the Apple team id.
-    #[serde(default)]
-    pub team_id: Option<String>,
-    /// apple-team: the team's name.
-    #[serde(default)]
-    pub team_name: Option<String>,
-    /// apple-team: `company`, `individual` or `in-house`.
-    #[serde(default)]
-    pub team_type: Option<String>,
-    /// apple-distribution-certificate: the .p12, base64.
-    #[serde(default)]
-    pub p12: Option<SecretString>,
-    /// apple-distribution-certificate: the .p12 password (for a .p12 built from
-    /// `private_key` and `certificate`, the password to give it; generated when absent).
-    #[serde(default)]
-    pub password: Option<SecretString>,
-    /// apple-distribution-certificate, instead of `p12`: the PKCS#8 private key (PEM).
-    #[serde(default)]
-    pub private_key: Option<SecretString>,
-    /// apple-distribution-certificate, instead of `p12`: Apple's `.cer` (base64 DER, or PEM).
-    #[serde(default)]
-    pub certificate: Option<String>,
-    /// apple-provisioning-profile: the .mobileprovision, base64.
-    #[serde(default)]
-    pub profile: Option<String>,
-    /// apple-provisioning-profile: the bundle id it must match, when given.
-    #[serde(default)]
-    pub bundle_id: Option<String>,
-    /// apple-push-key, asc-api-key: the .p8 (PEM text).
-    #[serde(default)]
-    pub p8: Option<SecretString>,
-    /// apple-push-key, asc-api-key: the key id.
-    #[serde(default)]
-    pub key_id: Option<String>,
-    /// asc-api-key: the issuer id (a UUID).
-    #[serde(default)]
-    pub issuer_id: Option<String>,
-    /// asc-api-key: the key's roles.
-    #[serde(default)]
-    pub roles: Option<Vec<String>>,
-}
+use upload::invalid;
+pub use upload::{
+    AppleTeamUpload, AscKeyUpload, CertificateUpload, FcmKeyUpload, KeystoreUpload,
+    MAX_FIELD_BYTES, ProfileUpload, PushKeyUpload, SecretString, ServiceAccountUpload, Upload,
+    UploadError,
+};
 
 /// A validated upload: what to seal and what to show. Only [`validate`] makes one, so the
 /// store never seals a secret whose metadata it did not derive itself.
@@ -127,7 +37,7 @@ pub struct Validated {
     pub(crate) name: String,
     pub(crate) apple_team: Option<String>,
     pub(crate) expires_at: Option<i64>,
-    pub(crate) metadata: Value,
+    pub(crate) metadata: Metadata,
     pub(crate) secret: Zeroizing<Vec<u8>>,
 }
 
@@ -153,7 +63,7 @@ impl Validated {
     }
 
     /// Derived metadata, shown to viewers.
-    pub fn metadata(&self) -> &Value {
+    pub fn metadata(&self) -> &Metadata {
         &self.metadata
     }
 }
@@ -166,50 +76,6 @@ impl std::fmt::Debug for Validated {
             .field("metadata", &self.metadata)
             .field("secret", &"[redacted]")
             .finish_non_exhaustive()
-    }
-}
-
-/// The longest value of a short field (a name, id, alias or password) an upload may
-/// carry: nothing real comes near it. Files are bounded by the server's body limit.
-pub const MAX_FIELD_BYTES: usize = 1024;
-
-/// Refuses oversized short fields before anything reads them (or echoes them in an error).
-fn check_lengths(u: &Upload) -> Result<(), StoreError> {
-    let secret = |s: &Option<SecretString>| s.as_ref().map(SecretString::expose).map(str::len);
-    let plain = |s: &Option<String>| s.as_deref().map(str::len);
-    let short = [
-        ("type", Some(u.kind.len())),
-        ("name", plain(&u.name)),
-        ("store_password", secret(&u.store_password)),
-        ("key_alias", plain(&u.key_alias)),
-        ("key_password", secret(&u.key_password)),
-        ("server_key", secret(&u.server_key)),
-        ("team_id", plain(&u.team_id)),
-        ("team_name", plain(&u.team_name)),
-        ("team_type", plain(&u.team_type)),
-        ("password", secret(&u.password)),
-        ("bundle_id", plain(&u.bundle_id)),
-        ("key_id", plain(&u.key_id)),
-        ("issuer_id", plain(&u.issuer_id)),
-    ];
-    for (field, len) in short {
-        if len.is_some_and(|n| n > MAX_FIELD_BYTES) {
-            return Err(invalid(field, format!("at most {MAX_FIELD_BYTES} bytes")));
-        }
-    }
-    if u.roles
-        .as_ref()
-        .is_some_and(|r| r.len() > 32 || r.iter().any(|role| role.len() > 64))
-    {
-        return Err(invalid("roles", "at most 32 roles of 64 bytes"));
-    }
-    Ok(())
-}
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> StoreError {
-    StoreError::Invalid {
-        field,
-        reason: reason.into(),
     }
 }
 
@@ -229,33 +95,10 @@ fn millis(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 fn secret_json(value: &Value) -> Result<Zeroizing<Vec<u8>>, StoreError> {
     serde_json::to_vec(value)
         .map(Zeroizing::new)
         .map_err(|_| StoreError::Malformed("secret encoding"))
-}
-
-/// The certificate facts every type that holds one shows.
-pub(crate) fn certificate_metadata(cert: &Certificate) -> Value {
-    let i = cert.info();
-    json!({
-        "subject": i.subject,
-        "issuer": i.issuer,
-        "serial": i.serial,
-        "not_before": rfc3339(i.not_before),
-        "not_after": rfc3339(i.not_after),
-        "key_algorithm": i.key_algorithm,
-        "key_size": i.key_size,
-        "md5": i.fingerprints.md5,
-        "sha1": i.fingerprints.sha1,
-        "sha256": i.fingerprints.sha256,
-        "base64_sha1": i.fingerprints.base64_sha1,
-    })
 }
 
 fn apple_id(value: &str, field: &'static str, what: &str) -> Result<String, StoreError> {
@@ -265,24 +108,18 @@ fn apple_id(value: &str, field: &'static str, what: &str) -> Result<String, Stor
 
 /// Validates an upload at `now`.
 pub fn validate(upload: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
-    check_lengths(upload)?;
-    let kind = Kind::parse(&upload.kind).ok_or_else(|| {
-        invalid(
-            "type",
-            format!("unknown type `{}`; one of: {}", upload.kind, Kind::names()),
-        )
-    })?;
-    let mut v = match kind {
-        Kind::AndroidKeystore => keystore(upload)?,
-        Kind::GoogleServiceAccountKey => service_account(upload)?,
-        Kind::FcmLegacyKey => fcm_key(upload)?,
-        Kind::AppleTeam => apple_team(upload)?,
-        Kind::AppleDistributionCertificate => certificate(upload, now)?,
-        Kind::AppleProvisioningProfile => profile(upload, now)?,
-        Kind::ApplePushKey => push_key(upload)?,
-        Kind::AscApiKey => asc_key(upload)?,
+    upload.check_lengths()?;
+    let mut v = match upload {
+        Upload::AndroidKeystore(u) => keystore(u)?,
+        Upload::GoogleServiceAccountKey(u) => service_account(u)?,
+        Upload::FcmLegacyKey(u) => fcm_key(u)?,
+        Upload::AppleTeam(u) => apple_team(u)?,
+        Upload::AppleDistributionCertificate(u) => certificate(u, now)?,
+        Upload::AppleProvisioningProfile(u) => profile(u, now)?,
+        Upload::ApplePushKey(u) => push_key(u)?,
+        Upload::AscApiKey(u) => asc_key(u)?,
     };
-    if let Some(name) = &upload.name {
+    if let Some(name) = upload.name() {
         let name = name.trim();
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
             return Err(invalid("name", "1 to 200 printable characters"));
@@ -292,16 +129,9 @@ pub fn validate(upload: &Upload, now: OffsetDateTime) -> Result<Validated, Store
     Ok(v)
 }
 
-fn keystore(u: &Upload) -> Result<Validated, StoreError> {
-    let file = base64_field(
-        required(u.keystore.as_ref(), "keystore")?.expose(),
-        "keystore",
-    )?;
-    let store_pass = Password::new(
-        required(u.store_password.as_ref(), "store_password")?
-            .expose()
-            .to_owned(),
-    );
+fn keystore(u: &KeystoreUpload) -> Result<Validated, StoreError> {
+    let file = base64_field(u.keystore.expose(), "keystore")?;
+    let store_pass = Password::new(u.store_password.expose().to_owned());
     let store = Keystore::open(&file, Some(&store_pass)).map_err(|e| match e {
         FormatError::WrongStorePassword => invalid("store_password", e.to_string()),
         other => invalid("keystore", other.to_string()),
@@ -323,15 +153,17 @@ fn keystore(u: &Upload) -> Result<Validated, StoreError> {
         .first()
         .ok_or_else(|| invalid("keystore", "the key entry has no certificate"))?;
     let info = cert.info();
-    let mut metadata = certificate_metadata(cert);
-    metadata["keystore_type"] = json!(match store.kind() {
-        KeystoreType::Jks => "jks",
-        KeystoreType::Pkcs12 => "pkcs12",
+    let metadata = Metadata::AndroidKeystore(KeystoreMetadata {
+        certificate: CertificateFacts::of(cert),
+        keystore_type: match store.kind() {
+            KeystoreType::Jks => KeystoreFormat::Jks,
+            KeystoreType::Pkcs12 => KeystoreFormat::Pkcs12,
+        },
+        alias: alias.clone(),
+        aliases: store.aliases(),
+        is_debug: info.is_debug,
+        expires_before_play_deadline: info.expires_before_play_deadline(),
     });
-    metadata["alias"] = json!(alias);
-    metadata["aliases"] = json!(store.aliases());
-    metadata["is_debug"] = json!(info.is_debug);
-    metadata["expires_before_play_deadline"] = json!(info.expires_before_play_deadline());
     let secret = secret_json(&json!({
         "keystore": base64::engine::general_purpose::STANDARD.encode(&*file),
         "store_password": store_pass.expose(),
@@ -351,8 +183,8 @@ fn keystore(u: &Upload) -> Result<Validated, StoreError> {
     })
 }
 
-fn service_account(u: &Upload) -> Result<Validated, StoreError> {
-    let text = required(u.json.as_ref(), "json")?.expose();
+fn service_account(u: &ServiceAccountUpload) -> Result<Validated, StoreError> {
+    let text = u.json.expose();
     let value: Value =
         serde_json::from_str(text).map_err(|e| invalid("json", format!("not JSON: {e}")))?;
     let field = |name: &str| -> Result<String, StoreError> {
@@ -378,19 +210,17 @@ fn service_account(u: &Upload) -> Result<Validated, StoreError> {
         name: email.clone(),
         apple_team: None,
         expires_at: None,
-        metadata: json!({
-            "project_id": field("project_id")?,
-            "client_email": email,
-            "private_key_id": field("private_key_id")?,
+        metadata: Metadata::GoogleServiceAccountKey(ServiceAccountMetadata {
+            project_id: field("project_id")?,
+            client_email: email,
+            private_key_id: field("private_key_id")?,
         }),
         secret: secret_json(&json!({ "json": text }))?,
     })
 }
 
-fn fcm_key(u: &Upload) -> Result<Validated, StoreError> {
-    let key = required(u.server_key.as_ref(), "server_key")?
-        .expose()
-        .trim();
+fn fcm_key(u: &FcmKeyUpload) -> Result<Validated, StoreError> {
+    let key = u.server_key.expose().trim();
     if key.len() < 20 || !key.is_ascii() || key.contains(char::is_whitespace) {
         return Err(invalid(
             "server_key",
@@ -404,38 +234,36 @@ fn fcm_key(u: &Upload) -> Result<Validated, StoreError> {
         name: format!("FCM key {first}…{last}"),
         apple_team: None,
         expires_at: None,
-        metadata: json!({ "first4": first, "last4": last }),
+        metadata: Metadata::FcmLegacyKey(FcmKeyMetadata {
+            first4: first.to_owned(),
+            last4: last.to_owned(),
+        }),
         secret: secret_json(&json!({ "server_key": key }))?,
     })
 }
 
-fn apple_team(u: &Upload) -> Result<Validated, StoreError> {
-    let team = apple_id(
-        required(u.team_id.as_ref(), "team_id")?,
-        "team_id",
-        "team id",
-    )?;
-    let team_type = u.team_type.as_deref().unwrap_or("company");
-    if !["company", "individual", "in-house"].contains(&team_type) {
-        return Err(invalid(
-            "team_type",
-            "one of: company, individual, in-house",
-        ));
-    }
+fn apple_team(u: &AppleTeamUpload) -> Result<Validated, StoreError> {
+    let team = apple_id(&u.team_id, "team_id", "team id")?;
+    let team_type = TeamType::parse(u.team_type.as_deref().unwrap_or("company"))
+        .ok_or_else(|| invalid("team_type", "one of: company, individual, in-house"))?;
     let name = u.team_name.clone().unwrap_or_else(|| team.clone());
     Ok(Validated {
         kind: Kind::AppleTeam,
         name: name.clone(),
         apple_team: Some(team.clone()),
         expires_at: None,
-        metadata: json!({ "team_id": team, "team_name": name, "team_type": team_type }),
+        metadata: Metadata::AppleTeam(AppleTeamMetadata {
+            team_id: team,
+            team_name: name,
+            team_type,
+        }),
         secret: secret_json(&json!({}))?,
     })
 }
 
 /// A .p12 from a private key and Apple's `.cer`, as `signet ios p12` makes it (3DES/SHA-1,
 /// which Keychain imports).
-fn p12_from_parts(u: &Upload) -> Result<(Zeroizing<Vec<u8>>, Password), StoreError> {
+fn p12_from_parts(u: &CertificateUpload) -> Result<(Zeroizing<Vec<u8>>, Password), StoreError> {
     let key = signet_formats::apple::read_private_key(
         required(u.private_key.as_ref(), "private_key")?
             .expose()
@@ -464,7 +292,7 @@ fn p12_from_parts(u: &Upload) -> Result<(Zeroizing<Vec<u8>>, Password), StoreErr
     Ok((Zeroizing::new(p12), password))
 }
 
-fn certificate(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
+fn certificate(u: &CertificateUpload, now: OffsetDateTime) -> Result<Validated, StoreError> {
     let (file, pass) = if u.p12.is_none() && (u.private_key.is_some() || u.certificate.is_some()) {
         p12_from_parts(u)?
     } else {
@@ -515,15 +343,17 @@ fn certificate(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError>
         ));
     }
     let kind = match apple.kind {
-        AppleCertificateKind::Distribution => "distribution",
-        AppleCertificateKind::Development => "development",
-        AppleCertificateKind::DeveloperId | AppleCertificateKind::Other => "other",
+        AppleCertificateKind::Distribution => CertificateKind::Distribution,
+        AppleCertificateKind::Development => CertificateKind::Development,
+        AppleCertificateKind::DeveloperId | AppleCertificateKind::Other => CertificateKind::Other,
     };
-    let mut metadata = certificate_metadata(cert);
-    metadata["team_id"] = json!(team);
-    metadata["kind"] = json!(kind);
-    metadata["common_name"] = json!(apple.name);
-    metadata["portal_id"] = Value::Null;
+    let metadata = Metadata::AppleDistributionCertificate(CertificateMetadata {
+        certificate: CertificateFacts::of(cert),
+        team_id: team.clone(),
+        kind,
+        common_name: apple.name.clone(),
+        portal_id: None,
+    });
     let secret = secret_json(&json!({
         "p12": base64::engine::general_purpose::STANDARD.encode(&*file),
         "password": pass.expose(),
@@ -538,8 +368,8 @@ fn certificate(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError>
     })
 }
 
-fn profile(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
-    let file = base64_field(required(u.profile.as_ref(), "profile")?, "profile")?;
+fn profile(u: &ProfileUpload, now: OffsetDateTime) -> Result<Validated, StoreError> {
+    let file = base64_field(&u.profile, "profile")?;
     let p = Profile::parse(&file).map_err(|e| invalid("profile", e.to_string()))?;
     if !p.signature_valid {
         return Err(invalid(
@@ -572,28 +402,30 @@ fn profile(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
             ),
         ));
     }
-    let metadata = json!({
-        "uuid": p.uuid,
-        "name": p.name,
-        "team_id": p.team_id,
-        "team_name": p.team_name,
-        "app_id_name": p.app_id_name,
-        "application_identifier": p.application_identifier,
-        "bundle_id": p.bundle_id,
-        "kind": p.kind,
-        "created": rfc3339(p.created),
-        "expires": rfc3339(p.expires),
-        "devices": p.devices,
-        "provisions_all_devices": p.provisions_all_devices,
-        "entitlements": p.entitlements,
-        "certificates": p.certificates,
-        "apple_signed": p.apple_signed,
+    let expires_at = Some(millis(p.expires));
+    let (name, team) = (p.name.clone(), p.team_id.clone());
+    let metadata = Metadata::AppleProvisioningProfile(ProfileMetadata {
+        uuid: p.uuid,
+        name: p.name,
+        team_id: p.team_id,
+        team_name: p.team_name,
+        app_id_name: p.app_id_name,
+        application_identifier: p.application_identifier,
+        bundle_id: p.bundle_id,
+        kind: p.kind,
+        created: p.created,
+        expires: p.expires,
+        devices: p.devices,
+        provisions_all_devices: p.provisions_all_devices,
+        entitlements: p.entitlements,
+        certificates: p.certificates,
+        apple_signed: p.apple_signed,
     });
     Ok(Validated {
         kind: Kind::AppleProvisioningProfile,
-        name: p.name.clone(),
-        apple_team: Some(p.team_id.clone()),
-        expires_at: Some(millis(p.expires)),
+        name,
+        apple_team: Some(team),
+        expires_at,
         metadata,
         secret: secret_json(
             &json!({ "profile": base64::engine::general_purpose::STANDARD.encode(&*file) }),
@@ -601,33 +433,33 @@ fn profile(u: &Upload, now: OffsetDateTime) -> Result<Validated, StoreError> {
     })
 }
 
-fn p8_key(u: &Upload) -> Result<(String, String), StoreError> {
-    let pem = required(u.p8.as_ref(), "p8")?.expose();
+fn p8_key(pem: &SecretString, key_id: &str) -> Result<(String, String), StoreError> {
+    let pem = pem.expose();
     p8::AuthKey::parse(pem.as_bytes()).map_err(|e| invalid("p8", e.to_string()))?;
-    let key_id = apple_id(required(u.key_id.as_ref(), "key_id")?, "key_id", "key id")?;
+    let key_id = apple_id(key_id, "key_id", "key id")?;
     Ok((pem.to_owned(), key_id))
 }
 
-fn push_key(u: &Upload) -> Result<Validated, StoreError> {
-    let (pem, key_id) = p8_key(u)?;
-    let team = apple_id(
-        required(u.team_id.as_ref(), "team_id")?,
-        "team_id",
-        "team id",
-    )?;
+fn push_key(u: &PushKeyUpload) -> Result<Validated, StoreError> {
+    let (pem, key_id) = p8_key(&u.p8, &u.key_id)?;
+    let team = apple_id(&u.team_id, "team_id", "team id")?;
     Ok(Validated {
         kind: Kind::ApplePushKey,
         name: format!("APNs key {key_id}"),
         apple_team: Some(team.clone()),
         expires_at: None,
-        metadata: json!({ "key_id": key_id, "team_id": team, "curve": "P-256" }),
+        metadata: Metadata::ApplePushKey(PushKeyMetadata {
+            key_id: key_id.clone(),
+            team_id: team.clone(),
+            curve: "P-256".into(),
+        }),
         secret: secret_json(&json!({ "p8": pem, "key_id": key_id, "team_id": team }))?,
     })
 }
 
-fn asc_key(u: &Upload) -> Result<Validated, StoreError> {
-    let (pem, key_id) = p8_key(u)?;
-    let issuer = required(u.issuer_id.as_ref(), "issuer_id")?;
+fn asc_key(u: &AscKeyUpload) -> Result<Validated, StoreError> {
+    let (pem, key_id) = p8_key(&u.p8, &u.key_id)?;
+    let issuer = &u.issuer_id;
     let uuid_like = issuer.len() == 36
         && issuer.chars().enumerate().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',
@@ -643,7 +475,7 @@ fn asc_key(u: &Upload) -> Result<Validated, StoreError> {
         Some(t) => Some(apple_id(t, "team_id", "team id")?),
         None => None,
     };
-    let roles = u.roles.clone().unwrap_or_default();
+    let roles = u.roles.clone();
     Ok(Validated {
         kind: Kind::AscApiKey,
         name: u
@@ -652,7 +484,12 @@ fn asc_key(u: &Upload) -> Result<Validated, StoreError> {
             .unwrap_or_else(|| format!("App Store Connect key {key_id}")),
         apple_team: team.clone(),
         expires_at: None,
-        metadata: json!({ "key_id": key_id, "issuer_id": issuer, "team_id": team, "roles": roles }),
+        metadata: Metadata::AscApiKey(AscKeyMetadata {
+            key_id: key_id.clone(),
+            issuer_id: issuer.clone(),
+            team_id: team,
+            roles,
+        }),
         secret: secret_json(&json!({ "p8": pem, "key_id": key_id, "issuer_id": issuer }))?,
     })
 }
