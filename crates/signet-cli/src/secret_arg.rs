@@ -12,6 +12,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use clap::builder::{StringValueParser, TypedValueParser, ValueParserFactory};
 use signet_formats::Password;
 
 /// Where a secret comes from.
@@ -26,8 +27,9 @@ pub enum SecretArg {
     /// `stdin`: the next line of standard input.
     Stdin,
     /// Anything else. Kept, not rejected by the parser, so that clap's error message does
-    /// not echo what may be a password; [`SecretArg::resolve`] reports it as a usage error.
-    Invalid,
+    /// not echo what may be a password; [`SecretArg::resolve`] reports it as a usage error
+    /// naming the flag (`--store-pass`), known when clap parsed it.
+    Invalid { flag: Option<String> },
 }
 
 impl fmt::Debug for SecretArg {
@@ -37,7 +39,7 @@ impl fmt::Debug for SecretArg {
             SecretArg::Env(v) => write!(f, "env:{v}"),
             SecretArg::File(p) => write!(f, "file:{}", p.display()),
             SecretArg::Stdin => f.write_str("stdin"),
-            SecretArg::Invalid => f.write_str("[invalid]"),
+            SecretArg::Invalid { .. } => f.write_str("[invalid]"),
         }
     }
 }
@@ -61,8 +63,42 @@ impl FromStr for SecretArg {
         } else if s == "stdin" {
             Ok(SecretArg::Stdin)
         } else {
-            Ok(SecretArg::Invalid)
+            Ok(SecretArg::Invalid { flag: None })
         }
+    }
+}
+
+/// clap's parser of secret flags: [`SecretArg`]'s `FromStr` (and clap's error for its
+/// errors, as with any `FromStr` type), with the flag's name kept in an invalid form.
+#[derive(Clone)]
+pub struct SecretArgParser;
+
+impl TypedValueParser for SecretArgParser {
+    type Value = SecretArg;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SecretArg, clap::Error> {
+        let parsed = StringValueParser::new()
+            .try_map(|s| s.parse::<SecretArg>())
+            .parse_ref(cmd, arg, value)?;
+        Ok(match parsed {
+            SecretArg::Invalid { .. } => SecretArg::Invalid {
+                flag: arg.and_then(clap::Arg::get_long).map(|l| format!("--{l}")),
+            },
+            other => other,
+        })
+    }
+}
+
+impl ValueParserFactory for SecretArg {
+    type Parser = SecretArgParser;
+
+    fn value_parser() -> SecretArgParser {
+        SecretArgParser
     }
 }
 
@@ -74,9 +110,10 @@ impl SecretArg {
     pub fn resolve(&self) -> anyhow::Result<Password> {
         match self {
             // Deliberately does not echo the value: it may be the password itself.
-            SecretArg::Invalid => Err(crate::UsageError(
-                "a password argument must be pass:VALUE, env:VAR, file:PATH or stdin".into(),
-            )
+            SecretArg::Invalid { flag } => Err(crate::UsageError(format!(
+                "{} must be pass:VALUE, env:VAR, file:PATH or stdin",
+                flag.as_deref().unwrap_or("a password argument")
+            ))
             .into()),
             SecretArg::Literal(p) => Ok(p.clone()),
             SecretArg::Env(var) => match std::env::var(var) {

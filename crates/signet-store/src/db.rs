@@ -9,7 +9,11 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use sqlx::{AnyConnection, AnyPool, Row, Transaction, any::AnyPoolOptions};
+use sqlx::{
+    AnyConnection, AnyPool, Row, Transaction,
+    any::AnyPoolOptions,
+    migrate::{Migrate as _, MigrateError, Migrator},
+};
 use zeroize::Zeroizing;
 
 use crate::{Actor, Binding, Keyring, Sealed, StoreError, secrets::random_hex};
@@ -190,12 +194,21 @@ pub struct Store {
     pub(crate) hasher: crate::hashing::Hasher,
 }
 
-/// Schema migrations, in order. One text serves both backends: PostgreSQL's binary type
-/// is `BYTEA` where SQLite says `BLOB`.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/0001_init.sql")),
-    (2, include_str!("../migrations/0002_security.sql")),
-];
+/// The schema of each backend: numbered migrations in `migrations/sqlite` and
+/// `migrations/postgres` (the same tables; the texts differ where the backends do, as in
+/// `BLOB` and `BYTEA`), embedded at compile time by sqlx, which records them with their
+/// checksums in `_sqlx_migrations`. A migration once released is never edited: sqlx
+/// refuses a database whose recorded checksum differs.
+fn migrator(backend: Backend) -> Migrator {
+    let mut migrator = match backend {
+        Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+    };
+    // `migrate` runs it inside a transaction that holds its own lock; sqlx's session-level
+    // lock on PostgreSQL would stay held on a pooled connection after a failed migration.
+    migrator.set_locking(false);
+    migrator
+}
 
 pub(crate) fn now() -> i64 {
     SystemTime::now()
@@ -369,7 +382,12 @@ impl Store {
         self
     }
 
+    /// Brings the schema up to date in one transaction: on PostgreSQL under an advisory
+    /// lock, on SQLite under the write lock (`BEGIN IMMEDIATE`), so that servers starting
+    /// together take turns and the later ones find nothing to do. sqlx's own transaction
+    /// per migration becomes a savepoint inside it.
     async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = migrator(self.backend);
         let mut tx = self.begin().await?;
         if self.backend == Backend::Postgres {
             // Replicas starting together take turns; "already exists, skipping" notices
@@ -381,36 +399,77 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-            .fetch_one(&mut *tx)
-            .await?;
-        let applied: i64 = row.try_get("v")?;
-        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
-            let mut without_comments: String = sql
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            if self.backend == Backend::Postgres {
-                without_comments = without_comments.replace(" BLOB ", " BYTEA ");
-            }
-            for statement in without_comments
-                .split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                sqlx::query(statement).execute(&mut *tx).await?;
-            }
-            sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
-                .bind(*version)
-                .execute(&mut *tx)
-                .await?;
-        }
+        self.adopt_schema_migrations(&mut tx, &migrator).await?;
+        migrator
+            .run_direct(&mut *tx)
+            .await
+            .map_err(sqlx::Error::from)?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A database made before sqlx ran the migrations records them, by number, in
+    /// `schema_migrations` (whose texts were the SQLite ones, with `BLOB` read as `BYTEA`
+    /// on PostgreSQL: the same schema `migrations/` makes). Such a database without
+    /// sqlx's table gets one that records those migrations as applied, with the checksums
+    /// of the embedded texts, so that sqlx applies only the later ones. `schema_migrations`
+    /// is left as it was.
+    async fn adopt_schema_migrations(
+        &self,
+        conn: &mut AnyConnection,
+        migrator: &Migrator,
+    ) -> Result<(), StoreError> {
+        if !self.has_table(conn, "schema_migrations").await?
+            || self.has_table(conn, "_sqlx_migrations").await?
+        {
+            return Ok(());
+        }
+        let applied: Vec<i64> =
+            sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|row| row.try_get("version"))
+                .collect::<Result<_, _>>()?;
+        conn.ensure_migrations_table()
+            .await
+            .map_err(sqlx::Error::from)?;
+        for version in &applied {
+            let migration = migrator
+                .iter()
+                .find(|m| m.version == *version && !m.migration_type.is_down_migration())
+                .ok_or_else(|| sqlx::Error::from(MigrateError::VersionMissing(*version)))?;
+            // -1: not run here (sqlx's value for a time it did not measure).
+            sqlx::query(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                 execution_time) VALUES ($1, $2, TRUE, $3, -1)",
+            )
+            .bind(migration.version)
+            .bind(migration.description.as_ref())
+            .bind(migration.checksum.as_ref())
+            .execute(&mut *conn)
+            .await?;
+        }
+        tracing::info!(
+            versions = ?applied,
+            "recorded the migrations of schema_migrations in _sqlx_migrations"
+        );
+        Ok(())
+    }
+
+    async fn has_table(&self, conn: &mut AnyConnection, name: &str) -> Result<bool, StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = $1"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = $1"
+            }
+        };
+        let row = sqlx::query(sql).bind(name).fetch_one(&mut *conn).await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(n > 0)
     }
 
     /// How many passwords this store has hashed or checked (Argon2id runs), for tests

@@ -180,52 +180,85 @@ fn empty_file() {
     assert_all_commands_refuse(&dir, "empty.jks", "pass:x", &[], "file is empty");
 }
 
+/// A cut file says it is truncated and names the structure the reader was in when the
+/// bytes ran out (the last 20 bytes of a JKS are its digest, so a JKS cut by one byte runs
+/// out in its last certificate), with the hint about downloads, from every command.
 #[test]
 fn truncated_files() {
     let dir = Dir::new();
     fixtures(&dir);
-    for f in ["k.jks", "k.p12"] {
+    let hint = "hint: the file may have been cut short in a download or copy";
+    for (f, at, what) in [
+        ("k.jks", Cut::Half, "JKS private key"),
+        ("k.jks", Cut::LastByte, "JKS certificate"),
+        // Shorter than the header and the digest together.
+        ("k.jks", Cut::To(30), "JKS header"),
+        ("k.p12", Cut::Half, "PKCS#12 structure"),
+        ("k.p12", Cut::LastByte, "PKCS#12 structure"),
+        ("k.p12", Cut::To(30), "PKCS#12 structure"),
+    ] {
         let bytes = dir.read(f);
-        for cut in [bytes.len() / 2, bytes.len() - 1, 30] {
-            dir.write("cut.ks", &bytes[..cut]);
-            let run = dir.signet(&[
+        let cut = match at {
+            Cut::Half => bytes.len() / 2,
+            Cut::LastByte => bytes.len() - 1,
+            Cut::To(n) => n,
+        };
+        dir.write("cut.ks", &bytes[..cut]);
+        let message = format!("cut.ks: file is truncated: {what} ends early");
+        let err = dir
+            .signet(&[
                 "keystore",
                 "inspect",
                 "cut.ks",
                 "--store-pass",
                 "pass:store-secret",
-            ]);
-            let err = run.fails_with(1);
-            assert!(
-                err.contains("truncated") || err.contains("keystore password is incorrect"),
-                "{f} cut at {cut}: {err}"
-            );
-            assert_all_commands_refuse(&dir, "cut.ks", "pass:store-secret", &[], "cut.ks");
-            std::fs::remove_file(dir.path("cut.ks")).unwrap();
-        }
+            ])
+            .fails_with(1);
+        assert_eq!(
+            err,
+            format!("error: {message}\n{hint}\n"),
+            "{f} cut at {cut}"
+        );
+        assert_all_commands_refuse(&dir, "cut.ks", "pass:store-secret", &[], &message);
+        std::fs::remove_file(dir.path("cut.ks")).unwrap();
     }
 }
 
+#[derive(Clone, Copy)]
+enum Cut {
+    Half,
+    LastByte,
+    To(usize),
+}
+
+/// A byte changed in the middle (inside the JKS's encrypted key, inside the PKCS#12's
+/// MAC-protected content) fails the integrity check, which cannot tell a change from a
+/// wrong password: the message says both.
 #[test]
 fn corrupt_files() {
     let dir = Dir::new();
     fixtures(&dir);
+    let message = "bad.ks: keystore password is incorrect (or the keystore was modified since it was written)";
     for f in ["k.jks", "k.p12"] {
         let mut bytes = dir.read(f);
         let mid = bytes.len() / 2;
         bytes[mid] ^= 0x5a;
         dir.write("bad.ks", &bytes);
-        // The integrity check (JKS digest, PKCS#12 MAC or structure) catches it.
-        let run = dir.signet(&[
-            "keystore",
-            "inspect",
-            "bad.ks",
-            "--store-pass",
-            "pass:store-secret",
-        ]);
-        let err = run.fails_with(1);
-        assert!(err.starts_with("error: bad.ks: "), "{f}: {err}");
-        assert_all_commands_refuse(&dir, "bad.ks", "pass:store-secret", &[], "bad.ks");
+        let err = dir
+            .signet(&[
+                "keystore",
+                "inspect",
+                "bad.ks",
+                "--store-pass",
+                "pass:store-secret",
+            ])
+            .fails_with(1);
+        assert_eq!(
+            err.lines().next(),
+            Some(format!("error: {message}").as_str()),
+            "{f}: {err}"
+        );
+        assert_all_commands_refuse(&dir, "bad.ks", "pass:store-secret", &[], message);
     }
 }
 
@@ -359,43 +392,80 @@ fn missing_input_file() {
     assert_clean_error(&run, 1, "cannot read nope.jks");
 }
 
+/// Each usage error exits 2 with its own message (clap's for an unknown command), and
+/// writes nothing. A secret flag in the wrong form is named without its value.
 #[test]
 fn usage_errors_exit_2() {
     let dir = Dir::new();
-    for args in [
-        &[
-            "keystore",
-            "generate",
-            "--out",
-            "a.p12",
-            "--store-pass",
-            "plain-value",
-        ][..],
-        &[
-            "keystore",
-            "generate",
-            "--out",
-            "a.p12",
-            "--key-alg",
-            "rsa",
-            "--key-size",
-            "1024",
-        ],
-        &["keystore", "generate", "--out", "a.p12", "--dname", "XX=1"],
-        &[
-            "keystore",
-            "generate",
-            "--out",
-            "a.p12",
-            "--store-pass",
-            "pass:a",
-            "--key-pass",
-            "pass:b",
-        ],
-        &["keystore", "generate", "--out", "a.p12", "--json"],
-        &["keystore", "frobnicate"],
+    for (args, expected) in [
+        (
+            &[
+                "keystore",
+                "generate",
+                "--out",
+                "a.p12",
+                "--store-pass",
+                "plain-value",
+            ][..],
+            "error: --store-pass must be pass:VALUE, env:VAR, file:PATH or stdin",
+        ),
+        (
+            &[
+                "keystore",
+                "generate",
+                "--out",
+                "a.p12",
+                "--type",
+                "jks",
+                "--store-pass",
+                "pass:a",
+                "--key-pass",
+                "plain-value",
+            ],
+            "error: --key-pass must be pass:VALUE, env:VAR, file:PATH or stdin",
+        ),
+        (
+            &[
+                "keystore",
+                "generate",
+                "--out",
+                "a.p12",
+                "--key-alg",
+                "rsa",
+                "--key-size",
+                "1024",
+            ],
+            "error: unsupported RSA key size 1024; use 2048, 3072 or 4096",
+        ),
+        (
+            &["keystore", "generate", "--out", "a.p12", "--dname", "XX=1"],
+            "error: invalid distinguished name: unknown attribute `XX` (use CN, OU, O, L, ST, C)",
+        ),
+        (
+            &[
+                "keystore",
+                "generate",
+                "--out",
+                "a.p12",
+                "--store-pass",
+                "pass:a",
+                "--key-pass",
+                "pass:b",
+            ],
+            "error: a PKCS#12 keystore has a single password: drop --key-pass or use --type jks",
+        ),
+        (
+            &["keystore", "generate", "--out", "a.p12", "--json"],
+            "error: the generated store password would be lost: with --json, give --store-pass, \
+             --credentials-json FILE or --show-secrets",
+        ),
+        (
+            &["keystore", "frobnicate"],
+            "error: unrecognized subcommand 'frobnicate'",
+        ),
     ] {
         let err = dir.signet(args).fails_with(2);
+        assert_eq!(err.lines().next(), Some(expected), "{args:?}: {err}");
         assert!(!err.contains("plain-value"), "secret echoed: {err}");
         assert!(!dir.exists("a.p12"), "{args:?} wrote a file");
     }
