@@ -20,14 +20,15 @@ use crate::{
 };
 
 impl Keystore {
-    /// An empty keystore of `kind`, for [`Keystore::set_key_entry`] to fill.
-    pub fn new(kind: KeystoreType) -> Keystore {
+    /// An empty keystore of `kind`, for [`Keystore::set_key_entry`] to fill; a PKCS#12 one
+    /// is written with `pkcs12_encryption`.
+    pub fn new(kind: KeystoreType, pkcs12_encryption: Pkcs12Encryption) -> Keystore {
         Keystore {
             kind,
             entries: Vec::new(),
             integrity_checked: true,
             secret_entries: 0,
-            pkcs12_encryption: Pkcs12Encryption::default(),
+            pkcs12_encryption,
         }
     }
 
@@ -507,7 +508,7 @@ mod tests {
     #[test]
     fn set_key_entry_checks_key_chain_and_alias() {
         for kind in [KeystoreType::Jks, KeystoreType::Pkcs12] {
-            let mut store = Keystore::new(kind);
+            let mut store = Keystore::new(kind, Pkcs12Encryption::Legacy);
             let first = entry("upload");
             store
                 .set_key_entry(first.clone(), &pw("key1"), false)
@@ -556,6 +557,9 @@ mod tests {
             let bytes = store.to_bytes(&pw("store1")).unwrap();
             let again = Keystore::open(&bytes, Some(&pw("store1"))).unwrap();
             assert_eq!(again.entries().len(), 1, "{kind:?}");
+            if kind == KeystoreType::Pkcs12 {
+                assert_eq!(again.pkcs12_encryption, Pkcs12Encryption::Legacy);
+            }
             let key_pass = if kind == KeystoreType::Jks {
                 "key1"
             } else {
