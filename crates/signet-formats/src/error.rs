@@ -65,6 +65,20 @@ pub enum FormatError {
         /// The aliases of every private key entry.
         available: Vec<String>,
     },
+    /// An edit would give an alias to a second entry.
+    AliasExists {
+        /// The alias already taken.
+        alias: String,
+    },
+    /// A private key to be stored with a certificate chain whose first certificate is
+    /// another key's.
+    KeyCertificateMismatch {
+        /// The subject of the chain's first certificate.
+        subject: String,
+    },
+    /// A PKCS#12 keystore has one password: a key password apart from the store password
+    /// cannot be set or changed.
+    Pkcs12KeyPassword,
     /// A certificate that cannot be parsed.
     BadCertificate(String),
     /// A private key that cannot be parsed or does not match its certificate.
@@ -124,6 +138,18 @@ impl fmt::Display for FormatError {
                 f.write_str("keystore holds several private keys; choose one with an alias: ")?;
                 write_aliases(f, available)
             }
+            FormatError::AliasExists { alias } => write!(f, "alias `{alias}` already exists"),
+            FormatError::KeyCertificateMismatch { subject } => write!(
+                f,
+                "the private key does not match the certificate `{subject}`, the first of \
+                 the chain (it must be the key's own certificate, the chain leaf first)"
+            ),
+            FormatError::Pkcs12KeyPassword => f.write_str(
+                "a PKCS#12 keystore has one password: its keys are protected by the store \
+                 password, so a key password cannot differ from it (keytool: \"Different store \
+                 and key passwords not supported for PKCS12 KeyStores\"); change the store \
+                 password instead",
+            ),
             FormatError::BadCertificate(d) => write!(f, "invalid certificate: {d}"),
             FormatError::BadPrivateKey(d) => write!(f, "invalid private key: {d}"),
             FormatError::BadDistinguishedName(d) => write!(f, "invalid distinguished name: {d}"),

@@ -18,6 +18,15 @@ pub enum KeystoreCommand {
     UploadCert(UploadCertArgs),
     /// Convert a keystore between JKS and PKCS#12.
     Convert(ConvertArgs),
+    /// Change the store password, or a JKS key's password (keytool -storepasswd, -keypasswd).
+    Passwd(PasswdArgs),
+    /// Rename an entry (keytool -changealias).
+    Rename(RenameArgs),
+    /// Delete an entry (keytool -delete).
+    Delete(DeleteArgs),
+    /// Store a PEM private key and its certificate chain as a key entry, in a new or an
+    /// existing keystore (what `openssl pkcs12 -export` makes of them).
+    Import(ImportArgs),
 }
 
 /// The keystore types signet writes.
@@ -143,6 +152,113 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub legacy_pkcs12: bool,
     /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The keystore an editing command changes, and where the result goes.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Keystore file (JKS or PKCS#12, detected by content); changed in place unless --out
+    /// is given.
+    pub file: PathBuf,
+    /// Store password; on a terminal you are asked for it.
+    #[arg(long, value_name = "SECRET", help = format!("Store password ({SECRET_HELP})"))]
+    pub store_pass: Option<SecretArg>,
+    /// Write the changed keystore to this file and leave FILE as it is.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswdArgs {
+    #[command(flatten)]
+    pub target: EditArgs,
+    /// New store password. For PKCS#12 it protects the keys too; a JKS key keeps its own
+    /// key password (as with keytool -storepasswd) unless --new-key-pass changes it.
+    #[arg(long, value_name = "SECRET", help = format!("New store password ({SECRET_HELP}); JKS key passwords stay as they are"))]
+    pub new_store_pass: Option<SecretArg>,
+    /// New key password of the key entry --alias; JKS only (PKCS#12 has one password).
+    #[arg(long, value_name = "SECRET", help = format!("New key password of the entry --alias, JKS only ({SECRET_HELP})"))]
+    pub new_key_pass: Option<SecretArg>,
+    /// Current key password [default: the store password].
+    #[arg(long, value_name = "SECRET", help = format!("Current key password ({SECRET_HELP}) [default: the store password]"))]
+    pub key_pass: Option<SecretArg>,
+    /// The key entry whose password --new-key-pass changes [default: the only private key
+    /// entry].
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    #[command(flatten)]
+    pub target: EditArgs,
+    /// The entry to rename.
+    #[arg(long)]
+    pub alias: String,
+    /// Its new alias (stored in lower case in a JKS file, as Java does).
+    #[arg(long)]
+    pub new_alias: String,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub target: EditArgs,
+    /// The entry to delete.
+    #[arg(long)]
+    pub alias: String,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Keystore file to add the entry to (JKS or PKCS#12, detected by content), created when
+    /// missing; changed in place unless --out is given.
+    pub file: PathBuf,
+    /// The private key: PKCS#8, PEM ("PRIVATE KEY") or DER.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Its certificate chain: PEM certificates, the key's own first, each followed by its
+    /// issuer (or one DER certificate).
+    #[arg(long, value_name = "FILE")]
+    pub cert: PathBuf,
+    /// Alias of the new key entry.
+    #[arg(long)]
+    pub alias: String,
+    /// Store password (of the existing keystore, or of the new one).
+    #[arg(long, value_name = "SECRET", help = format!("Store password ({SECRET_HELP})"))]
+    pub store_pass: Option<SecretArg>,
+    /// Key password; JKS only [default: the store password].
+    #[arg(long, value_name = "SECRET", help = format!("Key password, JKS only ({SECRET_HELP}) [default: the store password]"))]
+    pub key_pass: Option<SecretArg>,
+    /// Type of a new keystore (an existing one keeps its type).
+    #[arg(long = "type", value_enum)]
+    pub store_type: Option<StoreTypeArg>,
+    /// A new PKCS#12 keystore with 3DES and a SHA-1 MAC, for old tools and macOS Keychain.
+    #[arg(long)]
+    pub legacy_pkcs12: bool,
+    /// Write the keystore to this file and leave FILE as it is.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace an entry of the same alias, and overwrite --out if it exists.
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]

@@ -19,8 +19,8 @@ pub use inspect::InspectArgs;
 pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
 pub use ipa::{IpaCommand, IpaSignArgs, IpaVerifyArgs};
 pub use keystore::{
-    ConvertArgs, GenerateArgs, KeyAlgArg, KeystoreCommand, KeystoreInspectArgs, StoreArgs,
-    StoreTypeArg, UploadCertArgs,
+    ConvertArgs, DeleteArgs, EditArgs, GenerateArgs, ImportArgs, KeyAlgArg, KeystoreCommand,
+    KeystoreInspectArgs, PasswdArgs, RenameArgs, StoreArgs, StoreTypeArg, UploadCertArgs,
 };
 pub use serve::{LogFormat, ServeArgs, ServerStoreArgs};
 
@@ -34,7 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Android keystores: generate, inspect, export the upload certificate, convert.
+    /// Android keystores: generate, inspect, export the upload certificate, convert, change
+    /// passwords, rename, delete, import a PEM key.
     #[command(subcommand)]
     Keystore(KeystoreCommand),
     /// Android APKs: sign (v1, v2, v3) and verify, as apksigner does.

@@ -11,6 +11,8 @@ mod ios;
 mod forge;
 // Interoperability with keytool and jarsigner, both directions.
 mod keytool;
+// Keystore edits (passwords, rename, delete, PEM import), each checked with keytool.
+mod keystore_edit;
 // Interoperability with OpenSSL's PKCS#12 files and certificates.
 mod openssl;
 // Bad input: a clear one-line error, exit code 1 or 2, and no output file.

@@ -148,34 +148,68 @@ pub(crate) fn write(
     store_password: &Password,
     key_password: &Password,
 ) -> Result<Vec<u8>> {
+    let mut entries = Vec::with_capacity(keys.len() + trusted.len());
+    for key in keys {
+        entries.push(Entry {
+            alias: key.alias.clone(),
+            created: key.created,
+            kind: EntryKind::PrivateKey {
+                chain: key.chain.clone(),
+                sealed: SealedKey::Jks(protect(key.key.pkcs8_der(), key_password)?),
+            },
+        });
+    }
+    entries.extend(trusted.iter().map(|t| Entry {
+        alias: t.alias.clone(),
+        created: t.created,
+        kind: EntryKind::TrustedCertificate(Box::new(t.certificate.clone())),
+    }));
+    write_entries(&entries, store_password)
+}
+
+/// Writes entries as they are, in order: private keys already sealed with the key
+/// protector (a key sealed any other way is refused), aliases in lower case, a missing
+/// creation time as now, and the integrity digest under `store_password`.
+pub(crate) fn write_entries(entries: &[Entry], store_password: &Password) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(&MAGIC.to_be_bytes());
     out.extend_from_slice(&VERSION_2.to_be_bytes());
-    let count = u32::try_from(keys.len() + trusted.len())
+    let count = u32::try_from(entries.len())
         .map_err(|_| FormatError::InvalidParameter("too many entries".into()))?;
     out.extend_from_slice(&count.to_be_bytes());
     let now = OffsetDateTime::now_utc();
 
-    for key in keys {
-        out.extend_from_slice(&TAG_PRIVATE_KEY.to_be_bytes());
-        put_utf(&mut out, &key.alias.to_lowercase())?;
-        put_time(&mut out, key.created.unwrap_or(now));
-        let protected = protect(key.key.pkcs8_der(), key_password)?;
-        put_bytes(&mut out, &protected)?;
-        let n = u32::try_from(key.chain.len())
-            .map_err(|_| FormatError::InvalidParameter("certificate chain too long".into()))?;
-        out.extend_from_slice(&n.to_be_bytes());
-        for cert in &key.chain {
-            put_utf(&mut out, "X.509")?;
-            put_bytes(&mut out, cert.der())?;
-        }
-    }
-    for entry in trusted {
-        out.extend_from_slice(&TAG_TRUSTED_CERT.to_be_bytes());
+    for entry in entries {
+        let tag = match entry.kind {
+            EntryKind::PrivateKey { .. } => TAG_PRIVATE_KEY,
+            EntryKind::TrustedCertificate(_) => TAG_TRUSTED_CERT,
+        };
+        out.extend_from_slice(&tag.to_be_bytes());
         put_utf(&mut out, &entry.alias.to_lowercase())?;
         put_time(&mut out, entry.created.unwrap_or(now));
-        put_utf(&mut out, "X.509")?;
-        put_bytes(&mut out, entry.certificate.der())?;
+        match &entry.kind {
+            EntryKind::PrivateKey { chain, sealed } => {
+                let SealedKey::Jks(protected) = sealed else {
+                    return Err(FormatError::InvalidParameter(format!(
+                        "the key of alias `{}` is not sealed for a JKS file",
+                        entry.alias
+                    )));
+                };
+                put_bytes(&mut out, protected)?;
+                let n = u32::try_from(chain.len()).map_err(|_| {
+                    FormatError::InvalidParameter("certificate chain too long".into())
+                })?;
+                out.extend_from_slice(&n.to_be_bytes());
+                for cert in chain {
+                    put_utf(&mut out, "X.509")?;
+                    put_bytes(&mut out, cert.der())?;
+                }
+            }
+            EntryKind::TrustedCertificate(cert) => {
+                put_utf(&mut out, "X.509")?;
+                put_bytes(&mut out, cert.der())?;
+            }
+        }
     }
     let digest = integrity_digest(store_password, &out);
     out.extend_from_slice(digest.as_ref());
@@ -210,9 +244,18 @@ mod spki_like {
     }
 }
 
-/// Decrypts a JKS-protected private key into PKCS#8 DER. A failed check digest means the
-/// key password is wrong.
+/// Decrypts a JKS-protected private key and reads it as a key signet can use.
 pub(crate) fn unprotect(protected: &[u8], password: &Password, alias: &str) -> Result<PrivateKey> {
+    PrivateKey::from_pkcs8_der(&unprotect_der(protected, password, alias)?)
+}
+
+/// Decrypts a JKS-protected private key into PKCS#8 DER, whatever its algorithm. A failed
+/// check digest means the key password is wrong.
+pub(crate) fn unprotect_der(
+    protected: &[u8],
+    password: &Password,
+    alias: &str,
+) -> Result<Zeroizing<Vec<u8>>> {
     let info =
         EncryptedPrivateKeyInfo::from_der(protected).map_err(|e| FormatError::Malformed {
             what: "JKS private key",
@@ -244,11 +287,11 @@ pub(crate) fn unprotect(protected: &[u8], password: &Password, alias: &str) -> R
             alias: alias.to_owned(),
         });
     }
-    PrivateKey::from_pkcs8_der(&plain)
+    Ok(plain)
 }
 
 /// Protects PKCS#8 DER with the JKS key protector under a fresh random salt.
-fn protect(pkcs8: &[u8], password: &Password) -> Result<Vec<u8>> {
+pub(crate) fn protect(pkcs8: &[u8], password: &Password) -> Result<Vec<u8>> {
     let mut salt = [0u8; SALT_LEN];
     aws_lc_rs::rand::fill(&mut salt).map_err(|_| FormatError::Crypto("random number generator"))?;
     let pw = password.utf16be();

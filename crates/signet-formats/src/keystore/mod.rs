@@ -4,8 +4,10 @@
 //! starts with `FEEDFEED`, JCEKS with `CECECECE` (refused with a conversion hint), PKCS#12
 //! is a DER `SEQUENCE` whose first element is `INTEGER 3`. Private keys stay sealed until
 //! [`Keystore::unlock`] is given the key password, so listing a keystore never needs one.
-//! [`write`] produces either type from [`KeyEntry`] and [`TrustedEntry`] values.
+//! [`write`] produces either type from [`KeyEntry`] and [`TrustedEntry`] values; a keystore
+//! that was read can also be edited and written back ([`edit`]).
 
+mod edit;
 mod jks;
 mod pkcs12;
 
@@ -119,6 +121,8 @@ pub struct Keystore {
     entries: Vec<Entry>,
     integrity_checked: bool,
     secret_entries: usize,
+    /// PKCS#12: the algorithms [`Keystore::to_bytes`] writes with, those of the file read.
+    pkcs12_encryption: Pkcs12Encryption,
 }
 
 impl Keystore {
@@ -129,15 +133,25 @@ impl Keystore {
     /// password is [`FormatError::WrongStorePassword`].
     pub fn open(bytes: &[u8], store_password: Option<&Password>) -> Result<Keystore> {
         let kind = detect(bytes)?;
-        let (entries, integrity_checked, secret_entries) = match kind {
+        let (entries, integrity_checked, secret_entries, pkcs12_encryption) = match kind {
             KeystoreType::Jks => {
                 let parsed = jks::parse(bytes, store_password)?;
-                (parsed.entries, parsed.integrity_checked, 0)
+                (
+                    parsed.entries,
+                    parsed.integrity_checked,
+                    0,
+                    Pkcs12Encryption::default(),
+                )
             }
             KeystoreType::Pkcs12 => {
                 let password = store_password.ok_or(FormatError::StorePasswordRequired)?;
                 let parsed = pkcs12::parse(bytes, password)?;
-                (parsed.entries, parsed.has_mac, parsed.secret_entries)
+                (
+                    parsed.entries,
+                    parsed.has_mac,
+                    parsed.secret_entries,
+                    parsed.encryption,
+                )
             }
         };
         Ok(Keystore {
@@ -145,6 +159,7 @@ impl Keystore {
             entries,
             integrity_checked,
             secret_entries,
+            pkcs12_encryption,
         })
     }
 

@@ -97,6 +97,9 @@ pub(crate) struct Parsed {
     pub has_mac: bool,
     /// Secret-key entries, which signet lists nowhere and cannot convert.
     pub secret_entries: usize,
+    /// The algorithms to write the file back with: legacy when its MAC is HMAC-SHA1 (what
+    /// OpenSSL's legacy mode and macOS Keychain write), else modern.
+    pub encryption: Pkcs12Encryption,
 }
 
 pub(crate) fn parse(bytes: &[u8], password: &Password) -> Result<Parsed> {
@@ -148,10 +151,20 @@ pub(crate) fn parse(bytes: &[u8], password: &Password) -> Result<Parsed> {
             kind,
         });
     }
+    let legacy_mac = outline
+        .mac_data
+        .as_ref()
+        .and_then(|m| m.decode_as::<MacData>().ok())
+        .is_some_and(|m| m.mac.algorithm.oid == oid::SHA1);
     Ok(Parsed {
         entries,
         has_mac: outline.mac_data.is_some(),
         secret_entries,
+        encryption: if legacy_mac {
+            Pkcs12Encryption::Legacy
+        } else {
+            Pkcs12Encryption::Modern
+        },
     })
 }
 
@@ -205,9 +218,43 @@ pub(crate) fn write(
     password: &Password,
     encryption: Pkcs12Encryption,
 ) -> Result<Vec<u8>> {
+    let keys: Vec<KeyBag<'_>> = keys
+        .iter()
+        .map(|k| KeyBag {
+            alias: &k.alias,
+            pkcs8: k.key.pkcs8_der(),
+            chain: &k.chain,
+        })
+        .collect();
+    let trusted: Vec<(&str, &Certificate)> = trusted
+        .iter()
+        .map(|t| (t.alias.as_str(), &t.certificate))
+        .collect();
+    write_bags(&keys, &trusted, password, encryption)
+}
+
+/// A private key entry as [`write_bags`] takes it: the key as PKCS#8 DER, whatever its
+/// algorithm, so that an edited file keeps keys signet itself cannot sign with.
+pub(crate) struct KeyBag<'a> {
+    pub alias: &'a str,
+    pub pkcs8: &'a [u8],
+    pub chain: &'a [Certificate],
+}
+
+/// [`write`] on borrowed parts: key entries and (alias, certificate) trusted entries.
+pub(crate) fn write_bags(
+    keys: &[KeyBag<'_>],
+    trusted: &[(&str, &Certificate)],
+    password: &Password,
+    encryption: Pkcs12Encryption,
+) -> Result<Vec<u8>> {
     use der::Encode as _;
     let password = password.expose();
-    refuse_duplicate_aliases(keys, trusted)?;
+    refuse_duplicate_aliases(
+        keys.iter()
+            .map(|k| k.alias)
+            .chain(trusted.iter().map(|t| t.0)),
+    )?;
 
     let mut cert_bags = Vec::new();
     let mut key_bags = Vec::with_capacity(keys.len());
@@ -217,20 +264,20 @@ pub(crate) fn write(
         })?;
         // Like OpenSSL, identify the key by its certificate's SHA-1.
         let local_key_id = leaf.fingerprints().sha1_raw;
-        let name = alias_name(&key.alias)?;
+        let name = alias_name(key.alias)?;
         cert_bags.push(cert_bag(leaf, Some(&name), Some(&local_key_id), false).map_err(encoding)?);
         for cert in key.chain.iter().skip(1) {
             // keytool names them by subject; a subject outside the BMP goes unnamed.
             let subject = BmpString::from_utf8(&cert.info().subject).ok();
             cert_bags.push(cert_bag(cert, subject.as_ref(), None, false).map_err(encoding)?);
         }
-        let (algorithm, encrypted) = encrypt(encryption, password, key.key.pkcs8_der())?;
+        let (algorithm, encrypted) = encrypt(encryption, password, key.pkcs8)?;
         key_bags
             .push(shrouded_key_bag(algorithm, encrypted, &name, &local_key_id).map_err(encoding)?);
     }
-    for entry in trusted {
-        let name = alias_name(&entry.alias)?;
-        cert_bags.push(cert_bag(&entry.certificate, Some(&name), None, true).map_err(encoding)?);
+    for (alias, certificate) in trusted {
+        let name = alias_name(alias)?;
+        cert_bags.push(cert_bag(certificate, Some(&name), None, true).map_err(encoding)?);
     }
 
     let mut safes: AuthenticatedSafe<'_> = Vec::with_capacity(2);
@@ -249,13 +296,9 @@ pub(crate) fn write(
 
 /// Two entries under one alias would be one entry to a reader (keytool, which compares
 /// PKCS#12 aliases lower-cased, even when they differ in case only).
-fn refuse_duplicate_aliases(keys: &[KeyEntry], trusted: &[TrustedEntry]) -> Result<()> {
+fn refuse_duplicate_aliases<'a>(aliases: impl Iterator<Item = &'a str>) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for alias in keys
-        .iter()
-        .map(|k| &k.alias)
-        .chain(trusted.iter().map(|t| &t.alias))
-    {
+    for alias in aliases {
         if !seen.insert(alias.to_lowercase()) {
             return Err(FormatError::InvalidParameter(format!(
                 "alias `{alias}` names two entries"

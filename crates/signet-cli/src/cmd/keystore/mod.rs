@@ -1,10 +1,16 @@
-//! `signet keystore generate | inspect | upload-cert | convert`: one module per command;
-//! here, what they share (opening a keystore from the command line, the type flags).
+//! `signet keystore generate | inspect | upload-cert | convert | passwd | rename | delete |
+//! import`: one module per command; here, what they share (opening a keystore from the
+//! command line, the type flags); in `write_back`, what the editing commands share.
 
 mod convert;
+mod delete;
 mod generate;
+mod import;
 mod inspect;
+mod passwd;
+mod rename;
 mod upload_cert;
+mod write_back;
 
 use std::path::Path;
 
@@ -17,8 +23,12 @@ use crate::{
 };
 
 pub use convert::convert;
+pub use delete::delete;
 pub use generate::generate;
+pub use import::import;
 pub use inspect::{inspect, inspect_opened};
+pub use passwd::passwd;
+pub use rename::rename;
 pub use upload_cert::upload_cert;
 
 fn keystore_type(arg: StoreTypeArg) -> KeystoreType {
