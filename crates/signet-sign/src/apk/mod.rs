@@ -9,6 +9,7 @@
 pub mod algorithms;
 mod finding;
 mod length_prefixed;
+pub mod lineage;
 pub mod manifest;
 mod scheme;
 pub mod signing_block;
