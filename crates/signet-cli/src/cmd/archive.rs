@@ -134,8 +134,25 @@ struct VerifyJson<'a> {
 
 pub fn verify(args: &ArchiveVerifyArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     let name = args.input.display();
-    let report =
-        apk::verify(&args.input, kind, args.min_sdk_version).with_context(|| format!("{name}"))?;
+    if kind == ArchiveKind::Aab && args.v4_signature_file.is_some() {
+        bail!(UsageError(
+            "an AAB has no v4 signature: --v4-signature-file is for APKs".into()
+        ));
+    }
+    let idsig = args
+        .v4_signature_file
+        .as_ref()
+        .map(|p| std::fs::read(p).with_context(|| format!("{}", p.display())))
+        .transpose()?;
+    let report = apk::verify_with(
+        &args.input,
+        &apk::VerifyOptions {
+            kind,
+            min_sdk: args.min_sdk_version,
+            v4_signature: idsig.as_deref(),
+        },
+    )
+    .with_context(|| format!("{name}"))?;
     if args.output.json {
         output::json(&VerifyJson {
             report: &report,
@@ -182,7 +199,11 @@ fn render(
                 "Verified using v3 scheme (APK Signature Scheme v3): {}\n",
                 report.v3
             ));
-            out.push_str("Verified using v4 scheme (APK Signature Scheme v4): false\n");
+            out.push_str(&format!(
+                "Verified using v4 scheme (APK Signature Scheme v4): {}\n",
+                report.v4
+            ));
+            out.push_str("Verified for SourceStamp: false\n");
         }
         out.push_str(&format!("Number of signers: {}\n", report.signers.len()));
     }
@@ -204,11 +225,27 @@ fn render(
                 "Signer #{n} certificate MD5 digest: {}\n",
                 hex(&info.fingerprints.md5)
             ));
-            out.push_str(&format!(
-                "Signer #{n} key algorithm: {}\n",
-                info.key_algorithm
-            ));
-            out.push_str(&format!("Signer #{n} key size (bits): {}\n", info.key_size));
+            // apksigner shows the key only in verbose mode.
+            if verbose {
+                out.push_str(&format!(
+                    "Signer #{n} key algorithm: {}\n",
+                    info.key_algorithm
+                ));
+                out.push_str(&format!("Signer #{n} key size (bits): {}\n", info.key_size));
+                let key = signet_formats::fingerprints(c.subject_public_key_info());
+                out.push_str(&format!(
+                    "Signer #{n} public key SHA-256 digest: {}\n",
+                    hex(&key.sha256)
+                ));
+                out.push_str(&format!(
+                    "Signer #{n} public key SHA-1 digest: {}\n",
+                    hex(&key.sha1)
+                ));
+                out.push_str(&format!(
+                    "Signer #{n} public key MD5 digest: {}\n",
+                    hex(&key.md5)
+                ));
+            }
         }
     }
     for e in &report.errors {

@@ -72,6 +72,10 @@ pub struct ArchiveVerifyArgs {
     /// Print each scheme's result, as `apksigner verify -v`.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Also verify this APK Signature Scheme v4 file (`<apk>.idsig`) against the APK, as
+    /// apksigner's flag.
+    #[arg(long, value_name = "FILE")]
+    pub v4_signature_file: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

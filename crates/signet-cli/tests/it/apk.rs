@@ -10,7 +10,7 @@ const FRAMEWORK_RES: &str = "/usr/share/android-framework-res/framework-res.apk"
 
 /// Builds an unsigned APK with aapt: a binary manifest for `min_sdk`, a deflated and a
 /// stored resource, a stored classes.dex and a stored native library.
-fn build_apk(dir: &Dir, name: &str, min_sdk: u32) {
+pub(crate) fn build_apk(dir: &Dir, name: &str, min_sdk: u32) {
     build_apk_for(dir, name, min_sdk, 33);
 }
 
@@ -72,7 +72,7 @@ fn build_apk_for(dir: &Dir, name: &str, min_sdk: u32, target_sdk: u32) {
     run(&["-q", "-9", &apk, "notes.txt"]);
 }
 
-fn keystores(dir: &Dir) {
+pub(crate) fn keystores(dir: &Dir) {
     for (file, alg, ty) in [
         ("rsa.p12", "rsa", "pkcs12"),
         ("ec.p12", "ec", "pkcs12"),

@@ -5,6 +5,10 @@
 mod admin;
 // APK and AAB signing against apksigner, zipalign, aapt and jarsigner.
 mod apk;
+// `apk verify -v --print-certs` line for line against apksigner's, v4 included.
+mod apk_parity;
+// Key rotation: signing certificate lineages against apksigner's.
+mod apk_rotation;
 // Apple credentials.
 mod ios;
 // PKCS#12 files as eas-cli reads them with node-forge: the certificate found under the alias.

@@ -218,6 +218,48 @@ pub enum Finding {
         scheme: Scheme,
     },
 
+    // --- v4 (the `.idsig` given to verify) ---
+    /// The `.idsig` does not follow the v4 format.
+    V4Malformed {
+        /// What is wrong.
+        detail: &'static str,
+    },
+    /// A v4 signer's signature algorithm is not one signet knows.
+    V4UnknownAlgorithm {
+        /// The signature algorithm id.
+        algorithm: u32,
+    },
+    /// A v4 signer's certificate cannot be parsed.
+    V4MalformedCertificate {
+        /// Why.
+        error: FormatError,
+    },
+    /// A v4 signer's public key is not its certificate's.
+    V4PublicKeyMismatch,
+    /// A v4 signer's signature over its signed data does not verify.
+    V4SignatureDoesNotVerify {
+        /// The signature algorithm id.
+        algorithm: u32,
+    },
+    /// A v4 signer's signature could not be checked at all.
+    V4SignatureUnusable {
+        /// Why.
+        error: FormatError,
+    },
+    /// The `.idsig`'s Merkle tree root is not the APK's: it is another APK's, or the APK
+    /// changed.
+    V4RootHashMismatch,
+    /// The `.idsig`'s Merkle tree is not the APK's.
+    V4TreeMismatch,
+    /// A v4 signature needs a v2 or v3 signature to verify, and none did.
+    V4WithoutV2V3,
+    /// The v4 signers are not as many as the v3 (and v3.1) or v2 signers.
+    V4SignerCount,
+    /// The v4 signer's certificate is not the v3 (or v2) signer's.
+    V4SignerMismatch,
+    /// The APK digest the v4 signer signed is not the v3 (or v2) signer's.
+    V4DigestMismatch,
+
     // --- across schemes ---
     /// The schemes that verified have different signers.
     SignersDiffer,
@@ -376,6 +418,41 @@ impl fmt::Display for Finding {
                 "JAR signature says an APK Signature Scheme {scheme} signature is present, \
                  but it is not (stripped?)"
             ),
+            F::V4Malformed { detail } => write!(f, "V4 signature file: {detail}"),
+            F::V4UnknownAlgorithm { algorithm } => {
+                write!(
+                    f,
+                    "V4 signature has unknown signing algorithm: {algorithm:#x}"
+                )
+            }
+            F::V4MalformedCertificate { error } => {
+                write!(f, "V4 signature has malformed certificate: {error}")
+            }
+            F::V4PublicKeyMismatch => {
+                f.write_str("V4 signature has mismatched certificate and signature")
+            }
+            F::V4SignatureDoesNotVerify { algorithm } => write!(
+                f,
+                "V4 signature ({algorithm:#06x}) over signed-data did not verify"
+            ),
+            F::V4SignatureUnusable { error } => {
+                write!(f, "V4 signature could not be verified: {error}")
+            }
+            F::V4RootHashMismatch => f.write_str(
+                "V4 signature's hash tree root (content digest) did not verify \
+                 (the .idsig is another APK's, or the APK was modified)",
+            ),
+            F::V4TreeMismatch => f.write_str("V4 signature's hash tree did not verify"),
+            F::V4WithoutV2V3 => {
+                f.write_str("V4 signature needs a verified v2 or v3 signature, and there is none")
+            }
+            F::V4SignerCount => f.write_str("V4 signature only supports one signer"),
+            F::V4SignerMismatch => {
+                f.write_str("V4 signature and V2/V3 signature have mismatched certificates")
+            }
+            F::V4DigestMismatch => {
+                f.write_str("V4 signature and V2/V3 signature have mismatched digests")
+            }
             F::SignersDiffer => f.write_str("signers differ between signature schemes"),
             F::NoSignaturesFound => f.write_str("no signatures found"),
             F::V1Needed { min_sdk } => write!(

@@ -40,6 +40,13 @@ impl<'a> Reader<'a> {
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    /// Reads a byte.
+    pub fn u8(&mut self) -> Option<u8> {
+        let (&b, rest) = self.data.split_first()?;
+        self.data = rest;
+        Some(b)
+    }
+
     /// Reads one length-prefixed value.
     pub fn lp(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()? as usize;

@@ -9,6 +9,7 @@
 pub mod algorithms;
 mod finding;
 mod length_prefixed;
+pub mod lineage;
 pub mod manifest;
 mod scheme;
 pub mod signing_block;
@@ -573,17 +574,34 @@ pub struct VerifyReport {
     pub verified: bool,
     /// The min SDK verification assumed.
     pub min_sdk: u32,
-    /// v1 verified.
+    /// v1 verified. As apksigner, `false` where no platform the APK supports would check it
+    /// (min SDK 24 or later with a v2/v3 signature present).
     pub v1: bool,
-    /// v2 verified.
+    /// v2 verified. As apksigner, `false` where no platform the APK supports would check it
+    /// (min SDK 28 or later with a v3 signature present).
     pub v2: bool,
     /// v3 verified.
     pub v3: bool,
-    /// The signers' certificates.
+    /// The v4 signature given to [`verify_with`] verified, and matches the v3 (or v2) signer.
+    pub v4: bool,
+    /// The signers' certificates: the v3 signer's where v3 verified, else v2's, else v1's
+    /// (apksigner's choice).
     #[serde(skip)]
     pub signers: Vec<Certificate>,
     /// Problems, one per cause; each displays as the sentence `apk verify` prints.
     pub errors: Vec<Finding>,
+}
+
+/// What to verify, beyond the archive.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions<'a> {
+    /// The archive type.
+    pub kind: ArchiveKind,
+    /// Overrides the min SDK read from AndroidManifest.xml.
+    pub min_sdk: Option<u32>,
+    /// The bytes of a v4 signature file (`<apk>.idsig`) to verify against the APK, as
+    /// apksigner's `--v4-signature-file`.
+    pub v4_signature: Option<&'a [u8]>,
 }
 
 /// Verifies every signature scheme present in the archive at `path`.
@@ -592,10 +610,24 @@ pub fn verify(
     kind: ArchiveKind,
     min_sdk_override: Option<u32>,
 ) -> Result<VerifyReport, SignError> {
+    verify_with(
+        path,
+        &VerifyOptions {
+            kind,
+            min_sdk: min_sdk_override,
+            v4_signature: None,
+        },
+    )
+}
+
+/// Verifies the archive at `path` as apksig's `ApkVerifier` does: each scheme where a
+/// platform the APK supports would check it, and a v4 signature when one is given.
+pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyReport, SignError> {
+    let kind = verify.kind;
     let mut archive = Archive::open(path)?;
     let options = SignOptions {
         kind,
-        min_sdk: min_sdk_override,
+        min_sdk: verify.min_sdk,
         v1: None,
         v2: None,
         v3: None,
@@ -618,6 +650,10 @@ pub fn verify(
         .iter()
         .find(|(id, _)| *id == v3::BLOCK_ID)
         .map(|(_, v)| v.as_slice());
+    // Like apksigner (and Android): from API 28 on, a platform that finds a v3 signature
+    // never reads v2, so v2 is checked only below API 28 or without v3. Nothing is lost:
+    // v2's stripping protection guards v3, which is then present and checked.
+    let v2_block = v2_block.filter(|_| min_sdk < 28 || v3_block.is_none());
     let mut needed: Vec<ContentDigest> = Vec::new();
     for (b, is_v3) in [(v2_block, false), (v3_block, true)] {
         if let Some(b) = b {
@@ -645,13 +681,16 @@ pub fn verify(
     };
     let mut signer_sets: Vec<Vec<Certificate>> = Vec::new();
     let mut v2_stripping: Vec<u32> = Vec::new();
+    let mut v2_signers = Vec::new();
+    let mut v3_signers = Vec::new();
     if let Some(b) = v2_block {
         let r = v2::verify(b, &lookup);
         report.v2 = r.issues.is_empty();
         report.errors.extend(r.issues);
         v2_stripping = r.stripping_protection;
         if report.v2 {
-            signer_sets.push(r.signers);
+            signer_sets.push(r.signers.iter().map(|s| s.certificate.clone()).collect());
+            v2_signers = r.signers;
         }
     }
     if let Some(b) = v3_block {
@@ -659,11 +698,37 @@ pub fn verify(
         report.v3 = r.issues.is_empty();
         report.errors.extend(r.issues);
         if report.v3 {
-            signer_sets.push(r.signers);
+            signer_sets.push(r.signers.iter().map(|s| s.certificate.clone()).collect());
+            v3_signers = r.signers;
         }
     }
     if v2_stripping.contains(&3) && v3_block.is_none() {
         report.errors.push(Finding::V3Stripped);
+    }
+
+    // v4, when given: its signers against the APK, then against v3's (or v2's).
+    if let Some(idsig) = verify.v4_signature {
+        let len = archive.file.seek(SeekFrom::End(0))?;
+        match v4::verify(idsig, &mut archive.file, len)? {
+            Err(finding) => report.errors.push(finding),
+            Ok(v4_signers) => {
+                let against = if report.v3 {
+                    Some(&v3_signers)
+                } else if report.v2 {
+                    Some(&v2_signers)
+                } else {
+                    None
+                };
+                let before = report.errors.len();
+                match against {
+                    None => report.errors.push(Finding::V4WithoutV2V3),
+                    Some(signers) => {
+                        check_v4(&v4_signers, signers, &mut report.errors);
+                    }
+                }
+                report.v4 = report.errors.len() == before;
+            }
+        }
     }
 
     // v1. Like apksigner, a JAR signature is only checked where a platform would check
@@ -753,7 +818,11 @@ pub fn verify(
         if signer_sets.iter().any(|s| fp(s) != fp(first)) {
             report.errors.push(Finding::SignersDiffer);
         }
-        report.signers.clone_from(first);
+        // apksigner reports v3's newest signer, else every v2 signer, else every v1 signer.
+        report.signers = match v3_signers.last() {
+            Some(newest) => vec![newest.certificate.clone()],
+            None => first.clone(),
+        };
     }
     if !(report.v1 || report.v2 || report.v3) && report.errors.is_empty() {
         report.errors.push(Finding::NoSignaturesFound);
@@ -774,5 +843,28 @@ pub fn verify(
         }
     }
     report.verified = report.errors.is_empty();
+    if !report.verified {
+        report.v4 = false;
+    }
     Ok(report)
+}
+
+/// apksig's checks of a verified v4 signature against the scheme it builds on: one v4
+/// signer per v2/v3 signer, the same certificate, and the same content digest.
+fn check_v4(
+    v4_signers: &[v4::V4Signer],
+    signers: &[scheme::VerifiedSigner],
+    errors: &mut Vec<Finding>,
+) {
+    if v4_signers.len() != 1 || signers.len() != 1 {
+        errors.push(Finding::V4SignerCount);
+        return;
+    }
+    let (v4, signer) = (&v4_signers[0], &signers[0]);
+    if v4.certificate.der() != signer.certificate.der() {
+        errors.push(Finding::V4SignerMismatch);
+    }
+    if signer.best_digest_for_v4() != Some(v4.apk_digest.as_slice()) {
+        errors.push(Finding::V4DigestMismatch);
+    }
 }

@@ -48,11 +48,39 @@ pub fn signer(
     Ok(out)
 }
 
+/// A v2/v3 signer whose signature and content digests verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedSigner {
+    /// The signer's first certificate.
+    pub certificate: Certificate,
+    /// The content digests it signed that were checked against the APK, by algorithm.
+    pub digests: Vec<(ContentDigest, Vec<u8>)>,
+    /// A v3 signer's platform range.
+    pub sdk_range: Option<(u32, u32)>,
+    /// The signed additional attributes (`u32 id || value` each).
+    pub attributes: Vec<Vec<u8>>,
+}
+
+impl VerifiedSigner {
+    /// The digest a v4 signature signs over: SHA-512 where the signer has it, as apksig's
+    /// `pickBestDigestForV4` (signet never writes verity digests).
+    pub fn best_digest_for_v4(&self) -> Option<&[u8]> {
+        [ContentDigest::Sha512, ContentDigest::Sha256]
+            .iter()
+            .find_map(|want| {
+                self.digests
+                    .iter()
+                    .find(|(alg, _)| alg == want)
+                    .map(|(_, d)| d.as_slice())
+            })
+    }
+}
+
 /// The outcome of verifying one scheme's block.
 #[derive(Debug, Default)]
 pub struct SchemeResult {
     /// Signers whose signatures and digests verified.
-    pub signers: Vec<Certificate>,
+    pub signers: Vec<VerifiedSigner>,
     /// Problems; empty when the block verified.
     pub issues: Vec<Finding>,
     /// Scheme ids named by v2's stripping-protection attribute.
@@ -108,12 +136,10 @@ pub fn verify(
     };
     for (i, signer) in signers.iter().enumerate() {
         match verify_signer(signer, scheme, i + 1, digests) {
-            Ok((cert, attrs)) => {
-                let attrs: Vec<&[u8]> = length_prefixed::Reader::new(&attrs)
-                    .all()
-                    .unwrap_or_default();
+            Ok(signer) => {
+                let attrs: Vec<&[u8]> = signer.attributes.iter().map(Vec::as_slice).collect();
                 on_attributes(&attrs, &mut result);
-                result.signers.push(cert);
+                result.signers.push(signer);
             }
             Err(issue) => result.issues.push(issue),
         }
@@ -130,7 +156,7 @@ fn verify_signer(
     scheme: Scheme,
     signer: usize,
     digests: &dyn Fn(ContentDigest) -> Vec<u8>,
-) -> Result<(Certificate, Vec<u8>), Finding> {
+) -> Result<VerifiedSigner, Finding> {
     let is_v3 = scheme == Scheme::V3;
     let malformed = || Finding::MalformedSigner { scheme, signer };
     let mut r = length_prefixed::Reader::new(block);
@@ -221,6 +247,7 @@ fn verify_signer(
         return Err(Finding::NoSupportedSignature { scheme, signer });
     }
     let mut signed_algs = Vec::new();
+    let mut checked = Vec::new();
     for d in &digest_list {
         let mut dr = length_prefixed::Reader::new(d);
         let alg = ApkSigAlg(dr.u32().ok_or_else(malformed)?);
@@ -235,6 +262,7 @@ fn verify_signer(
         if digests(content) != value {
             return Err(Finding::ContentDigestMismatch { scheme, signer });
         }
+        checked.push((content, value.to_vec()));
     }
     let sig_algs: Vec<u32> = sigs
         .iter()
@@ -243,5 +271,16 @@ fn verify_signer(
     if signed_algs != sig_algs {
         return Err(Finding::AlgorithmsDiffer { scheme, signer });
     }
-    Ok((leaf, attrs))
+    let attributes = length_prefixed::Reader::new(&attrs)
+        .all()
+        .unwrap_or_default()
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    Ok(VerifiedSigner {
+        certificate: leaf,
+        digests: checked,
+        sdk_range: outer_range,
+        attributes,
+    })
 }
