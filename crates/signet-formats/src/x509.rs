@@ -124,8 +124,15 @@ impl CertificateInfo {
 impl Certificate {
     /// Parses DER, rejecting bytes after the certificate.
     pub fn from_der(der: &[u8]) -> Result<Certificate> {
-        let (rest, cert) = X509Certificate::from_der(der)
-            .map_err(|e| FormatError::BadCertificate(e.to_string()))?;
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| {
+            FormatError::BadCertificate(
+                match e {
+                    x509_parser::nom::Err::Incomplete(_) => "the DER data ends early (truncated)",
+                    _ => "not an X.509 certificate (its DER structure does not parse)",
+                }
+                .to_owned(),
+            )
+        })?;
         if !rest.is_empty() {
             return Err(FormatError::TrailingData("certificate"));
         }

@@ -914,3 +914,47 @@ async fn a_hostile_request_id_is_replaced() {
     let r = call("GET", "/v1/me").token(&w.owner).send(&w.app).await;
     assert!(is_generated_id(r.headers["x-request-id"].to_str().unwrap()));
 }
+
+#[tokio::test]
+async fn a_pkcs12_keystore_with_another_key_password_is_refused() {
+    let w = World::sqlite().await;
+    let entry = signet_formats::generate::key_entry(
+        "upload",
+        signet_formats::KeyAlgorithm::EcP256,
+        &signet_formats::DistinguishedName::parse("CN=Acme Upload").unwrap(),
+        3650,
+    )
+    .unwrap();
+    let p12 = signet_formats::write(
+        &[entry],
+        &[],
+        &signet_formats::WriteOptions {
+            kind: signet_formats::KeystoreType::Pkcs12,
+            store_password: signet_formats::Password::new("p12-store-pass"),
+            key_password: None,
+            pkcs12_encryption: signet_formats::Pkcs12Encryption::Modern,
+        },
+    )
+    .unwrap();
+    let before = w.credential_count().await;
+    let r = w
+        .post_credential(
+            json!({ "type": "android-keystore", "keystore": fixtures::b64(&p12),
+                                 "store_password": "p12-store-pass",
+                                 "key_password": "KEYPWSECRET" }),
+        )
+        .await;
+    assert_invalid(
+        &r,
+        "key_password",
+        "a PKCS#12 keystore has one password: leave key_password out, or give the store password",
+    );
+    assert!(!r.text.contains("KEYPWSECRET"), "{}", r.text);
+    assert_eq!(w.credential_count().await, before, "nothing stored");
+    // The store password as the key password is what PKCS#12 means: accepted.
+    w.create(
+        json!({ "type": "android-keystore", "keystore": fixtures::b64(&p12),
+                     "store_password": "p12-store-pass", "key_password": "p12-store-pass" }),
+    )
+    .await;
+}

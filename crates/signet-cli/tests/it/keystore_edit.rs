@@ -757,3 +757,63 @@ fn out_leaves_the_original_and_in_place_keeps_its_mode() {
     );
     assert_eq!(keytool_list(&dir, "ks.p12", STORE)[0].0, "release");
 }
+
+/// Waits until process `pid` is blocked reading its standard input (Linux: the `read`
+/// system call, number 0, on file descriptor 0, in /proc/PID/syscall).
+fn wait_until_reading_stdin(pid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        if syscall.starts_with("0 0x0 ") {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "signet never read its standard input: {syscall}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_keystore_replaced_during_an_edit_is_not_overwritten() {
+    use std::io::Write;
+    let dir = Dir::new();
+    keytool_store(&dir, "race.jks", "JKS", &["one"], STORE);
+    keytool_store(&dir, "other.p12", "PKCS12", &["two"], STORE);
+    let replacement = dir.read("other.p12");
+    // The store password comes from standard input: the edit has read the keystore and
+    // waits for it when the file is replaced.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args([
+            "keystore",
+            "passwd",
+            "race.jks",
+            "--store-pass",
+            "stdin",
+            "--new-store-pass",
+            "pass:new-store-pass",
+        ])
+        .current_dir(dir.root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn signet");
+    wait_until_reading_stdin(child.id());
+    dir.write("race.jks", &replacement);
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{STORE}").expect("write the password");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait signet");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: race.jks: the file changed while it was being edited; nothing was written (run the command again)\n"
+    );
+    assert_eq!(
+        dir.read("race.jks"),
+        replacement,
+        "the replacement was overwritten"
+    );
+}

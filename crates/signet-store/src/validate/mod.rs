@@ -136,6 +136,17 @@ fn keystore(u: &KeystoreUpload) -> Result<Validated, StoreError> {
         FormatError::WrongStorePassword => invalid("store_password", e.to_string()),
         other => invalid("keystore", other.to_string()),
     })?;
+    // PKCS#12 has one password: a different key password would reach CI and fail there.
+    if store.kind() == KeystoreType::Pkcs12
+        && u.key_password
+            .as_ref()
+            .is_some_and(|k| k.expose() != u.store_password.expose())
+    {
+        return Err(invalid(
+            "key_password",
+            "a PKCS#12 keystore has one password: leave key_password out, or give the store password",
+        ));
+    }
     let entry = store
         .key_entry(u.key_alias.as_deref())
         .map_err(|e| invalid("key_alias", e.to_string()))?;

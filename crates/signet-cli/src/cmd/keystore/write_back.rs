@@ -21,6 +21,9 @@ pub struct Destination {
     /// In place: the keystore replaced is the one read, its mode kept.
     in_place: bool,
     force: bool,
+    /// In place: the bytes the file held when the edit began, so that a keystore replaced
+    /// during the edit (while a password was typed, say) is not overwritten unseen.
+    original: Option<Vec<u8>>,
 }
 
 impl Destination {
@@ -35,14 +38,19 @@ impl Destination {
                     path: out.to_path_buf(),
                     in_place: false,
                     force,
+                    original: None,
                 })
             }
-            None => Ok(Destination {
-                shown: file.to_path_buf(),
-                path: std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf()),
-                in_place: true,
-                force,
-            }),
+            None => {
+                let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+                Ok(Destination {
+                    shown: file.to_path_buf(),
+                    original: std::fs::read(&path).ok(),
+                    path,
+                    in_place: true,
+                    force,
+                })
+            }
         }
     }
 
@@ -62,6 +70,12 @@ impl Destination {
         }
         check(&written).context("the changed keystore does not read back; nothing was written")?;
         if self.in_place {
+            if std::fs::read(&self.path).ok() != self.original {
+                // The caller names the file.
+                bail!(
+                    "the file changed while it was being edited; nothing was written (run the command again)"
+                );
+            }
             // The keystore replaced keeps its permissions (a new file is 0600).
             let mode = std::fs::metadata(&self.path).ok().map(|m| permissions(&m));
             let tmp = output_file::prepare(&self.path, &bytes, true)?;
