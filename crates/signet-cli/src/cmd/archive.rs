@@ -1,13 +1,16 @@
-//! `signet apk sign|verify` and `signet aab sign|verify`.
+//! `signet apk sign|verify|lineage` and `signet aab sign|verify`.
 
-use std::io::BufWriter;
+use std::{io::BufWriter, path::Path};
 
 use anyhow::{Context, bail};
-use signet_sign::apk::{self, ArchiveKind, SignOptions};
+use signet_sign::apk::{
+    self, ArchiveKind, SignOptions,
+    lineage::{self, Lineage},
+};
 
 use crate::{
     UsageError,
-    flags::{ArchiveSignArgs, ArchiveVerifyArgs},
+    flags::{ApkLineageArgs, ArchiveSignArgs, ArchiveVerifyArgs},
     output, output_file,
     secret_arg::resolve_or_prompt,
 };
@@ -130,6 +133,9 @@ struct VerifyJson<'a> {
     #[serde(flatten)]
     report: &'a apk::VerifyReport,
     signers: Vec<&'a signet_formats::CertificateInfo>,
+    /// The v3 signer's lineage, oldest first, when its key rotated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lineage: Option<Vec<LineageJson<'a>>>,
 }
 
 pub fn verify(args: &ArchiveVerifyArgs, kind: ArchiveKind) -> anyhow::Result<()> {
@@ -161,6 +167,7 @@ pub fn verify(args: &ArchiveVerifyArgs, kind: ArchiveKind) -> anyhow::Result<()>
                 .iter()
                 .map(signet_formats::Certificate::info)
                 .collect(),
+            lineage: report.lineage.as_ref().map(lineage_json),
         })?;
     } else {
         print!("{}", render(&report, kind, args.verbose, args.print_certs));
@@ -209,47 +216,157 @@ fn render(
     }
     if print_certs {
         for (i, c) in report.signers.iter().enumerate() {
-            let info = c.info();
-            let n = i + 1;
-            let hex = |s: &str| s.replace(':', "").to_ascii_lowercase();
-            out.push_str(&format!("Signer #{n} certificate DN: {}\n", info.subject));
-            out.push_str(&format!(
-                "Signer #{n} certificate SHA-256 digest: {}\n",
-                hex(&info.fingerprints.sha256)
-            ));
-            out.push_str(&format!(
-                "Signer #{n} certificate SHA-1 digest: {}\n",
-                hex(&info.fingerprints.sha1)
-            ));
-            out.push_str(&format!(
-                "Signer #{n} certificate MD5 digest: {}\n",
-                hex(&info.fingerprints.md5)
-            ));
-            // apksigner shows the key only in verbose mode.
-            if verbose {
-                out.push_str(&format!(
-                    "Signer #{n} key algorithm: {}\n",
-                    info.key_algorithm
-                ));
-                out.push_str(&format!("Signer #{n} key size (bits): {}\n", info.key_size));
-                let key = signet_formats::fingerprints(c.subject_public_key_info());
-                out.push_str(&format!(
-                    "Signer #{n} public key SHA-256 digest: {}\n",
-                    hex(&key.sha256)
-                ));
-                out.push_str(&format!(
-                    "Signer #{n} public key SHA-1 digest: {}\n",
-                    hex(&key.sha1)
-                ));
-                out.push_str(&format!(
-                    "Signer #{n} public key MD5 digest: {}\n",
-                    hex(&key.md5)
-                ));
-            }
+            certificate_lines(&mut out, &format!("Signer #{}", i + 1), c, verbose);
         }
     }
     for e in &report.errors {
         out.push_str(&format!("ERROR: {e}\n"));
     }
     out
+}
+
+/// apksigner's lines for one certificate: its DN and digests, and in verbose mode its key.
+fn certificate_lines(
+    out: &mut String,
+    label: &str,
+    c: &signet_formats::Certificate,
+    verbose: bool,
+) {
+    let info = c.info();
+    let hex = |s: &str| s.replace(':', "").to_ascii_lowercase();
+    out.push_str(&format!("{label} certificate DN: {}\n", info.subject));
+    out.push_str(&format!(
+        "{label} certificate SHA-256 digest: {}\n",
+        hex(&info.fingerprints.sha256)
+    ));
+    out.push_str(&format!(
+        "{label} certificate SHA-1 digest: {}\n",
+        hex(&info.fingerprints.sha1)
+    ));
+    out.push_str(&format!(
+        "{label} certificate MD5 digest: {}\n",
+        hex(&info.fingerprints.md5)
+    ));
+    // apksigner shows the key only in verbose mode.
+    if verbose {
+        out.push_str(&format!("{label} key algorithm: {}\n", info.key_algorithm));
+        out.push_str(&format!("{label} key size (bits): {}\n", info.key_size));
+        let key = signet_formats::fingerprints(c.subject_public_key_info());
+        out.push_str(&format!(
+            "{label} public key SHA-256 digest: {}\n",
+            hex(&key.sha256)
+        ));
+        out.push_str(&format!(
+            "{label} public key SHA-1 digest: {}\n",
+            hex(&key.sha1)
+        ));
+        out.push_str(&format!(
+            "{label} public key MD5 digest: {}\n",
+            hex(&key.md5)
+        ));
+    }
+}
+
+/// Reads a lineage from a lineage file, or from the verified v3 signature of an APK.
+fn read_lineage(path: &Path) -> anyhow::Result<Lineage> {
+    let name = path.display();
+    let bytes = std::fs::read(path).with_context(|| format!("{name}"))?;
+    if bytes.starts_with(&lineage::MAGIC.to_le_bytes()) {
+        return Lineage::from_file(&bytes).with_context(|| format!("{name}"));
+    }
+    if !bytes.starts_with(b"PK") {
+        bail!("{name}: neither a signing certificate lineage nor an APK");
+    }
+    let report = apk::verify(path, ArchiveKind::Apk, None).with_context(|| format!("{name}"))?;
+    if !report.verified {
+        let first = report
+            .errors
+            .first()
+            .map_or_else(String::new, |e| format!(": {e}"));
+        bail!("{name}: the APK does not verify, so its lineage cannot be trusted{first}");
+    }
+    report.lineage.with_context(|| {
+        format!("{name}: the APK's v3 signature carries no signing certificate lineage (its key was never rotated)")
+    })
+}
+
+/// A lineage's certificates and capabilities, in `apksigner lineage --print-certs` form.
+fn render_lineage(lineage: &Lineage, verbose: bool) -> String {
+    let mut out = String::new();
+    for (i, node) in lineage.nodes.iter().enumerate() {
+        certificate_lines(
+            &mut out,
+            &format!("Signer #{} in lineage", i + 1),
+            &node.certificate,
+            verbose,
+        );
+        let caps = Capabilities::of(node.flags);
+        out.push_str(&format!(
+            "Has installed data capability: {}\n",
+            caps.installed_data
+        ));
+        out.push_str(&format!(
+            "Has shared UID capability    : {}\n",
+            caps.shared_uid
+        ));
+        out.push_str(&format!(
+            "Has permission capability    : {}\n",
+            caps.permission
+        ));
+        out.push_str(&format!(
+            "Has rollback capability      : {}\n",
+            caps.rollback
+        ));
+        out.push_str(&format!("Has auth capability          : {}\n", caps.auth));
+    }
+    out
+}
+
+/// What a past certificate may still do (apksigner's `PAST_CERT_*` flags).
+#[derive(serde::Serialize)]
+struct Capabilities {
+    installed_data: bool,
+    shared_uid: bool,
+    permission: bool,
+    rollback: bool,
+    auth: bool,
+}
+
+impl Capabilities {
+    fn of(flags: u32) -> Capabilities {
+        Capabilities {
+            installed_data: flags & 1 != 0,
+            shared_uid: flags & 2 != 0,
+            permission: flags & 4 != 0,
+            rollback: flags & 8 != 0,
+            auth: flags & 16 != 0,
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct LineageJson<'a> {
+    #[serde(flatten)]
+    certificate: &'a signet_formats::CertificateInfo,
+    capabilities: Capabilities,
+}
+
+fn lineage_json(lineage: &Lineage) -> Vec<LineageJson<'_>> {
+    lineage
+        .nodes
+        .iter()
+        .map(|n| LineageJson {
+            certificate: n.certificate.info(),
+            capabilities: Capabilities::of(n.flags),
+        })
+        .collect()
+}
+
+pub fn lineage(args: &ApkLineageArgs) -> anyhow::Result<()> {
+    let lineage = read_lineage(&args.input)?;
+    if args.output.json {
+        return output::json(&lineage_json(&lineage));
+    }
+    print!("{}", render_lineage(&lineage, args.verbose));
+    Ok(())
 }

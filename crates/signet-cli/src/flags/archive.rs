@@ -7,6 +7,19 @@ use clap::{Args, Subcommand};
 use super::{OutputArgs, SECRET_HELP};
 use crate::secret_arg::SecretArg;
 
+/// `signet apk …`: what `aab` has, and key rotation.
+#[derive(Debug, Subcommand)]
+pub enum ApkCommand {
+    /// Sign with a key from a keystore; existing signatures are replaced.
+    Sign(ArchiveSignArgs),
+    /// Verify every signature scheme present.
+    Verify(ArchiveVerifyArgs),
+    /// Print a signing certificate lineage (a lineage file, or a rotated APK's), as
+    /// `apksigner lineage --print-certs`.
+    Lineage(ApkLineageArgs),
+}
+
+/// `signet aab …`.
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
     /// Sign with a key from a keystore; existing signatures are replaced.
@@ -76,6 +89,18 @@ pub struct ArchiveVerifyArgs {
     /// apksigner's flag.
     #[arg(long, value_name = "FILE")]
     pub v4_signature_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApkLineageArgs {
+    /// A lineage file (as `apk rotate` or `apksigner rotate` write), or an APK signed with
+    /// one (its lineage is read from its verified v3 signature).
+    pub input: PathBuf,
+    /// Also print each certificate's key, as `apksigner lineage -v`.
+    #[arg(short, long)]
+    pub verbose: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

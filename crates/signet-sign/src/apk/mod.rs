@@ -541,7 +541,7 @@ pub fn sign<W: Write>(
             pairs.push((v2::BLOCK_ID, v2::sign(key, sig_alg, digest, v3)?));
         }
         if v3 {
-            pairs.push((v3::BLOCK_ID, v3::sign(key, sig_alg, digest)?));
+            pairs.push((v3::BLOCK_ID, v3::sign(key, sig_alg, digest, None)?));
         }
         block = signing_block::build(&pairs);
         content_digest = Some((sig_alg, digest.clone()));
@@ -588,6 +588,10 @@ pub struct VerifyReport {
     /// (apksigner's choice).
     #[serde(skip)]
     pub signers: Vec<Certificate>,
+    /// The signing certificate lineage of the v3 signer, when v3 verified and its keys
+    /// rotated.
+    #[serde(skip)]
+    pub lineage: Option<lineage::Lineage>,
     /// Problems, one per cause; each displays as the sentence `apk verify` prints.
     pub errors: Vec<Finding>,
 }
@@ -679,7 +683,8 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
             .map(|(_, d)| d.clone())
             .unwrap_or_default()
     };
-    let mut signer_sets: Vec<Vec<Certificate>> = Vec::new();
+    let mut v1_certs: Option<Vec<Certificate>> = None;
+    let mut v3_lineage = None;
     let mut v2_stripping: Vec<u32> = Vec::new();
     let mut v2_signers = Vec::new();
     let mut v3_signers = Vec::new();
@@ -689,7 +694,6 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
         report.errors.extend(r.issues);
         v2_stripping = r.stripping_protection;
         if report.v2 {
-            signer_sets.push(r.signers.iter().map(|s| s.certificate.clone()).collect());
             v2_signers = r.signers;
         }
     }
@@ -698,8 +702,8 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
         report.v3 = r.issues.is_empty();
         report.errors.extend(r.issues);
         if report.v3 {
-            signer_sets.push(r.signers.iter().map(|s| s.certificate.clone()).collect());
             v3_signers = r.signers;
+            v3_lineage = r.lineage;
         }
     }
     if v2_stripping.contains(&3) && v3_block.is_none() {
@@ -799,7 +803,7 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
         report.v1 = r.issues.is_empty() && !r.signers.is_empty();
         report.errors.extend(r.issues);
         if report.v1 {
-            signer_sets.push(r.signers);
+            v1_certs = Some(r.signers);
         }
         for (scheme, block) in [(Scheme::V2, v2_block), (Scheme::V3, v3_block)] {
             if r.apk_signed_schemes.contains(&scheme.id()) && block.is_none() {
@@ -808,22 +812,41 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
         }
     }
 
-    // Signers must agree across schemes.
-    if let Some(first) = signer_sets.first() {
-        let fp = |set: &Vec<Certificate>| {
-            set.iter()
-                .map(|c| c.fingerprints().sha256.clone())
-                .collect::<Vec<_>>()
-        };
-        if signer_sets.iter().any(|s| fp(s) != fp(first)) {
+    // Signers must agree across schemes: v1 and v2 have the same signers; v3's is theirs,
+    // or (after a key rotation) the oldest certificate of v3's lineage is, as apksig checks.
+    let v2_certs: Option<Vec<Certificate>> = report
+        .v2
+        .then(|| v2_signers.iter().map(|s| s.certificate.clone()).collect());
+    let fp = |set: &[Certificate]| {
+        set.iter()
+            .map(|c| c.fingerprints().sha256.clone())
+            .collect::<Vec<_>>()
+    };
+    if let (Some(v1), Some(v2)) = (&v1_certs, &v2_certs) {
+        if fp(v1) != fp(v2) {
             report.errors.push(Finding::SignersDiffer);
         }
-        // apksigner reports v3's newest signer, else every v2 signer, else every v1 signer.
-        report.signers = match v3_signers.last() {
-            Some(newest) => vec![newest.certificate.clone()],
-            None => first.clone(),
-        };
     }
+    if report.v3 {
+        if let Some(old) = v1_certs.as_ref().or(v2_certs.as_ref()) {
+            if old.len() != 1 {
+                report.errors.push(Finding::MultiplePastSigners);
+            }
+            let root = match &v3_lineage {
+                Some(lineage) => lineage.nodes.first().map(|n| &n.certificate),
+                None => v3_signers.first().map(|s| &s.certificate),
+            };
+            if old.first().map(Certificate::der) != root.map(Certificate::der) {
+                report.errors.push(Finding::PastSignersMismatch);
+            }
+        }
+    }
+    // apksigner reports v3's newest signer, else every v2 signer, else every v1 signer.
+    report.signers = match v3_signers.last() {
+        Some(newest) => vec![newest.certificate.clone()],
+        None => v2_certs.or(v1_certs).unwrap_or_default(),
+    };
+    report.lineage = v3_lineage;
     if !(report.v1 || report.v2 || report.v3) && report.errors.is_empty() {
         report.errors.push(Finding::NoSignaturesFound);
     }
