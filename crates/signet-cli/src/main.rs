@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Command::Keystore(KeystoreCommand::Import(args)) => cmd::keystore::import(&args),
         Command::Apk(ApkCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Apk),
         Command::Apk(ApkCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Apk),
+        Command::Apk(ApkCommand::Rotate(args)) => cmd::archive::rotate(&args),
         Command::Apk(ApkCommand::Lineage(args)) => cmd::archive::lineage(&args),
         Command::Aab(ArchiveCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Aab),
         Command::Aab(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Aab),

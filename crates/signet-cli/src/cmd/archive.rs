@@ -10,9 +10,9 @@ use signet_sign::apk::{
 
 use crate::{
     UsageError,
-    flags::{ApkLineageArgs, ArchiveSignArgs, ArchiveVerifyArgs},
+    flags::{ApkLineageArgs, ApkRotateArgs, ArchiveSignArgs, ArchiveVerifyArgs},
     output, output_file,
-    secret_arg::resolve_or_prompt,
+    secret_arg::{SecretArg, resolve_or_prompt},
 };
 
 /// Verification found problems (exit code 3).
@@ -45,23 +45,56 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     if args.out != args.input {
         output_file::check_writable(&args.out, args.force)?;
     }
-    let bytes = crate::cmd::keystore::read_file(&args.ks)?;
-    let ks_name = args.ks.display();
-    signet_formats::detect(&bytes).with_context(|| format!("{ks_name}"))?;
-    let store_pass = resolve_or_prompt(args.ks_pass.as_ref(), Some("Keystore password: "))?;
-    let key_pass = args
-        .key_pass
-        .as_ref()
-        .map(crate::secret_arg::SecretArg::resolve)
-        .transpose()?;
-    let store = signet_formats::Keystore::open(&bytes, store_pass.as_ref())
-        .with_context(|| format!("{ks_name}"))?;
-    let key_password = key_pass.as_ref().or(store_pass.as_ref()).ok_or_else(|| {
-        UsageError("pass --ks-pass (and --key-pass if the key has its own)".into())
+    if args.lineage.is_some() && kind == ArchiveKind::Aab {
+        bail!(UsageError(
+            "an AAB is signed with JAR signing (v1) only: --lineage is for APKs".into()
+        ));
+    }
+    let key = load_key(&KeyFlags {
+        ks: &args.ks,
+        ks_pass: args.ks_pass.as_ref(),
+        alias: args.ks_key_alias.as_deref(),
+        key_pass: args.key_pass.as_ref(),
+        prefix: "",
     })?;
-    let key = store
-        .unlock(args.ks_key_alias.as_deref(), key_password)
-        .with_context(|| format!("{ks_name}"))?;
+    let lineage_and_old = match (&args.lineage, &args.old.old_ks) {
+        (Some(path), Some(old_ks)) => {
+            let lineage = read_lineage(path)?;
+            let old = load_key(&KeyFlags {
+                ks: old_ks,
+                ks_pass: args.old.old_ks_pass.as_ref(),
+                alias: args.old.old_ks_key_alias.as_deref(),
+                key_pass: args.old.old_key_pass.as_ref(),
+                prefix: "old-",
+            })?;
+            Some((lineage, old))
+        }
+        (None, Some(_)) => bail!(UsageError(
+            "--old-ks signs v1 and v2 after a key rotation: pass --lineage too".into()
+        )),
+        _ => None,
+    };
+    let rotation = lineage_and_old
+        .as_ref()
+        .map(|(lineage, old)| {
+            apk::Rotation::new(lineage, old, &key).with_context(|| {
+                format!(
+                    "{} with --ks {} and --old-ks {}",
+                    args.lineage.as_deref().unwrap_or(Path::new("")).display(),
+                    args.ks.display(),
+                    args.old
+                        .old_ks
+                        .as_deref()
+                        .unwrap_or(Path::new(""))
+                        .display()
+                )
+            })
+        })
+        .transpose()?;
+    // The JAR signature files are named after the key that writes them.
+    let v1_alias = lineage_and_old
+        .as_ref()
+        .map_or(&key.alias, |(_, old)| &old.alias);
 
     let options = SignOptions {
         kind,
@@ -69,14 +102,15 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         v1: args.v1_signing_enabled,
         v2: args.v2_signing_enabled,
         v3: args.v3_signing_enabled,
-        v1_basename: apk::v1::basename_for_alias(&key.alias),
+        v1_basename: apk::v1::basename_for_alias(v1_alias),
         allow_debug_key: args.allow_debug_key,
     };
     let tmp = output_file::temp_beside(&args.out)?;
     let report = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         let name = args.input.display();
-        apk::sign(&args.input, &mut w, &key, &options).with_context(|| format!("{name}"))?
+        apk::sign_rotated(&args.input, &mut w, &key, rotation.as_ref(), &options)
+            .with_context(|| format!("{name}"))?
     };
     // No fsync: the rename still makes the output appear whole or not at all to readers,
     // and an APK, unlike a keystore, can be rebuilt after a crash (cp and apksigner do not
@@ -124,6 +158,80 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         schemes.join(", "),
         report.min_sdk,
         key.alias
+    );
+    Ok(())
+}
+
+/// The flags that name one key: its keystore, passwords and alias (`--ks …`, or with a
+/// prefix, `--old-ks …`).
+struct KeyFlags<'a> {
+    ks: &'a Path,
+    ks_pass: Option<&'a SecretArg>,
+    alias: Option<&'a str>,
+    key_pass: Option<&'a SecretArg>,
+    /// `""`, `"old-"` or `"new-"`.
+    prefix: &'a str,
+}
+
+/// Opens the keystore and unlocks the key the flags name.
+fn load_key(flags: &KeyFlags<'_>) -> anyhow::Result<signet_formats::KeyEntry> {
+    let p = flags.prefix;
+    let bytes = crate::cmd::keystore::read_file(flags.ks)?;
+    let ks_name = flags.ks.display();
+    signet_formats::detect(&bytes).with_context(|| format!("{ks_name}"))?;
+    let prompt = match p {
+        "old-" => "Old keystore password: ",
+        "new-" => "New keystore password: ",
+        _ => "Keystore password: ",
+    };
+    let store_pass = resolve_or_prompt(flags.ks_pass, Some(prompt))?;
+    let key_pass = flags.key_pass.map(SecretArg::resolve).transpose()?;
+    let store = signet_formats::Keystore::open(&bytes, store_pass.as_ref())
+        .with_context(|| format!("{ks_name}"))?;
+    let key_password = key_pass.as_ref().or(store_pass.as_ref()).ok_or_else(|| {
+        UsageError(format!(
+            "pass --{p}ks-pass (and --{p}key-pass if the key has its own)"
+        ))
+    })?;
+    store
+        .unlock(flags.alias, key_password)
+        .with_context(|| format!("{ks_name}"))
+}
+
+pub fn rotate(args: &ApkRotateArgs) -> anyhow::Result<()> {
+    let old_ks = args.old.old_ks.as_deref().ok_or_else(|| {
+        UsageError("pass --old-ks: the keystore of the key to rotate from".into())
+    })?;
+    output_file::check_writable(&args.out, args.force)?;
+    let old = load_key(&KeyFlags {
+        ks: old_ks,
+        ks_pass: args.old.old_ks_pass.as_ref(),
+        alias: args.old.old_ks_key_alias.as_deref(),
+        key_pass: args.old.old_key_pass.as_ref(),
+        prefix: "old-",
+    })?;
+    let new = load_key(&KeyFlags {
+        ks: &args.new.new_ks,
+        ks_pass: args.new.new_ks_pass.as_ref(),
+        alias: args.new.new_ks_key_alias.as_deref(),
+        key_pass: args.new.new_key_pass.as_ref(),
+        prefix: "new-",
+    })?;
+    let lineage = match &args.input {
+        Some(path) => read_lineage(path)?
+            .extend(&old, &new)
+            .with_context(|| format!("{} with --old-ks {}", path.display(), old_ks.display()))?,
+        None => Lineage::rotate(&old, &new)?,
+    };
+    output_file::write_atomic(&args.out, &lineage.to_file(), args.force, false)?;
+    eprintln!(
+        "Wrote {}: a signing certificate lineage of {} certificates, from `{}` in {} to `{}` in {}",
+        args.out.display(),
+        lineage.nodes.len(),
+        old.alias,
+        old_ks.display(),
+        new.alias,
+        args.new.new_ks.display()
     );
     Ok(())
 }

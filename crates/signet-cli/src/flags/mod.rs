@@ -14,7 +14,9 @@ mod serve;
 use clap::{Args, Parser, Subcommand};
 
 pub use admin::{AdminCommand, CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateKeyArgs};
-pub use archive::{ApkCommand, ApkLineageArgs, ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs};
+pub use archive::{
+    ApkCommand, ApkLineageArgs, ApkRotateArgs, ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs,
+};
 pub use inspect::InspectArgs;
 pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
 pub use ipa::{IpaCommand, IpaSignArgs, IpaVerifyArgs};
