@@ -17,7 +17,7 @@ use signet_formats::FormatError;
 use signet_sign::apk::ArchiveKind;
 
 use crate::flags::{
-    AdminCommand, ArchiveCommand, Cli, Command, IosCommand, IpaCommand, KeystoreCommand,
+    AdminCommand, ApkCommand, ArchiveCommand, Cli, Command, IosCommand, IpaCommand, KeystoreCommand,
 };
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
@@ -43,8 +43,10 @@ fn main() -> ExitCode {
         Command::Keystore(KeystoreCommand::Rename(args)) => cmd::keystore::rename(&args),
         Command::Keystore(KeystoreCommand::Delete(args)) => cmd::keystore::delete(&args),
         Command::Keystore(KeystoreCommand::Import(args)) => cmd::keystore::import(&args),
-        Command::Apk(ArchiveCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Apk),
-        Command::Apk(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Apk),
+        Command::Apk(ApkCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Apk),
+        Command::Apk(ApkCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Apk),
+        Command::Apk(ApkCommand::Rotate(args)) => cmd::archive::rotate(&args),
+        Command::Apk(ApkCommand::Lineage(args)) => cmd::archive::lineage(&args),
         Command::Aab(ArchiveCommand::Sign(args)) => cmd::archive::sign(&args, ArchiveKind::Aab),
         Command::Aab(ArchiveCommand::Verify(args)) => cmd::archive::verify(&args, ArchiveKind::Aab),
         Command::Ios(IosCommand::ApnsToken(args)) => cmd::ios::apns_token(&args),

@@ -1,15 +1,18 @@
-//! `signet apk sign|verify` and `signet aab sign|verify`.
+//! `signet apk sign|verify|lineage` and `signet aab sign|verify`.
 
-use std::io::BufWriter;
+use std::{io::BufWriter, path::Path};
 
 use anyhow::{Context, bail};
-use signet_sign::apk::{self, ArchiveKind, SignOptions};
+use signet_sign::apk::{
+    self, ArchiveKind, SignOptions,
+    lineage::{self, Lineage},
+};
 
 use crate::{
     UsageError,
-    flags::{ArchiveSignArgs, ArchiveVerifyArgs},
+    flags::{ApkLineageArgs, ApkRotateArgs, ArchiveSignArgs, ArchiveVerifyArgs},
     output, output_file,
-    secret_arg::resolve_or_prompt,
+    secret_arg::{SecretArg, resolve_or_prompt},
 };
 
 /// Verification found problems (exit code 3).
@@ -42,23 +45,56 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     if args.out != args.input {
         output_file::check_writable(&args.out, args.force)?;
     }
-    let bytes = crate::cmd::keystore::read_file(&args.ks)?;
-    let ks_name = args.ks.display();
-    signet_formats::detect(&bytes).with_context(|| format!("{ks_name}"))?;
-    let store_pass = resolve_or_prompt(args.ks_pass.as_ref(), Some("Keystore password: "))?;
-    let key_pass = args
-        .key_pass
-        .as_ref()
-        .map(crate::secret_arg::SecretArg::resolve)
-        .transpose()?;
-    let store = signet_formats::Keystore::open(&bytes, store_pass.as_ref())
-        .with_context(|| format!("{ks_name}"))?;
-    let key_password = key_pass.as_ref().or(store_pass.as_ref()).ok_or_else(|| {
-        UsageError("pass --ks-pass (and --key-pass if the key has its own)".into())
+    if args.lineage.is_some() && kind == ArchiveKind::Aab {
+        bail!(UsageError(
+            "an AAB is signed with JAR signing (v1) only: --lineage is for APKs".into()
+        ));
+    }
+    let key = load_key(&KeyFlags {
+        ks: &args.ks,
+        ks_pass: args.ks_pass.as_ref(),
+        alias: args.ks_key_alias.as_deref(),
+        key_pass: args.key_pass.as_ref(),
+        prefix: "",
     })?;
-    let key = store
-        .unlock(args.ks_key_alias.as_deref(), key_password)
-        .with_context(|| format!("{ks_name}"))?;
+    let lineage_and_old = match (&args.lineage, &args.old.old_ks) {
+        (Some(path), Some(old_ks)) => {
+            let lineage = read_lineage(path)?;
+            let old = load_key(&KeyFlags {
+                ks: old_ks,
+                ks_pass: args.old.old_ks_pass.as_ref(),
+                alias: args.old.old_ks_key_alias.as_deref(),
+                key_pass: args.old.old_key_pass.as_ref(),
+                prefix: "old-",
+            })?;
+            Some((lineage, old))
+        }
+        (None, Some(_)) => bail!(UsageError(
+            "--old-ks signs v1 and v2 after a key rotation: pass --lineage too".into()
+        )),
+        _ => None,
+    };
+    let rotation = lineage_and_old
+        .as_ref()
+        .map(|(lineage, old)| {
+            apk::Rotation::new(lineage, old, &key).with_context(|| {
+                format!(
+                    "{} with --ks {} and --old-ks {}",
+                    args.lineage.as_deref().unwrap_or(Path::new("")).display(),
+                    args.ks.display(),
+                    args.old
+                        .old_ks
+                        .as_deref()
+                        .unwrap_or(Path::new(""))
+                        .display()
+                )
+            })
+        })
+        .transpose()?;
+    // The JAR signature files are named after the key that writes them.
+    let v1_alias = lineage_and_old
+        .as_ref()
+        .map_or(&key.alias, |(_, old)| &old.alias);
 
     let options = SignOptions {
         kind,
@@ -66,14 +102,15 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         v1: args.v1_signing_enabled,
         v2: args.v2_signing_enabled,
         v3: args.v3_signing_enabled,
-        v1_basename: apk::v1::basename_for_alias(&key.alias),
+        v1_basename: apk::v1::basename_for_alias(v1_alias),
         allow_debug_key: args.allow_debug_key,
     };
     let tmp = output_file::temp_beside(&args.out)?;
     let report = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         let name = args.input.display();
-        apk::sign(&args.input, &mut w, &key, &options).with_context(|| format!("{name}"))?
+        apk::sign_rotated(&args.input, &mut w, &key, rotation.as_ref(), &options)
+            .with_context(|| format!("{name}"))?
     };
     // No fsync: the rename still makes the output appear whole or not at all to readers,
     // and an APK, unlike a keystore, can be rebuilt after a crash (cp and apksigner do not
@@ -125,11 +162,88 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The flags that name one key: its keystore, passwords and alias (`--ks …`, or with a
+/// prefix, `--old-ks …`).
+struct KeyFlags<'a> {
+    ks: &'a Path,
+    ks_pass: Option<&'a SecretArg>,
+    alias: Option<&'a str>,
+    key_pass: Option<&'a SecretArg>,
+    /// `""`, `"old-"` or `"new-"`.
+    prefix: &'a str,
+}
+
+/// Opens the keystore and unlocks the key the flags name.
+fn load_key(flags: &KeyFlags<'_>) -> anyhow::Result<signet_formats::KeyEntry> {
+    let p = flags.prefix;
+    let bytes = crate::cmd::keystore::read_file(flags.ks)?;
+    let ks_name = flags.ks.display();
+    signet_formats::detect(&bytes).with_context(|| format!("{ks_name}"))?;
+    let prompt = match p {
+        "old-" => "Old keystore password: ",
+        "new-" => "New keystore password: ",
+        _ => "Keystore password: ",
+    };
+    let store_pass = resolve_or_prompt(flags.ks_pass, Some(prompt))?;
+    let key_pass = flags.key_pass.map(SecretArg::resolve).transpose()?;
+    let store = signet_formats::Keystore::open(&bytes, store_pass.as_ref())
+        .with_context(|| format!("{ks_name}"))?;
+    let key_password = key_pass.as_ref().or(store_pass.as_ref()).ok_or_else(|| {
+        UsageError(format!(
+            "pass --{p}ks-pass (and --{p}key-pass if the key has its own)"
+        ))
+    })?;
+    store
+        .unlock(flags.alias, key_password)
+        .with_context(|| format!("{ks_name}"))
+}
+
+pub fn rotate(args: &ApkRotateArgs) -> anyhow::Result<()> {
+    let old_ks = args.old.old_ks.as_deref().ok_or_else(|| {
+        UsageError("pass --old-ks: the keystore of the key to rotate from".into())
+    })?;
+    output_file::check_writable(&args.out, args.force)?;
+    let old = load_key(&KeyFlags {
+        ks: old_ks,
+        ks_pass: args.old.old_ks_pass.as_ref(),
+        alias: args.old.old_ks_key_alias.as_deref(),
+        key_pass: args.old.old_key_pass.as_ref(),
+        prefix: "old-",
+    })?;
+    let new = load_key(&KeyFlags {
+        ks: &args.new.new_ks,
+        ks_pass: args.new.new_ks_pass.as_ref(),
+        alias: args.new.new_ks_key_alias.as_deref(),
+        key_pass: args.new.new_key_pass.as_ref(),
+        prefix: "new-",
+    })?;
+    let lineage = match &args.input {
+        Some(path) => read_lineage(path)?
+            .extend(&old, &new)
+            .with_context(|| format!("{} with --old-ks {}", path.display(), old_ks.display()))?,
+        None => Lineage::rotate(&old, &new)?,
+    };
+    output_file::write_atomic(&args.out, &lineage.to_file(), args.force, false)?;
+    eprintln!(
+        "Wrote {}: a signing certificate lineage of {} certificates, from `{}` in {} to `{}` in {}",
+        args.out.display(),
+        lineage.nodes.len(),
+        old.alias,
+        old_ks.display(),
+        new.alias,
+        args.new.new_ks.display()
+    );
+    Ok(())
+}
+
 #[derive(serde::Serialize)]
 struct VerifyJson<'a> {
     #[serde(flatten)]
     report: &'a apk::VerifyReport,
     signers: Vec<&'a signet_formats::CertificateInfo>,
+    /// The v3 signer's lineage, oldest first, when its key rotated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lineage: Option<Vec<LineageJson<'a>>>,
 }
 
 pub fn verify(args: &ArchiveVerifyArgs, kind: ArchiveKind) -> anyhow::Result<()> {
@@ -161,6 +275,7 @@ pub fn verify(args: &ArchiveVerifyArgs, kind: ArchiveKind) -> anyhow::Result<()>
                 .iter()
                 .map(signet_formats::Certificate::info)
                 .collect(),
+            lineage: report.lineage.as_ref().map(lineage_json),
         })?;
     } else {
         print!("{}", render(&report, kind, args.verbose, args.print_certs));
@@ -209,47 +324,157 @@ fn render(
     }
     if print_certs {
         for (i, c) in report.signers.iter().enumerate() {
-            let info = c.info();
-            let n = i + 1;
-            let hex = |s: &str| s.replace(':', "").to_ascii_lowercase();
-            out.push_str(&format!("Signer #{n} certificate DN: {}\n", info.subject));
-            out.push_str(&format!(
-                "Signer #{n} certificate SHA-256 digest: {}\n",
-                hex(&info.fingerprints.sha256)
-            ));
-            out.push_str(&format!(
-                "Signer #{n} certificate SHA-1 digest: {}\n",
-                hex(&info.fingerprints.sha1)
-            ));
-            out.push_str(&format!(
-                "Signer #{n} certificate MD5 digest: {}\n",
-                hex(&info.fingerprints.md5)
-            ));
-            // apksigner shows the key only in verbose mode.
-            if verbose {
-                out.push_str(&format!(
-                    "Signer #{n} key algorithm: {}\n",
-                    info.key_algorithm
-                ));
-                out.push_str(&format!("Signer #{n} key size (bits): {}\n", info.key_size));
-                let key = signet_formats::fingerprints(c.subject_public_key_info());
-                out.push_str(&format!(
-                    "Signer #{n} public key SHA-256 digest: {}\n",
-                    hex(&key.sha256)
-                ));
-                out.push_str(&format!(
-                    "Signer #{n} public key SHA-1 digest: {}\n",
-                    hex(&key.sha1)
-                ));
-                out.push_str(&format!(
-                    "Signer #{n} public key MD5 digest: {}\n",
-                    hex(&key.md5)
-                ));
-            }
+            certificate_lines(&mut out, &format!("Signer #{}", i + 1), c, verbose);
         }
     }
     for e in &report.errors {
         out.push_str(&format!("ERROR: {e}\n"));
     }
     out
+}
+
+/// apksigner's lines for one certificate: its DN and digests, and in verbose mode its key.
+fn certificate_lines(
+    out: &mut String,
+    label: &str,
+    c: &signet_formats::Certificate,
+    verbose: bool,
+) {
+    let info = c.info();
+    let hex = |s: &str| s.replace(':', "").to_ascii_lowercase();
+    out.push_str(&format!("{label} certificate DN: {}\n", info.subject));
+    out.push_str(&format!(
+        "{label} certificate SHA-256 digest: {}\n",
+        hex(&info.fingerprints.sha256)
+    ));
+    out.push_str(&format!(
+        "{label} certificate SHA-1 digest: {}\n",
+        hex(&info.fingerprints.sha1)
+    ));
+    out.push_str(&format!(
+        "{label} certificate MD5 digest: {}\n",
+        hex(&info.fingerprints.md5)
+    ));
+    // apksigner shows the key only in verbose mode.
+    if verbose {
+        out.push_str(&format!("{label} key algorithm: {}\n", info.key_algorithm));
+        out.push_str(&format!("{label} key size (bits): {}\n", info.key_size));
+        let key = signet_formats::fingerprints(c.subject_public_key_info());
+        out.push_str(&format!(
+            "{label} public key SHA-256 digest: {}\n",
+            hex(&key.sha256)
+        ));
+        out.push_str(&format!(
+            "{label} public key SHA-1 digest: {}\n",
+            hex(&key.sha1)
+        ));
+        out.push_str(&format!(
+            "{label} public key MD5 digest: {}\n",
+            hex(&key.md5)
+        ));
+    }
+}
+
+/// Reads a lineage from a lineage file, or from the verified v3 signature of an APK.
+fn read_lineage(path: &Path) -> anyhow::Result<Lineage> {
+    let name = path.display();
+    let bytes = std::fs::read(path).with_context(|| format!("{name}"))?;
+    if bytes.starts_with(&lineage::MAGIC.to_le_bytes()) {
+        return Lineage::from_file(&bytes).with_context(|| format!("{name}"));
+    }
+    if !bytes.starts_with(b"PK") {
+        bail!("{name}: neither a signing certificate lineage nor an APK");
+    }
+    let report = apk::verify(path, ArchiveKind::Apk, None).with_context(|| format!("{name}"))?;
+    if !report.verified {
+        let first = report
+            .errors
+            .first()
+            .map_or_else(String::new, |e| format!(": {e}"));
+        bail!("{name}: the APK does not verify, so its lineage cannot be trusted{first}");
+    }
+    report.lineage.with_context(|| {
+        format!("{name}: the APK's v3 signature carries no signing certificate lineage (its key was never rotated)")
+    })
+}
+
+/// A lineage's certificates and capabilities, in `apksigner lineage --print-certs` form.
+fn render_lineage(lineage: &Lineage, verbose: bool) -> String {
+    let mut out = String::new();
+    for (i, node) in lineage.nodes.iter().enumerate() {
+        certificate_lines(
+            &mut out,
+            &format!("Signer #{} in lineage", i + 1),
+            &node.certificate,
+            verbose,
+        );
+        let caps = Capabilities::of(node.flags);
+        out.push_str(&format!(
+            "Has installed data capability: {}\n",
+            caps.installed_data
+        ));
+        out.push_str(&format!(
+            "Has shared UID capability    : {}\n",
+            caps.shared_uid
+        ));
+        out.push_str(&format!(
+            "Has permission capability    : {}\n",
+            caps.permission
+        ));
+        out.push_str(&format!(
+            "Has rollback capability      : {}\n",
+            caps.rollback
+        ));
+        out.push_str(&format!("Has auth capability          : {}\n", caps.auth));
+    }
+    out
+}
+
+/// What a past certificate may still do (apksigner's `PAST_CERT_*` flags).
+#[derive(serde::Serialize)]
+struct Capabilities {
+    installed_data: bool,
+    shared_uid: bool,
+    permission: bool,
+    rollback: bool,
+    auth: bool,
+}
+
+impl Capabilities {
+    fn of(flags: u32) -> Capabilities {
+        Capabilities {
+            installed_data: flags & 1 != 0,
+            shared_uid: flags & 2 != 0,
+            permission: flags & 4 != 0,
+            rollback: flags & 8 != 0,
+            auth: flags & 16 != 0,
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct LineageJson<'a> {
+    #[serde(flatten)]
+    certificate: &'a signet_formats::CertificateInfo,
+    capabilities: Capabilities,
+}
+
+fn lineage_json(lineage: &Lineage) -> Vec<LineageJson<'_>> {
+    lineage
+        .nodes
+        .iter()
+        .map(|n| LineageJson {
+            certificate: n.certificate.info(),
+            capabilities: Capabilities::of(n.flags),
+        })
+        .collect()
+}
+
+pub fn lineage(args: &ApkLineageArgs) -> anyhow::Result<()> {
+    let lineage = read_lineage(&args.input)?;
+    if args.output.json {
+        return output::json(&lineage_json(&lineage));
+    }
+    print!("{}", render_lineage(&lineage, args.verbose));
+    Ok(())
 }

@@ -14,7 +14,9 @@ mod serve;
 use clap::{Args, Parser, Subcommand};
 
 pub use admin::{AdminCommand, CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateKeyArgs};
-pub use archive::{ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs};
+pub use archive::{
+    ApkCommand, ApkLineageArgs, ApkRotateArgs, ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs,
+};
 pub use inspect::InspectArgs;
 pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
 pub use ipa::{IpaCommand, IpaSignArgs, IpaVerifyArgs};
@@ -38,9 +40,9 @@ pub enum Command {
     /// passwords, rename, delete, import a PEM key.
     #[command(subcommand)]
     Keystore(KeystoreCommand),
-    /// Android APKs: sign (v1, v2, v3) and verify, as apksigner does.
+    /// Android APKs: sign (v1, v2, v3) and verify, as apksigner does; key rotation.
     #[command(subcommand)]
-    Apk(ArchiveCommand),
+    Apk(ApkCommand),
     /// Android App Bundles: sign and verify (JAR signing, as jarsigner does).
     #[command(subcommand)]
     Aab(ArchiveCommand),

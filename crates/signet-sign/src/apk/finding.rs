@@ -6,6 +6,8 @@ use std::fmt;
 
 use signet_formats::FormatError;
 
+use crate::apk::lineage::LineageError;
+
 /// An APK Signature Scheme that lives in the APK Signing Block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -141,6 +143,27 @@ pub enum Finding {
     },
     /// v2's stripping-protection attribute names v3, and there is no v3 block.
     V3Stripped,
+    /// A v3 signer's proof-of-rotation attribute is not a lineage.
+    LineageMalformed {
+        /// The signer's position, from 1.
+        signer: usize,
+        /// Why.
+        error: LineageError,
+    },
+    /// A certificate of a v3 signer's lineage is not signed by the one before it.
+    LineageDoesNotVerify {
+        /// The signer's position, from 1.
+        signer: usize,
+        /// The certificate's position in the lineage, from 1.
+        child: usize,
+    },
+    /// A v3 signer's certificate is not the newest of its lineage.
+    LineageCertificateMismatch {
+        /// The signer's position, from 1.
+        signer: usize,
+    },
+    /// The v3 signers' lineages are not all parts of one lineage.
+    InconsistentLineages,
 
     // --- v1 (JAR signing) ---
     /// No `META-INF/MANIFEST.MF` (among the JAR signature files read).
@@ -263,6 +286,11 @@ pub enum Finding {
     // --- across schemes ---
     /// The schemes that verified have different signers.
     SignersDiffer,
+    /// The v1/v2 signer is neither the v3 signer nor the oldest certificate of the v3
+    /// signer's lineage.
+    PastSignersMismatch,
+    /// More than one v1 or v2 signer beside a v3 signer.
+    MultiplePastSigners,
     /// No signature of any scheme.
     NoSignaturesFound,
     /// No JAR signature, which platforms below API 24 need.
@@ -363,6 +391,26 @@ impl fmt::Display for Finding {
             F::V3Stripped => f.write_str(
                 "APK Signature Scheme v2 says a v3 signature is present, but it is not (stripped?)",
             ),
+            F::LineageMalformed { signer: n, error } => {
+                signer(f, &Scheme::V3, n)?;
+                write!(f, "proof-of-rotation attribute: {error}")
+            }
+            F::LineageDoesNotVerify { signer: n, child } => {
+                signer(f, &Scheme::V3, n)?;
+                write!(
+                    f,
+                    "proof-of-rotation: certificate #{child} of the lineage is not signed by \
+                     certificate #{}",
+                    child - 1
+                )
+            }
+            F::LineageCertificateMismatch { signer: n } => {
+                signer(f, &Scheme::V3, n)?;
+                f.write_str("signing certificate is not the newest certificate of its lineage")
+            }
+            F::InconsistentLineages => f.write_str(
+                "APK Signature Scheme v3: the signers' lineages are not all part of one lineage",
+            ),
             F::V1NoManifest => f.write_str("JAR signature: missing META-INF/MANIFEST.MF"),
             F::V1MalformedManifest => f.write_str("JAR signature: malformed META-INF/MANIFEST.MF"),
             F::V1DuplicateManifestSection { name } => write!(
@@ -454,6 +502,12 @@ impl fmt::Display for Finding {
                 f.write_str("V4 signature and V2/V3 signature have mismatched digests")
             }
             F::SignersDiffer => f.write_str("signers differ between signature schemes"),
+            F::PastSignersMismatch => f.write_str(
+                "v3 signer differs from v1/v2 signer without proper signing certificate lineage",
+            ),
+            F::MultiplePastSigners => f.write_str(
+                "multiple v1/v2 signers beside an APK Signature Scheme v3 signer; only one allowed",
+            ),
             F::NoSignaturesFound => f.write_str("no signatures found"),
             F::V1Needed { min_sdk } => write!(
                 f,
@@ -517,6 +571,18 @@ mod tests {
                     max: 24,
                 },
                 "APK Signature Scheme v3 signer #2: invalid SDK range 30..24",
+            ),
+            (
+                Finding::LineageDoesNotVerify {
+                    signer: 1,
+                    child: 2,
+                },
+                "APK Signature Scheme v3 signer #1: proof-of-rotation: certificate #2 of the \
+                 lineage is not signed by certificate #1",
+            ),
+            (
+                Finding::PastSignersMismatch,
+                "v3 signer differs from v1/v2 signer without proper signing certificate lineage",
             ),
             (
                 Finding::V3Stripped,

@@ -51,12 +51,44 @@ pub struct Lineage {
     pub nodes: Vec<Node>,
 }
 
-/// Why a lineage cannot be read.
-fn bad(detail: impl Into<String>) -> SignError {
-    SignError::Config(format!(
-        "not a signing certificate lineage: {}",
-        detail.into()
-    ))
+/// Why a lineage cannot be read: its bytes, or a certificate not signed by its parent
+/// (apksig tells these apart: `V3_SIG_MALFORMED_LINEAGE`, `V3_SIG_POR_DID_NOT_VERIFY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LineageError {
+    /// The bytes do not follow the lineage's grammar.
+    Malformed(String),
+    /// Certificate `child` (from 1) is not signed by the one before it.
+    NotSignedByParent {
+        /// The certificate's position, from 1.
+        child: usize,
+    },
+}
+
+impl std::fmt::Display for LineageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a signing certificate lineage: ")?;
+        match self {
+            LineageError::Malformed(detail) => f.write_str(detail),
+            LineageError::NotSignedByParent { child } => write!(
+                f,
+                "certificate #{child} is not signed by certificate #{}",
+                child - 1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LineageError {}
+
+impl From<LineageError> for SignError {
+    fn from(e: LineageError) -> SignError {
+        SignError::Config(e.to_string())
+    }
+}
+
+fn bad(detail: impl Into<String>) -> LineageError {
+    LineageError::Malformed(detail.into())
 }
 
 fn signed_data(certificate: &Certificate, parent_sig_alg: u32) -> Vec<u8> {
@@ -94,7 +126,7 @@ impl Lineage {
         let newest = self
             .nodes
             .last_mut()
-            .ok_or_else(|| bad("no certificates"))?;
+            .ok_or_else(|| SignError::from(bad("no certificates")))?;
         if newest.certificate.der() != parent_cert.der() {
             return Err(SignError::Config(
                 "the old signer is not the newest certificate of the lineage".into(),
@@ -130,7 +162,7 @@ impl Lineage {
     }
 
     /// Reads a lineage file (as `apksigner rotate` writes).
-    pub fn from_file(bytes: &[u8]) -> Result<Lineage, SignError> {
+    pub fn from_file(bytes: &[u8]) -> Result<Lineage, LineageError> {
         let mut r = length_prefixed::Reader::new(bytes);
         if r.u32() != Some(MAGIC) {
             return Err(bad("no lineage magic number"));
@@ -152,7 +184,7 @@ impl Lineage {
 
     /// Reads the encoded lineage (the file's payload, or the v3 attribute's value) and
     /// checks each certificate's signature by the one before.
-    pub fn decode(bytes: &[u8]) -> Result<Lineage, SignError> {
+    pub fn decode(bytes: &[u8]) -> Result<Lineage, LineageError> {
         let mut r = length_prefixed::Reader::new(bytes);
         if r.u32() != Some(VERSION) {
             return Err(bad("unknown version"));
@@ -173,7 +205,8 @@ impl Lineage {
             let (Some(der), Some(parent_sig_alg)) = (sr.lp(), sr.u32()) else {
                 return Err(bad(format!("certificate #{n} is malformed")));
             };
-            let certificate = Certificate::from_der(der)?;
+            let certificate =
+                Certificate::from_der(der).map_err(|e| bad(format!("certificate #{n}: {e}")))?;
             if let Some(prev) = nodes.last() {
                 if prev.sig_alg != parent_sig_alg {
                     return Err(bad(format!(
@@ -183,11 +216,12 @@ impl Lineage {
                 let (scheme, _) = ApkSigAlg(parent_sig_alg)
                     .parts()
                     .ok_or_else(|| bad(format!("certificate #{n}: unknown signature algorithm")))?;
-                if !prev.certificate.verify_with(scheme, signed, signature)? {
-                    return Err(bad(format!(
-                        "certificate #{n} is not signed by certificate #{}",
-                        n - 1
-                    )));
+                let verified = prev
+                    .certificate
+                    .verify_with(scheme, signed, signature)
+                    .map_err(|e| bad(format!("certificate #{n}: {e}")))?;
+                if !verified {
+                    return Err(LineageError::NotSignedByParent { child: n });
                 }
             }
             if nodes.iter().any(|p| p.certificate.der() == der) {
@@ -219,6 +253,15 @@ impl Lineage {
             length_prefixed::put(&mut out, &node);
         }
         out
+    }
+
+    /// The lineage up to and including `certificate` (apksig's `getSubLineage`), or `None`
+    /// when it is not in the lineage.
+    pub fn up_to(&self, certificate: &Certificate) -> Option<Lineage> {
+        let i = self.position(certificate)?;
+        Some(Lineage {
+            nodes: self.nodes[..=i].to_vec(),
+        })
     }
 
     /// The position of `certificate` in the lineage, from 0 (the oldest).

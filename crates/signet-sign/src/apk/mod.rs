@@ -367,6 +367,52 @@ impl<W: Write> Out<'_, W> {
     }
 }
 
+/// The keys of a signature after a key rotation, as apksigner signs with `--lineage`:
+/// v1 and v2 by the lineage's oldest key (which every platform before v3 knows the app
+/// by), v3 by the newest with the lineage up to it as its proof of rotation.
+pub struct Rotation<'a> {
+    oldest: &'a dyn SigningKey,
+    lineage: lineage::Lineage,
+}
+
+impl<'a> Rotation<'a> {
+    /// Checks that `newest` (the v3 signer) is in `lineage` and that `oldest` is its first
+    /// certificate, as apksig does.
+    pub fn new(
+        lineage: &lineage::Lineage,
+        oldest: &'a dyn SigningKey,
+        newest: &dyn SigningKey,
+    ) -> Result<Rotation<'a>, SignError> {
+        let leaf = |k: &dyn SigningKey| {
+            k.certificates()
+                .first()
+                .cloned()
+                .ok_or_else(|| SignError::Config("the signing key has no certificate".into()))
+        };
+        let lineage = lineage.up_to(&leaf(newest)?).ok_or_else(|| {
+            SignError::Config("the signing key is not in the signing certificate lineage".into())
+        })?;
+        match lineage.position(&leaf(oldest)?) {
+            Some(0) => Ok(Rotation { oldest, lineage }),
+            Some(i) => Err(SignError::Config(format!(
+                "v1 and v2 are signed by the lineage's oldest key, and the old key is \
+                 certificate #{} of the lineage",
+                i + 1
+            ))),
+            None => Err(SignError::Config(
+                "v1 and v2 are signed by the lineage's oldest key, and the old key is not in \
+                 the lineage"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The lineage the v3 signer carries (up to its certificate).
+    pub fn lineage(&self) -> &lineage::Lineage {
+        &self.lineage
+    }
+}
+
 /// Signs the archive at `input`, writing the signed archive to `output`.
 pub fn sign<W: Write>(
     input: &Path,
@@ -374,12 +420,33 @@ pub fn sign<W: Write>(
     key: &dyn SigningKey,
     options: &SignOptions,
 ) -> Result<SignReport, SignError> {
-    let leaf = key
-        .certificates()
-        .first()
-        .ok_or_else(|| SignError::Config("the signing key has no certificate".into()))?;
-    if leaf.info().is_debug && !options.allow_debug_key {
-        return Err(SignError::DebugKey);
+    sign_rotated(input, output, key, None, options)
+}
+
+/// As [`sign`], after a key rotation: `key` (the newest) signs v3 with the rotation's
+/// lineage, the rotation's oldest key signs v1 and v2.
+pub fn sign_rotated<W: Write>(
+    input: &Path,
+    output: &mut W,
+    key: &dyn SigningKey,
+    rotation: Option<&Rotation<'_>>,
+    options: &SignOptions,
+) -> Result<SignReport, SignError> {
+    let old: &dyn SigningKey = rotation.map_or(key, |r| r.oldest);
+    for k in [key, old] {
+        let leaf = k
+            .certificates()
+            .first()
+            .ok_or_else(|| SignError::Config("the signing key has no certificate".into()))?;
+        if leaf.info().is_debug && !options.allow_debug_key {
+            return Err(SignError::DebugKey);
+        }
+    }
+    if rotation.is_some() && (options.kind != ArchiveKind::Apk || options.v3 == Some(false)) {
+        return Err(SignError::Config(
+            "a signing certificate lineage is carried by the v3 signature, which is disabled"
+                .into(),
+        ));
     }
     let mut archive = Archive::open(input)?;
     let min_sdk = min_sdk(&mut archive, options)?;
@@ -398,12 +465,20 @@ pub fn sign<W: Write>(
         ));
     }
     let v1_digest = if v1 {
-        Some(V1Digest::for_key(key.algorithm(), min_sdk)?)
+        Some(V1Digest::for_key(old.algorithm(), min_sdk)?)
     } else {
         None
     };
-    let sig_alg = ApkSigAlg::for_key(key.algorithm());
-    let content_alg = sig_alg.parts().map_or(ContentDigest::Sha256, |(_, d)| d);
+    // v2 by the old key, v3 by the new one: each with its algorithm and content digest.
+    let v2_alg = ApkSigAlg::for_key(old.algorithm());
+    let v3_alg = ApkSigAlg::for_key(key.algorithm());
+    let content = |alg: ApkSigAlg| alg.parts().map_or(ContentDigest::Sha256, |(_, d)| d);
+    let mut content_algs = Vec::new();
+    for (on, alg) in [(v2, v2_alg), (v3, v3_alg)] {
+        if on && !content_algs.contains(&content(alg)) {
+            content_algs.push(content(alg));
+        }
+    }
 
     let mut kept: Vec<CdEntry> = archive
         .entries
@@ -415,7 +490,7 @@ pub fn sign<W: Write>(
     let mut out = Out {
         inner: output,
         pos: 0,
-        digester: (v2 || v3).then(|| ChunkedDigester::new(&[content_alg])),
+        digester: (v2 || v3).then(|| ChunkedDigester::new(&content_algs)),
     };
     let mut cd_records: Vec<(usize, Vec<u8>)> = Vec::with_capacity(kept.len() + 3);
     let mut v1_digests: Vec<(String, Vec<u8>)> = Vec::new();
@@ -506,7 +581,7 @@ pub fn sign<W: Write>(
         if v3 {
             schemes.push(3);
         }
-        let files = v1::sign(&v1_digests, digest_alg, &schemes, &options.v1_basename, key)?;
+        let files = v1::sign(&v1_digests, digest_alg, &schemes, &options.v1_basename, old)?;
         for (name, data) in [
             ("META-INF/MANIFEST.MF".to_owned(), &files.manifest),
             (
@@ -535,16 +610,27 @@ pub fn sign<W: Write>(
         d.end_section();
         d.update(&zip::write::eocd(count, cd.len() as u64, entries_end)?);
         let digests = d.finish();
-        let digest = &digests[0].1;
+        let digest_for = |alg: ApkSigAlg| {
+            digests
+                .iter()
+                .find(|(a, _)| *a == content(alg))
+                .map(|(_, d)| d.clone())
+                .unwrap_or_default()
+        };
         let mut pairs = Vec::new();
         if v2 {
-            pairs.push((v2::BLOCK_ID, v2::sign(key, sig_alg, digest, v3)?));
+            let digest = digest_for(v2_alg);
+            pairs.push((v2::BLOCK_ID, v2::sign(old, v2_alg, &digest, v3)?));
+            content_digest = Some((v2_alg, digest));
         }
         if v3 {
-            pairs.push((v3::BLOCK_ID, v3::sign(key, sig_alg, digest)?));
+            let digest = digest_for(v3_alg);
+            let lineage = rotation.map(Rotation::lineage);
+            pairs.push((v3::BLOCK_ID, v3::sign(key, v3_alg, &digest, lineage)?));
+            // A v4 signature builds on v3's signer where there is one.
+            content_digest = Some((v3_alg, digest));
         }
         block = signing_block::build(&pairs);
-        content_digest = Some((sig_alg, digest.clone()));
     }
     out.write(&block)?;
     out.write(&cd)?;
@@ -588,6 +674,10 @@ pub struct VerifyReport {
     /// (apksigner's choice).
     #[serde(skip)]
     pub signers: Vec<Certificate>,
+    /// The signing certificate lineage of the v3 signer, when v3 verified and its keys
+    /// rotated.
+    #[serde(skip)]
+    pub lineage: Option<lineage::Lineage>,
     /// Problems, one per cause; each displays as the sentence `apk verify` prints.
     pub errors: Vec<Finding>,
 }
@@ -679,7 +769,8 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
             .map(|(_, d)| d.clone())
             .unwrap_or_default()
     };
-    let mut signer_sets: Vec<Vec<Certificate>> = Vec::new();
+    let mut v1_certs: Option<Vec<Certificate>> = None;
+    let mut v3_lineage = None;
     let mut v2_stripping: Vec<u32> = Vec::new();
     let mut v2_signers = Vec::new();
     let mut v3_signers = Vec::new();
@@ -689,7 +780,6 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
         report.errors.extend(r.issues);
         v2_stripping = r.stripping_protection;
         if report.v2 {
-            signer_sets.push(r.signers.iter().map(|s| s.certificate.clone()).collect());
             v2_signers = r.signers;
         }
     }
@@ -698,8 +788,8 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
         report.v3 = r.issues.is_empty();
         report.errors.extend(r.issues);
         if report.v3 {
-            signer_sets.push(r.signers.iter().map(|s| s.certificate.clone()).collect());
             v3_signers = r.signers;
+            v3_lineage = r.lineage;
         }
     }
     if v2_stripping.contains(&3) && v3_block.is_none() {
@@ -799,7 +889,7 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
         report.v1 = r.issues.is_empty() && !r.signers.is_empty();
         report.errors.extend(r.issues);
         if report.v1 {
-            signer_sets.push(r.signers);
+            v1_certs = Some(r.signers);
         }
         for (scheme, block) in [(Scheme::V2, v2_block), (Scheme::V3, v3_block)] {
             if r.apk_signed_schemes.contains(&scheme.id()) && block.is_none() {
@@ -808,22 +898,41 @@ pub fn verify_with(path: &Path, verify: &VerifyOptions<'_>) -> Result<VerifyRepo
         }
     }
 
-    // Signers must agree across schemes.
-    if let Some(first) = signer_sets.first() {
-        let fp = |set: &Vec<Certificate>| {
-            set.iter()
-                .map(|c| c.fingerprints().sha256.clone())
-                .collect::<Vec<_>>()
-        };
-        if signer_sets.iter().any(|s| fp(s) != fp(first)) {
+    // Signers must agree across schemes: v1 and v2 have the same signers; v3's is theirs,
+    // or (after a key rotation) the oldest certificate of v3's lineage is, as apksig checks.
+    let v2_certs: Option<Vec<Certificate>> = report
+        .v2
+        .then(|| v2_signers.iter().map(|s| s.certificate.clone()).collect());
+    let fp = |set: &[Certificate]| {
+        set.iter()
+            .map(|c| c.fingerprints().sha256.clone())
+            .collect::<Vec<_>>()
+    };
+    if let (Some(v1), Some(v2)) = (&v1_certs, &v2_certs) {
+        if fp(v1) != fp(v2) {
             report.errors.push(Finding::SignersDiffer);
         }
-        // apksigner reports v3's newest signer, else every v2 signer, else every v1 signer.
-        report.signers = match v3_signers.last() {
-            Some(newest) => vec![newest.certificate.clone()],
-            None => first.clone(),
-        };
     }
+    if report.v3 {
+        if let Some(old) = v1_certs.as_ref().or(v2_certs.as_ref()) {
+            if old.len() != 1 {
+                report.errors.push(Finding::MultiplePastSigners);
+            }
+            let root = match &v3_lineage {
+                Some(lineage) => lineage.nodes.first().map(|n| &n.certificate),
+                None => v3_signers.first().map(|s| &s.certificate),
+            };
+            if old.first().map(Certificate::der) != root.map(Certificate::der) {
+                report.errors.push(Finding::PastSignersMismatch);
+            }
+        }
+    }
+    // apksigner reports v3's newest signer, else every v2 signer, else every v1 signer.
+    report.signers = match v3_signers.last() {
+        Some(newest) => vec![newest.certificate.clone()],
+        None => v2_certs.or(v1_certs).unwrap_or_default(),
+    };
+    report.lineage = v3_lineage;
     if !(report.v1 || report.v2 || report.v3) && report.errors.is_empty() {
         report.errors.push(Finding::NoSignaturesFound);
     }
@@ -866,5 +975,104 @@ fn check_v4(
     }
     if signer.best_digest_for_v4() != Some(v4.apk_digest.as_slice()) {
         errors.push(Finding::V4DigestMismatch);
+    }
+}
+
+#[cfg(test)]
+mod rotation_tests {
+    use super::*;
+
+    use signet_formats::{DistinguishedName, KeyAlgorithm, KeyEntry, generate};
+
+    fn key(cn: &str) -> KeyEntry {
+        let dn = DistinguishedName::parse(&format!("CN={cn}")).unwrap();
+        generate::key_entry("k", KeyAlgorithm::EcP256, &dn, 30).unwrap()
+    }
+
+    /// A ZIP of one stored entry, written by hand.
+    fn tiny_zip() -> Vec<u8> {
+        let (name, data) = (b"a.txt", b"hello");
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let mut common = Vec::new();
+        common.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        common.extend_from_slice(&crc.sum().to_le_bytes());
+        common.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        common.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        common.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        common.extend_from_slice(&[0, 0]);
+        let mut z = b"PK\x03\x04".to_vec();
+        z.extend_from_slice(&common);
+        z.extend_from_slice(name);
+        z.extend_from_slice(data);
+        let cd_offset = z.len() as u32;
+        z.extend_from_slice(b"PK\x01\x02\x14\x00");
+        z.extend_from_slice(&common);
+        z.extend_from_slice(&[0; 14]); // comment length, disk, attributes, local offset 0
+        z.extend_from_slice(name);
+        let cd_size = z.len() as u32 - cd_offset;
+        z.extend_from_slice(b"PK\x05\x06\0\0\0\0\x01\x00\x01\x00");
+        z.extend_from_slice(&cd_size.to_le_bytes());
+        z.extend_from_slice(&cd_offset.to_le_bytes());
+        z.extend_from_slice(&[0, 0]);
+        z
+    }
+
+    /// Signs the tiny ZIP for API 24 (so v2 is checked beside v3) and verifies it.
+    fn sign_and_verify(newest: &KeyEntry, rotation: &Rotation<'_>) -> VerifyReport {
+        let dir = tempfile::tempdir().unwrap();
+        let (input, output) = (dir.path().join("u.apk"), dir.path().join("s.apk"));
+        std::fs::write(&input, tiny_zip()).unwrap();
+        let options = SignOptions {
+            kind: ArchiveKind::Apk,
+            min_sdk: Some(24),
+            v1: Some(false),
+            v2: None,
+            v3: None,
+            v1_basename: "K".into(),
+            allow_debug_key: false,
+        };
+        let mut out = Vec::new();
+        sign_rotated(&input, &mut out, newest, Some(rotation), &options).unwrap();
+        std::fs::write(&output, out).unwrap();
+        verify(&output, ArchiveKind::Apk, Some(24)).unwrap()
+    }
+
+    #[test]
+    fn accepts_v2_by_the_lineages_oldest_key_and_reports_the_lineage() {
+        let (old, new) = (key("old"), key("new"));
+        let lineage = lineage::Lineage::rotate(&old, &new).unwrap();
+        let r = sign_and_verify(&new, &Rotation::new(&lineage, &old, &new).unwrap());
+        assert_eq!(r.errors, []);
+        assert!(r.verified && r.v2 && r.v3);
+        assert_eq!(r.signers[0].der(), new.chain[0].der());
+        assert_eq!(r.lineage.map(|l| l.encode()), Some(lineage.encode()));
+    }
+
+    #[test]
+    fn refuses_v2_by_a_key_that_is_not_the_lineages_oldest() {
+        let (old, new, other) = (key("old"), key("new"), key("other"));
+        let lineage = lineage::Lineage::rotate(&old, &new).unwrap();
+        // Rotation::new refuses this; built by hand to sign what a forger could.
+        let forged = Rotation {
+            oldest: &other,
+            lineage: lineage.clone(),
+        };
+        let r = sign_and_verify(&new, &forged);
+        assert_eq!(r.errors, [Finding::PastSignersMismatch]);
+        assert!(!r.verified);
+        assert!(matches!(
+            Rotation::new(&lineage, &other, &new),
+            Err(SignError::Config(m)) if m.ends_with("the old key is not in the lineage")
+        ));
+        // Without a lineage to link them, two keys are two signers.
+        let alone = Rotation {
+            oldest: &old,
+            lineage: lineage::Lineage {
+                nodes: lineage.nodes[1..].to_vec(),
+            },
+        };
+        let r = sign_and_verify(&new, &alone);
+        assert_eq!(r.errors, [Finding::PastSignersMismatch]);
     }
 }

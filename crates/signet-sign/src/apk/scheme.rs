@@ -4,7 +4,10 @@ use signet_formats::Certificate;
 
 use crate::{
     SignError,
-    apk::{Finding, Scheme, algorithms::ApkSigAlg, length_prefixed, signing_block::ContentDigest},
+    apk::{
+        Finding, Scheme, algorithms::ApkSigAlg, length_prefixed, lineage::Lineage,
+        signing_block::ContentDigest,
+    },
     key::SigningKey,
 };
 
@@ -85,6 +88,9 @@ pub struct SchemeResult {
     pub issues: Vec<Finding>,
     /// Scheme ids named by v2's stripping-protection attribute.
     pub stripping_protection: Vec<u32>,
+    /// v3: the signing certificate lineage of key rotation (the longest of the signers'
+    /// proof-of-rotation attributes, which must all be part of it).
+    pub lineage: Option<Lineage>,
 }
 
 /// The content digest algorithms a block's signers use.
@@ -124,7 +130,7 @@ pub fn verify(
     block: &[u8],
     scheme: Scheme,
     digests: &dyn Fn(ContentDigest) -> Vec<u8>,
-    on_attributes: impl Fn(&[&[u8]], &mut SchemeResult),
+    on_attributes: impl Fn(usize, &VerifiedSigner, &[&[u8]], &mut SchemeResult),
 ) -> SchemeResult {
     let mut result = SchemeResult::default();
     let signers = length_prefixed::Reader::new(block)
@@ -138,7 +144,7 @@ pub fn verify(
         match verify_signer(signer, scheme, i + 1, digests) {
             Ok(signer) => {
                 let attrs: Vec<&[u8]> = signer.attributes.iter().map(Vec::as_slice).collect();
-                on_attributes(&attrs, &mut result);
+                on_attributes(i + 1, &signer, &attrs, &mut result);
                 result.signers.push(signer);
             }
             Err(issue) => result.issues.push(issue),

@@ -48,12 +48,17 @@ pub fn verify(
     block: &[u8],
     digests: &dyn Fn(crate::apk::signing_block::ContentDigest) -> Vec<u8>,
 ) -> scheme::SchemeResult {
-    scheme::verify(block, crate::apk::Scheme::V2, digests, |attrs, result| {
-        for a in attrs {
-            let mut r = length_prefixed::Reader::new(a);
-            if r.u32() == Some(STRIPPING_PROTECTION_ATTR) {
-                result.stripping_protection.extend(r.u32());
+    scheme::verify(
+        block,
+        crate::apk::Scheme::V2,
+        digests,
+        |_, _, attrs, result| {
+            for a in attrs {
+                let mut r = length_prefixed::Reader::new(a);
+                if r.u32() == Some(STRIPPING_PROTECTION_ATTR) {
+                    result.stripping_protection.extend(r.u32());
+                }
             }
-        }
-    })
+        },
+    )
 }
