@@ -152,13 +152,22 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     .filter(|(on, _)| *on)
     .map(|(_, n)| *n)
     .collect();
-    eprintln!(
-        "Signed {} ({}; min SDK {}) with `{}`",
-        args.out.display(),
-        schemes.join(", "),
-        report.min_sdk,
-        key.alias
-    );
+    if kind == ArchiveKind::Aab {
+        // A bundle has no min SDK of its own here and only a JAR signature.
+        eprintln!(
+            "Signed {} (JAR signature, as jarsigner) with `{}`",
+            args.out.display(),
+            key.alias
+        );
+    } else {
+        eprintln!(
+            "Signed {} ({}; min SDK {}) with `{}`",
+            args.out.display(),
+            schemes.join(", "),
+            report.min_sdk,
+            key.alias
+        );
+    }
     Ok(())
 }
 
@@ -246,6 +255,26 @@ struct VerifyJson<'a> {
     lineage: Option<Vec<LineageJson<'a>>>,
 }
 
+/// Reads a `.idsig`, refusing one larger than any v4 signature of `apk` can be (its Merkle
+/// tree is 1/128 of the APK; the rest is a few kilobytes) before reading it into memory.
+fn read_idsig(path: &std::path::Path, apk: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let size = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.len())
+            .with_context(|| format!("{}", p.display()))
+    };
+    let limit = size(apk)? / 64 + (1 << 20);
+    let len = size(path)?;
+    if len > limit {
+        bail!(
+            "{}: {len} bytes, too large to be a v4 signature of {} (at most {limit})",
+            path.display(),
+            apk.display()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("{}", path.display()))
+}
+
 pub fn verify(args: &ArchiveVerifyArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     let name = args.input.display();
     if kind == ArchiveKind::Aab && args.v4_signature_file.is_some() {
@@ -256,7 +285,7 @@ pub fn verify(args: &ArchiveVerifyArgs, kind: ArchiveKind) -> anyhow::Result<()>
     let idsig = args
         .v4_signature_file
         .as_ref()
-        .map(|p| std::fs::read(p).with_context(|| format!("{}", p.display())))
+        .map(|p| read_idsig(p, &args.input))
         .transpose()?;
     let report = apk::verify_with(
         &args.input,

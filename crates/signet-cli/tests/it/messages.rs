@@ -247,3 +247,120 @@ fn upload_cert_and_convert_say_what_they_wrote() {
     )
     .ok();
 }
+
+#[test]
+fn aab_sign_says_jar_signature_not_a_min_sdk() {
+    let dir = Dir::new();
+    let src = dir.path("bundle");
+    std::fs::create_dir_all(src.join("base/manifest")).unwrap();
+    std::fs::write(
+        src.join("base/manifest/AndroidManifest.xml"),
+        [0x0a, 0x01, 0x61],
+    )
+    .unwrap();
+    std::fs::write(src.join("BundleConfig.pb"), [0x0a, 0x00]).unwrap();
+    let zipped = std::process::Command::new("zip")
+        .args(["-qr", &dir.path("app.aab").display().to_string(), "."])
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    assert!(zipped.status.success());
+    dir.signet(&[
+        "keystore",
+        "generate",
+        "--out",
+        "k.p12",
+        "--alias",
+        "upload",
+        "--store-pass",
+        "pass:store-pass",
+    ])
+    .ok();
+    let run = dir.signet(&[
+        "aab",
+        "sign",
+        "app.aab",
+        "--out",
+        "signed.aab",
+        "--ks",
+        "k.p12",
+        "--ks-pass",
+        "pass:store-pass",
+    ]);
+    run.ok();
+    assert_eq!(
+        run.stderr(),
+        "Signed signed.aab (JAR signature, as jarsigner) with `upload`\n"
+    );
+}
+
+#[test]
+fn an_idsig_too_large_for_the_apk_is_refused_before_it_is_read() {
+    let dir = Dir::new();
+    dir.write("app.apk", vec![0u8; 64 * 1024]);
+    // Sparse: 3 GiB on paper, nothing on disk; reading it whole would take 3 GiB of memory.
+    let big = std::fs::File::create(dir.path("big.idsig")).unwrap();
+    big.set_len(3 << 30).unwrap();
+    let err = dir
+        .signet(&[
+            "apk",
+            "verify",
+            "--v4-signature-file",
+            "big.idsig",
+            "app.apk",
+        ])
+        .fails_with(1);
+    assert_eq!(
+        err,
+        format!(
+            "error: big.idsig: {} bytes, too large to be a v4 signature of app.apk (at most {})\n",
+            3u64 << 30,
+            64 * 1024 / 64 + (1 << 20)
+        )
+    );
+}
+
+#[test]
+fn bad_certificates_and_encrypted_keys_are_described_in_words() {
+    let dir = Dir::new();
+    identity(&dir);
+    dir.write(
+        "junk.pem",
+        "-----BEGIN CERTIFICATE-----\nMIIBCgKCAQEAwJ3J\n-----END CERTIFICATE-----\n",
+    );
+    assert_eq!(
+        dir.signet(&["inspect", "junk.pem"]).fails_with(1),
+        "error: junk.pem: invalid certificate: not an X.509 certificate (its DER structure does not parse)\n"
+    );
+    dir.write("empty.cer", "");
+    let p12 = |key: &str, cer: &str| {
+        dir.signet(&[
+            "ios", "p12", "--key", key, "--cer", cer, "--out", "z.p12", "--pass", "pass:p",
+        ])
+        .fails_with(1)
+    };
+    assert_eq!(
+        p12("d.key", "empty.cer"),
+        "error: empty.cer: invalid certificate: the DER data ends early (truncated)\n"
+    );
+    dir.tool(
+        "openssl",
+        &[
+            "pkcs8",
+            "-topk8",
+            "-in",
+            "d.key",
+            "-out",
+            "enc.key",
+            "-passout",
+            "pass:secret-x",
+        ],
+    )
+    .ok();
+    let err = p12("enc.key", "d.cer");
+    assert_eq!(
+        err,
+        "error: enc.key: invalid private key: the key is encrypted; decrypt it with `openssl pkcs8 -in KEY -out key.p8.pem`\n"
+    );
+    assert!(!dir.exists("z.p12"));
+}

@@ -19,9 +19,7 @@ pub fn read_private_key(bytes: &[u8]) -> Result<PrivateKey> {
     }
     if pem::contains_label(bytes, "ENCRYPTED PRIVATE KEY") {
         return Err(FormatError::BadPrivateKey(
-            "the key is encrypted; decrypt it with \
-             `openssl pkcs8 -topk8 -nocrypt -in KEY -out key.p8.pem`"
-                .into(),
+            "the key is encrypted; decrypt it with `openssl pkcs8 -in KEY -out key.p8.pem`".into(),
         ));
     }
     let der = if pem::contains_label(bytes, "PRIVATE KEY") {
