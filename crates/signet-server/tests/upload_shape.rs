@@ -285,3 +285,43 @@ async fn every_type_shows_the_same_metadata_json() {
         assert_eq!(shape(&r.json()["metadata"]), want, "{kind} as read");
     }
 }
+
+#[tokio::test]
+async fn a_field_given_twice_is_refused_naming_it() {
+    let w = World::sqlite().await;
+    let good = keystore_upload("k");
+    let keystore = good["keystore"].as_str().unwrap().to_owned();
+    let store_password = good["store_password"].as_str().unwrap().to_owned();
+    // serde_json would keep the last of each: a type switched after the fact, a password
+    // that is not the one checked first, a name chosen twice.
+    let cases = [
+        (
+            format!(
+                r#"{{"type":"fcm-legacy-key","type":"android-keystore","keystore":"{keystore}","store_password":"{store_password}"}}"#
+            ),
+            "duplicate field `type`",
+        ),
+        (
+            format!(
+                r#"{{"type":"android-keystore","keystore":"{keystore}","store_password":"wrong-first","store_password":"{store_password}"}}"#
+            ),
+            "duplicate field `store_password`",
+        ),
+        (
+            r#"{"type":"fcm-legacy-key","server_key":"AAAAbcdefghijklmnopqrstuvwxyz","name":"a","name":"b"}"#
+                .to_owned(),
+            "duplicate field `name`",
+        ),
+    ];
+    for (body, detail) in cases {
+        let before = count(&w).await;
+        let r = call("POST", &format!("{}/credentials", w.base()))
+            .token(&w.developer)
+            .raw_body(Some("application/json"), body.into_bytes())
+            .send(&w.app)
+            .await;
+        assert_body(&r, detail);
+        assert!(!r.text.contains(&store_password), "{}", r.text);
+        assert_eq!(count(&w).await, before, "nothing stored: {}", r.text);
+    }
+}

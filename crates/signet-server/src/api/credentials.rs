@@ -24,6 +24,41 @@ use crate::{
     if_match, if_match_optional, with_etag,
 };
 
+/// An upload's JSON object, refused when a key appears twice: serde_json would keep the
+/// last value, so `{"type":"fcm-legacy-key","type":"android-keystore",…}` or two
+/// `store_password`s would be read as whichever came last.
+pub(crate) struct UploadBody(Value);
+
+impl<'de> serde::Deserialize<'de> for UploadBody {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Unique;
+        impl<'de> serde::de::Visitor<'de> for Unique {
+            type Value = serde_json::Map<String, Value>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value::<Value>()?;
+                    if out.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate field `{key}`"
+                        )));
+                    }
+                    out.insert(key, value);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(Unique)
+            .map(|m| UploadBody(Value::Object(m)))
+    }
+}
+
 /// An upload read from its body: an unknown type or a missing required field is 422
 /// `invalid` naming the field (as validation's refusals are), any other wrong shape 422
 /// `invalid-body` whose detail names the field.
@@ -78,7 +113,7 @@ pub(crate) async fn list(
 pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     access: Access,
-    ApiJson(body): ApiJson<Value>,
+    ApiJson(UploadBody(body)): ApiJson<UploadBody>,
 ) -> ApiResult<Response> {
     let v = validated(upload(body)?).await?;
     let c = state
@@ -106,7 +141,7 @@ pub(crate) async fn replace(
     access: Access,
     ApiPath((_, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Value>,
+    ApiJson(UploadBody(body)): ApiJson<UploadBody>,
 ) -> ApiResult<Response> {
     let upload = upload(body)?;
     let version = if_match(&headers)?;
