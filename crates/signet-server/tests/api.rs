@@ -1607,3 +1607,123 @@ fn openapi_matches_the_tested_endpoints() {
     let ops: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(ops, CASES.len());
 }
+
+/// Every field an upload of some type takes, written here apart from the store's list.
+const UPLOAD_FIELDS: [&str; 20] = [
+    "name",
+    "keystore",
+    "store_password",
+    "key_alias",
+    "key_password",
+    "json",
+    "server_key",
+    "team_id",
+    "team_name",
+    "team_type",
+    "p12",
+    "password",
+    "private_key",
+    "certificate",
+    "profile",
+    "bundle_id",
+    "p8",
+    "key_id",
+    "issuer_id",
+    "roles",
+];
+
+/// The document's `Upload` is one schema per credential type, told apart by `type`, and
+/// each is what `Upload::from_json` reads for that type: a body with every property it
+/// lists is read as that type, leaving out a property it requires is refused naming that
+/// field (and leaving out any other is not), and every field it does not list is refused
+/// as unknown.
+#[test]
+fn openapi_upload_is_one_schema_per_credential_type() {
+    use validate::{Upload, UploadError};
+
+    let doc = signet_server::openapi::document();
+    let schemas = &doc["components"]["schemas"];
+    let upload = &schemas["Upload"];
+    assert_eq!(upload["discriminator"]["propertyName"], "type", "{upload}");
+    let mapping = upload["discriminator"]["mapping"].as_object().unwrap();
+    let mut kinds: Vec<&str> = mapping.keys().map(String::as_str).collect();
+    kinds.sort_unstable();
+    let mut expected: Vec<String> = signet_store::Kind::names()
+        .split(", ")
+        .map(str::to_owned)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(kinds, expected);
+    let one_of = upload["oneOf"].as_array().unwrap();
+    assert_eq!(one_of.len(), mapping.len(), "{upload}");
+    for (kind, reference) in mapping {
+        assert!(one_of.contains(&json!({ "$ref": reference })), "{kind}");
+        let name = reference
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .unwrap();
+        let schema = &schemas[name];
+        assert_eq!(schema["type"], "object", "{kind}");
+        assert_eq!(schema["additionalProperties"], false, "{kind}");
+        assert_eq!(schema["properties"]["type"]["const"], *kind);
+        let properties = schema["properties"].as_object().unwrap();
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(required.contains(&"type"), "{kind}");
+        let mut full = serde_json::Map::new();
+        for (field, property) in properties {
+            let value = match (field.as_str(), property["type"].as_str()) {
+                ("type", _) => json!(kind),
+                (_, Some("array")) => json!(["x"]),
+                (_, Some("string")) => json!("x"),
+                other => panic!("{kind}: {other:?}"),
+            };
+            full.insert(field.clone(), value);
+        }
+        let read = Upload::from_json(Value::Object(full.clone()))
+            .unwrap_or_else(|e| panic!("{kind}: every listed field: {e}"));
+        assert_eq!(read.kind().name(), kind);
+        for field in properties.keys().filter(|f| *f != "type") {
+            let mut without = full.clone();
+            without.remove(field);
+            match (
+                required.contains(&field.as_str()),
+                Upload::from_json(Value::Object(without)),
+            ) {
+                (
+                    true,
+                    Err(UploadError::Invalid(signet_store::StoreError::Invalid {
+                        field: named,
+                        reason,
+                    })),
+                ) => {
+                    assert_eq!(named, field, "{kind}");
+                    assert_eq!(reason, "required for this type", "{kind}");
+                }
+                (false, Ok(_)) => {}
+                (required, other) => {
+                    panic!("{kind} without {field} (required: {required}): {other:?}")
+                }
+            }
+        }
+        for field in UPLOAD_FIELDS
+            .into_iter()
+            .chain(["unheard_of"])
+            .filter(|f| !properties.contains_key(*f))
+        {
+            let mut with = full.clone();
+            with.insert(field.into(), json!("x"));
+            match Upload::from_json(Value::Object(with)) {
+                Err(UploadError::Shape(detail)) => assert!(
+                    detail.starts_with(&format!("unknown field `{field}`")),
+                    "{kind} with {field}: {detail}"
+                ),
+                other => panic!("{kind} with {field}: {other:?}"),
+            }
+        }
+    }
+}
