@@ -20,7 +20,9 @@ use axum::{
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use signet_server::AppState;
-use signet_store::{Actor, Role, Scope, Store, validate};
+use signet_store::{
+    Actor, AppId, CredentialId, OrgId, Role, Scope, Store, TokenId, UserId, validate,
+};
 use tower::ServiceExt as _;
 
 const STORE_PASS: &str = "storepass-123";
@@ -163,13 +165,13 @@ struct World {
 /// One organization with a member of each role, a developer robot and a credential of
 /// each kind the routes need.
 struct Ctx {
-    org: String,
+    org: OrgId,
     robot: String,
-    app: String,
-    keystore_id: String,
-    fcm_id: String,
-    cert_id: String,
-    profile_id: String,
+    app: AppId,
+    keystore_id: CredentialId,
+    fcm_id: CredentialId,
+    cert_id: CredentialId,
+    profile_id: CredentialId,
 }
 
 fn actor() -> Actor {
@@ -237,7 +239,7 @@ impl World {
         &self.sessions[email]
     }
 
-    async fn user_id(&self, email: &str) -> String {
+    async fn user_id(&self, email: &str) -> UserId {
         let me = call(
             &self.app,
             "GET",
@@ -247,10 +249,10 @@ impl World {
             None,
         )
         .await;
-        me.json()["user"]["id"].as_str().unwrap().to_owned()
+        UserId::parse(me.json()["user"]["id"].as_str().unwrap()).unwrap()
     }
 
-    async fn org(&mut self) -> (String, String) {
+    async fn org(&mut self) -> (OrgId, String) {
         let s = &self.state().store;
         let owner = self.user_id(&self.users.owner.clone()).await;
         let org = s.create_org(&actor(), "Acme", &owner).await.unwrap().id;
@@ -273,7 +275,7 @@ impl World {
         &self.store
     }
 
-    async fn upload(&self, org: &str, body: Value) -> String {
+    async fn upload(&self, org: &OrgId, body: Value) -> CredentialId {
         let upload: validate::Upload = serde_json::from_value(body).unwrap();
         let v = validate::validate(&upload, time::OffsetDateTime::now_utc()).unwrap();
         self.state()
@@ -284,7 +286,7 @@ impl World {
             .id
     }
 
-    async fn fcm(&self, org: &str) -> String {
+    async fn fcm(&self, org: &OrgId) -> CredentialId {
         self.upload(
             org,
             json!({ "type": "fcm-legacy-key", "server_key": FCM_KEY }),
@@ -324,7 +326,7 @@ impl World {
             &app,
             "com.acme.app",
             "release",
-            &keystore_id,
+            &keystore_id.clone().into(),
             false,
             None,
             &Scope::Org,
@@ -645,7 +647,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
     let s = &w.state().store;
     let org = &ctx.org;
     let base = format!("/v1/orgs/{org}");
-    let app = s.app(org, &ctx.app).await.unwrap();
+    let app = s.app(org, ctx.app.as_str()).await.unwrap();
     let fresh_fcm = || w.fcm(org);
     match name {
         "healthz" => prepared("/healthz".into()),
@@ -700,7 +702,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                     w.secrets.push(token.to_string());
                     info.id
                 }
-                None => "tok_000000000000000000000000".into(),
+                None => TokenId::parse("tok_000000000000000000000000").unwrap(),
             };
             prepared(format!("/v1/me/sessions/{id}"))
         }
@@ -828,7 +830,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                     &app,
                     "com.acme.app",
                     &format!("t{n}"),
-                    &ctx.keystore_id,
+                    &ctx.keystore_id.clone().into(),
                     false,
                     None,
                     &Scope::Org,
@@ -859,8 +861,8 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                 &app,
                 &format!("com.acme.d{n}"),
                 "app-store",
-                &ctx.cert_id,
-                &ctx.profile_id,
+                &ctx.cert_id.clone().into(),
+                &ctx.profile_id.clone().into(),
                 None,
                 &Scope::Org,
             )
@@ -884,7 +886,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                 "android",
                 "com.acme.app",
                 "fcm-key",
-                &ctx.fcm_id,
+                &ctx.fcm_id.clone().into(),
                 &Scope::Org,
             )
             .await
@@ -1231,7 +1233,7 @@ async fn robots_scoped_to_apps(w: &mut World) {
             &ctx.org,
             "ci-app",
             Role::Developer,
-            Some(std::slice::from_ref(&ctx.app)),
+            Some(&[ctx.app.clone().into()]),
             None,
         )
         .await
@@ -1380,7 +1382,7 @@ async fn pairs_follow_the_rules(w: &mut World) {
         r.json()["occupied_by"][0]
             .as_str()
             .unwrap()
-            .starts_with(&ctx.cert_id)
+            .starts_with(ctx.cert_id.as_str())
     );
     // The impact of the certificate names the profile and the pair.
     let r = call(
@@ -1397,7 +1399,7 @@ async fn pairs_follow_the_rules(w: &mut World) {
         v["affected_credentials"][0]
             .as_str()
             .unwrap()
-            .starts_with(&ctx.profile_id)
+            .starts_with(ctx.profile_id.as_str())
     );
     assert_eq!(
         v["used_by"][0],

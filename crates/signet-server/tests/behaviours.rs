@@ -70,7 +70,7 @@ async fn another_org(w: &World) -> (String, String) {
         .await
         .unwrap();
     let (_, _, token) = s.login(&actor(), &email, PASSWORD).await.unwrap();
-    (org.unwrap().id, token.to_string())
+    (org.unwrap().id.to_string(), token.to_string())
 }
 
 fn id(v: &Value) -> String {
@@ -265,7 +265,7 @@ async fn each_slot_refuses_a_credential_of_another_type() {
     for (path, kind, right) in slots {
         // A keystore, and the right type of another slot, are refused.
         let wrong_ones = [
-            (w.keystore_a.clone(), "android-keystore"),
+            (w.keystore_a.to_string(), "android-keystore"),
             if kind == "fcm-legacy-key" {
                 (id(&push), "apple-push-key")
             } else {
@@ -557,7 +557,7 @@ async fn deleting_an_organization_removes_everything_in_it() {
     let mut others_before = Vec::new();
     for table in tables {
         assert!(
-            count(&mut db, table, &w.org).await > 0,
+            count(&mut db, table, w.org.as_str()).await > 0,
             "{table} holds rows"
         );
         others_before.push(count(&mut db, table, &other_org).await);
@@ -579,10 +579,10 @@ async fn deleting_an_organization_removes_everything_in_it() {
     assert_eq!(r.status, 204, "{}", r.text);
 
     for table in tables {
-        assert_eq!(count(&mut db, table, &w.org).await, 0, "{table}");
+        assert_eq!(count(&mut db, table, w.org.as_str()).await, 0, "{table}");
     }
     let orgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE id = $1")
-        .bind(&w.org)
+        .bind(w.org.as_str())
         .fetch_one(&mut db)
         .await
         .unwrap();
@@ -601,7 +601,7 @@ async fn deleting_an_organization_removes_everything_in_it() {
         "SELECT actor, ip, request_id FROM audit WHERE action = 'org.delete' AND target = $1 \
          AND org_id IS NULL",
     )
-    .bind(&w.org)
+    .bind(w.org.as_str())
     .fetch_one(&mut db)
     .await
     .unwrap();
