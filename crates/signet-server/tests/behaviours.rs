@@ -776,6 +776,77 @@ async fn the_expiring_report_pages_in_order() {
     assert_invalid(&r, "cursor", "not a cursor of this list");
 }
 
+/// The expiring report refuses a cursor it did not hand out (one without `:`, a time that
+/// is no number, an id that is no credential's) instead of starting over at the first
+/// page; the cursors it hands out still page.
+#[tokio::test]
+async fn the_expiring_report_refuses_a_cursor_it_did_not_hand_out() {
+    let w = World::sqlite().await;
+    for days in [3, 9, 12] {
+        w.create(keystore_for_days(&format!("in-{days}"), days))
+            .await;
+    }
+    let page = async |cursor: &str| {
+        call(
+            "GET",
+            &format!("{}/expiring?days=30&limit=2{cursor}", w.base()),
+        )
+        .token(&w.developer)
+        .send(&w.app)
+        .await
+    };
+    let first = page("").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let next = first.json()["next_cursor"].as_str().unwrap().to_owned();
+    let (time, id) = next.split_once(':').unwrap();
+    let second = page(&format!("&cursor={next}")).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(second.json()["items"].as_array().unwrap().len(), 1);
+    for bad in [
+        id.to_owned(),
+        time.to_owned(),
+        "soon".to_owned(),
+        format!("soon:{id}"),
+        format!("{time}:"),
+        format!("{time}:{}", w.app_a.id),
+        format!("{time}:{}", id.to_uppercase()),
+    ] {
+        let r = page(&format!("&cursor={bad}")).await;
+        assert_invalid(&r, "cursor", "not a cursor of this list");
+    }
+}
+
+/// The credentials list refuses a cursor that is no credential id (another kind's id, the
+/// expiring report's form, a word) instead of reading it as a place in the list.
+#[tokio::test]
+async fn the_credentials_list_refuses_a_cursor_it_did_not_hand_out() {
+    let w = World::sqlite().await;
+    w.create(json!({ "type": "fcm-legacy-key", "server_key": "AAAAfcmServerKeyQwertyuiopZZZZ" }))
+        .await;
+    let list = async |cursor: &str| {
+        call("GET", &format!("{}/credentials?limit=2{cursor}", w.base()))
+            .token(&w.developer)
+            .send(&w.app)
+            .await
+    };
+    let first = list("").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let next = first.json()["next_cursor"].as_str().unwrap().to_owned();
+    let second = list(&format!("&cursor={next}")).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(second.json()["items"].as_array().unwrap().len(), 1);
+    for bad in [
+        w.app_a.id.to_string(),
+        format!("1700000000000:{next}"),
+        next.to_uppercase(),
+        next[..next.len() - 1].to_owned(),
+        "zzz".to_owned(),
+    ] {
+        let r = list(&format!("&cursor={bad}")).await;
+        assert_invalid(&r, "cursor", "not a cursor of this list");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Protocol answers.
 

@@ -6,6 +6,31 @@
 //! by `parse` (also `FromStr` and `Deserialize`) from a path or a JSON value, which refuses
 //! anything the store could not have minted with [`InvalidId`]. Ids serialize as the
 //! strings they are, and bind to queries as text.
+//!
+//! A credential's id reads a credential:
+//!
+//! ```
+//! # use signet_store::{Credential, OrgId, Store, StoreError};
+//! # async fn read(store: &Store, org: &OrgId, c: &Credential) -> Result<(), StoreError> {
+//! store.credential(org, &c.id, false).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! An app's id does not compile there (nor an organization's):
+//!
+//! ```compile_fail
+//! # use signet_store::{App, OrgId, Store, StoreError};
+//! # async fn read(store: &Store, org: &OrgId, app: &App) -> Result<(), StoreError> {
+//! store.credential(org, &app.id, false).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ```compile_fail
+//! # use signet_store::{Credential, OrgId, Store, StoreError};
+//! # async fn read(store: &Store, org: &OrgId, c: &Credential) -> Result<(), StoreError> {
+//! store.credential(org, org, false).await?;
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 
