@@ -15,7 +15,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use signet_store::{Actor, App, Principal, Role, Scope, StoreError};
+use signet_store::{Actor, App, OrgId, Principal, Role, Scope, StoreError, UserId};
 
 use crate::{
     AppState, ClientAddr, RequestId,
@@ -68,7 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
 #[derive(Clone)]
 pub struct Access {
     /// The organization.
-    pub org: String,
+    pub org: OrgId,
     /// The caller's role there.
     pub role: Role,
     /// For the audit log.
@@ -131,7 +131,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Access {
 
 impl Caller {
     /// The user behind a session token.
-    pub fn user_id(&self) -> Result<&str, ApiError> {
+    pub fn user_id(&self) -> Result<&UserId, ApiError> {
         match &self.principal {
             Principal::User { user_id, .. } => Ok(user_id),
             Principal::Robot { .. } => Err(ApiError::forbidden(
@@ -159,7 +159,7 @@ async fn authenticate(state: &AppState, parts: &Parts) -> Result<Caller, ApiErro
 }
 
 /// The role of `caller` in `org`; 404 when it is not theirs.
-async fn role_in(state: &AppState, caller: &Caller, org: &str) -> Result<Role, ApiError> {
+async fn role_in(state: &AppState, caller: &Caller, org: &OrgId) -> Result<Role, ApiError> {
     match &caller.principal {
         Principal::User { user_id, .. } => state
             .store
@@ -175,7 +175,7 @@ async fn role_in(state: &AppState, caller: &Caller, org: &str) -> Result<Role, A
 /// none, 403 when it is another app's.
 async fn app_in_scope(
     state: &AppState,
-    org: &str,
+    org: &OrgId,
     app_ref: &str,
     scope: &Scope,
 ) -> Result<App, ApiError> {
@@ -229,7 +229,10 @@ async fn check(state: &AppState, route: &Route, parts: &mut Parts) -> Result<(),
         parts.extensions.insert(caller);
         return Ok(());
     };
+    // An organization id the store could not have minted is no organization of the
+    // caller's: 404, as any other is.
     let org = param("org").ok_or_else(unguarded)?;
+    let org = OrgId::parse(&org).map_err(|_| ApiError::not_found())?;
     let role = role_in(state, &caller, &org).await?;
     if role < min {
         return Err(ApiError::forbidden(format!(

@@ -22,7 +22,7 @@ fn schemas() -> Value {
         }
         json!({ "type": "object", "properties": p, "required": required, "additionalProperties": false })
     };
-    json!({
+    let mut schemas = json!({
         "Problem": {
             "type": "object",
             "description": "RFC 9457 problem details; `field` and `reason` on 422, `limit`, `max` and `occupied_by` on a 409 limit.",
@@ -45,27 +45,164 @@ fn schemas() -> Value {
         "BuildSet": s(&[("keystore_id", "string"), ("default", "boolean")], &["keystore_id"]),
         "BuildPair": s(&[("certificate_id", "string"), ("profile_id", "string")], &["certificate_id", "profile_id"]),
         "Slot": s(&[("credential_id", "string")], &["credential_id"]),
-        "Upload": {
-            "type": "object",
-            "description": "Fields by type. android-keystore: keystore (base64), store_password, key_alias, key_password. google-service-account-key: json. fcm-legacy-key: server_key. apple-team: team_id, team_name, team_type. apple-distribution-certificate: p12 (base64) and password, or private_key (PEM PKCS#8) and certificate (Apple's .cer, base64 DER or PEM) with an optional password for the .p12 signet builds. apple-provisioning-profile: profile (base64), optional bundle_id and team_id to check. apple-push-key: p8, key_id, team_id. asc-api-key: p8, key_id, issuer_id, roles.",
-            "properties": {
-                "type": { "type": "string", "enum": ["android-keystore", "google-service-account-key", "fcm-legacy-key", "apple-team", "apple-distribution-certificate", "apple-provisioning-profile", "apple-push-key", "asc-api-key"] },
-                "name": { "type": "string" }, "keystore": { "type": "string" },
-                "store_password": { "type": "string" }, "key_alias": { "type": "string" },
-                "key_password": { "type": "string" }, "json": { "type": "string" },
-                "server_key": { "type": "string" }, "team_id": { "type": "string" },
-                "team_name": { "type": "string" }, "team_type": { "type": "string" },
-                "p12": { "type": "string" }, "password": { "type": "string" },
-                "private_key": { "type": "string" }, "certificate": { "type": "string" },
-                "profile": { "type": "string" }, "bundle_id": { "type": "string" },
-                "p8": { "type": "string" }, "key_id": { "type": "string" },
-                "issuer_id": { "type": "string" },
-                "roles": { "type": "array", "items": { "type": "string" } }
-            },
-            "required": ["type"],
-            "additionalProperties": false
+    });
+    add_upload_schemas(&mut schemas);
+    schemas
+}
+
+/// One credential type's upload (a variant of `signet_store::validate::Upload`): its
+/// `type`, its schema's name and its fields as `(name, required, description)`. `roles`
+/// is an array of strings, every other field a string.
+type UploadType = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, bool, &'static str)],
+);
+
+const NAME: (&str, bool, &str) = ("name", false, "A display name; derived when absent.");
+
+const UPLOADS: [UploadType; 8] = [
+    (
+        "android-keystore",
+        "AndroidKeystoreUpload",
+        &[
+            NAME,
+            ("keystore", true, "The JKS or PKCS#12 file, base64."),
+            ("store_password", true, "The store password."),
+            (
+                "key_alias",
+                false,
+                "The key alias (optional when the keystore holds one key).",
+            ),
+            (
+                "key_password",
+                false,
+                "The key password (the store password when absent).",
+            ),
+        ],
+    ),
+    (
+        "google-service-account-key",
+        "ServiceAccountUpload",
+        &[NAME, ("json", true, "The JSON key file, as text.")],
+    ),
+    (
+        "fcm-legacy-key",
+        "FcmLegacyKeyUpload",
+        &[NAME, ("server_key", true, "The server key.")],
+    ),
+    (
+        "apple-team",
+        "AppleTeamUpload",
+        &[
+            NAME,
+            ("team_id", true, "The team id."),
+            (
+                "team_name",
+                false,
+                "The team's name (the team id when absent).",
+            ),
+            (
+                "team_type",
+                false,
+                "`company` (when absent), `individual` or `in-house`.",
+            ),
+        ],
+    ),
+    (
+        "apple-distribution-certificate",
+        "CertificateUpload",
+        &[
+            NAME,
+            ("p12", false, "The .p12, base64."),
+            (
+                "password",
+                false,
+                "The .p12 password; with `private_key` and `certificate`, the password of the .p12 signet builds (generated when absent).",
+            ),
+            (
+                "private_key",
+                false,
+                "Instead of `p12`: the PKCS#8 private key (PEM).",
+            ),
+            (
+                "certificate",
+                false,
+                "Instead of `p12`: Apple's .cer (base64 DER, or PEM).",
+            ),
+            ("team_id", false, "The team the certificate must belong to."),
+        ],
+    ),
+    (
+        "apple-provisioning-profile",
+        "ProfileUpload",
+        &[
+            NAME,
+            ("profile", true, "The .mobileprovision, base64."),
+            ("bundle_id", false, "The bundle id it must match."),
+            ("team_id", false, "The team it must belong to."),
+        ],
+    ),
+    (
+        "apple-push-key",
+        "PushKeyUpload",
+        &[
+            NAME,
+            ("p8", true, "The .p8 (PEM text)."),
+            ("key_id", true, "The key id."),
+            ("team_id", true, "The team id."),
+        ],
+    ),
+    (
+        "asc-api-key",
+        "AscApiKeyUpload",
+        &[
+            NAME,
+            ("p8", true, "The .p8 (PEM text)."),
+            ("key_id", true, "The key id."),
+            ("issuer_id", true, "The issuer id (a UUID)."),
+            ("team_id", false, "The team id, when known."),
+            ("roles", false, "The key's roles."),
+        ],
+    ),
+];
+
+/// `Upload`: one of the credential types' uploads, told apart by `type`; and each type's
+/// schema, with exactly the fields that type takes.
+fn add_upload_schemas(schemas: &mut Value) {
+    let mut one_of = Vec::new();
+    let mut mapping = Map::new();
+    for (kind, name, fields) in UPLOADS {
+        let mut properties = Map::new();
+        properties.insert("type".into(), json!({ "const": kind }));
+        let mut required = vec!["type"];
+        for (field, needed, description) in fields {
+            let schema = if *field == "roles" {
+                json!({ "type": "array", "items": { "type": "string" }, "description": description })
+            } else {
+                json!({ "type": "string", "description": description })
+            };
+            properties.insert((*field).into(), schema);
+            if *needed {
+                required.push(field);
+            }
         }
-    })
+        let reference = format!("#/components/schemas/{name}");
+        schemas[name] = json!({
+            "type": "object",
+            "description": format!("A credential of type `{kind}`."),
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        });
+        one_of.push(json!({ "$ref": reference }));
+        mapping.insert(kind.into(), reference.into());
+    }
+    schemas["Upload"] = json!({
+        "description": "A credential's files and secrets; `type` says which fields it takes. Files are base64, .p8 keys and service-account JSON text.",
+        "oneOf": one_of,
+        "discriminator": { "propertyName": "type", "mapping": mapping },
+    });
 }
 
 /// The OpenAPI document.

@@ -20,7 +20,9 @@ use axum::{
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use signet_server::AppState;
-use signet_store::{Actor, Role, Scope, Store, validate};
+use signet_store::{
+    Actor, AppId, CredentialId, OrgId, Role, Scope, Store, TokenId, UserId, validate,
+};
 use tower::ServiceExt as _;
 
 const STORE_PASS: &str = "storepass-123";
@@ -163,13 +165,13 @@ struct World {
 /// One organization with a member of each role, a developer robot and a credential of
 /// each kind the routes need.
 struct Ctx {
-    org: String,
+    org: OrgId,
     robot: String,
-    app: String,
-    keystore_id: String,
-    fcm_id: String,
-    cert_id: String,
-    profile_id: String,
+    app: AppId,
+    keystore_id: CredentialId,
+    fcm_id: CredentialId,
+    cert_id: CredentialId,
+    profile_id: CredentialId,
 }
 
 fn actor() -> Actor {
@@ -237,7 +239,7 @@ impl World {
         &self.sessions[email]
     }
 
-    async fn user_id(&self, email: &str) -> String {
+    async fn user_id(&self, email: &str) -> UserId {
         let me = call(
             &self.app,
             "GET",
@@ -247,10 +249,10 @@ impl World {
             None,
         )
         .await;
-        me.json()["user"]["id"].as_str().unwrap().to_owned()
+        UserId::parse(me.json()["user"]["id"].as_str().unwrap()).unwrap()
     }
 
-    async fn org(&mut self) -> (String, String) {
+    async fn org(&mut self) -> (OrgId, String) {
         let s = &self.state().store;
         let owner = self.user_id(&self.users.owner.clone()).await;
         let org = s.create_org(&actor(), "Acme", &owner).await.unwrap().id;
@@ -273,7 +275,7 @@ impl World {
         &self.store
     }
 
-    async fn upload(&self, org: &str, body: Value) -> String {
+    async fn upload(&self, org: &OrgId, body: Value) -> CredentialId {
         let upload: validate::Upload = serde_json::from_value(body).unwrap();
         let v = validate::validate(&upload, time::OffsetDateTime::now_utc()).unwrap();
         self.state()
@@ -284,7 +286,7 @@ impl World {
             .id
     }
 
-    async fn fcm(&self, org: &str) -> String {
+    async fn fcm(&self, org: &OrgId) -> CredentialId {
         self.upload(
             org,
             json!({ "type": "fcm-legacy-key", "server_key": FCM_KEY }),
@@ -324,7 +326,7 @@ impl World {
             &app,
             "com.acme.app",
             "release",
-            &keystore_id,
+            &keystore_id.clone().into(),
             false,
             None,
             &Scope::Org,
@@ -645,7 +647,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
     let s = &w.state().store;
     let org = &ctx.org;
     let base = format!("/v1/orgs/{org}");
-    let app = s.app(org, &ctx.app).await.unwrap();
+    let app = s.app(org, ctx.app.as_str()).await.unwrap();
     let fresh_fcm = || w.fcm(org);
     match name {
         "healthz" => prepared("/healthz".into()),
@@ -700,7 +702,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                     w.secrets.push(token.to_string());
                     info.id
                 }
-                None => "tok_000000000000000000000000".into(),
+                None => TokenId::parse("tok_000000000000000000000000").unwrap(),
             };
             prepared(format!("/v1/me/sessions/{id}"))
         }
@@ -828,7 +830,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                     &app,
                     "com.acme.app",
                     &format!("t{n}"),
-                    &ctx.keystore_id,
+                    &ctx.keystore_id.clone().into(),
                     false,
                     None,
                     &Scope::Org,
@@ -859,8 +861,8 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                 &app,
                 &format!("com.acme.d{n}"),
                 "app-store",
-                &ctx.cert_id,
-                &ctx.profile_id,
+                &ctx.cert_id.clone().into(),
+                &ctx.profile_id.clone().into(),
                 None,
                 &Scope::Org,
             )
@@ -884,7 +886,7 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                 "android",
                 "com.acme.app",
                 "fcm-key",
-                &ctx.fcm_id,
+                &ctx.fcm_id.clone().into(),
                 &Scope::Org,
             )
             .await
@@ -1231,7 +1233,7 @@ async fn robots_scoped_to_apps(w: &mut World) {
             &ctx.org,
             "ci-app",
             Role::Developer,
-            Some(std::slice::from_ref(&ctx.app)),
+            Some(&[ctx.app.clone().into()]),
             None,
         )
         .await
@@ -1380,7 +1382,7 @@ async fn pairs_follow_the_rules(w: &mut World) {
         r.json()["occupied_by"][0]
             .as_str()
             .unwrap()
-            .starts_with(&ctx.cert_id)
+            .starts_with(ctx.cert_id.as_str())
     );
     // The impact of the certificate names the profile and the pair.
     let r = call(
@@ -1397,7 +1399,7 @@ async fn pairs_follow_the_rules(w: &mut World) {
         v["affected_credentials"][0]
             .as_str()
             .unwrap()
-            .starts_with(&ctx.profile_id)
+            .starts_with(ctx.profile_id.as_str())
     );
     assert_eq!(
         v["used_by"][0],
@@ -1606,4 +1608,124 @@ fn openapi_matches_the_tested_endpoints() {
     let paths = doc["paths"].as_object().unwrap();
     let ops: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(ops, CASES.len());
+}
+
+/// Every field an upload of some type takes, written here apart from the store's list.
+const UPLOAD_FIELDS: [&str; 20] = [
+    "name",
+    "keystore",
+    "store_password",
+    "key_alias",
+    "key_password",
+    "json",
+    "server_key",
+    "team_id",
+    "team_name",
+    "team_type",
+    "p12",
+    "password",
+    "private_key",
+    "certificate",
+    "profile",
+    "bundle_id",
+    "p8",
+    "key_id",
+    "issuer_id",
+    "roles",
+];
+
+/// The document's `Upload` is one schema per credential type, told apart by `type`, and
+/// each is what `Upload::from_json` reads for that type: a body with every property it
+/// lists is read as that type, leaving out a property it requires is refused naming that
+/// field (and leaving out any other is not), and every field it does not list is refused
+/// as unknown.
+#[test]
+fn openapi_upload_is_one_schema_per_credential_type() {
+    use validate::{Upload, UploadError};
+
+    let doc = signet_server::openapi::document();
+    let schemas = &doc["components"]["schemas"];
+    let upload = &schemas["Upload"];
+    assert_eq!(upload["discriminator"]["propertyName"], "type", "{upload}");
+    let mapping = upload["discriminator"]["mapping"].as_object().unwrap();
+    let mut kinds: Vec<&str> = mapping.keys().map(String::as_str).collect();
+    kinds.sort_unstable();
+    let mut expected: Vec<String> = signet_store::Kind::names()
+        .split(", ")
+        .map(str::to_owned)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(kinds, expected);
+    let one_of = upload["oneOf"].as_array().unwrap();
+    assert_eq!(one_of.len(), mapping.len(), "{upload}");
+    for (kind, reference) in mapping {
+        assert!(one_of.contains(&json!({ "$ref": reference })), "{kind}");
+        let name = reference
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .unwrap();
+        let schema = &schemas[name];
+        assert_eq!(schema["type"], "object", "{kind}");
+        assert_eq!(schema["additionalProperties"], false, "{kind}");
+        assert_eq!(schema["properties"]["type"]["const"], *kind);
+        let properties = schema["properties"].as_object().unwrap();
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(required.contains(&"type"), "{kind}");
+        let mut full = serde_json::Map::new();
+        for (field, property) in properties {
+            let value = match (field.as_str(), property["type"].as_str()) {
+                ("type", _) => json!(kind),
+                (_, Some("array")) => json!(["x"]),
+                (_, Some("string")) => json!("x"),
+                other => panic!("{kind}: {other:?}"),
+            };
+            full.insert(field.clone(), value);
+        }
+        let read = Upload::from_json(Value::Object(full.clone()))
+            .unwrap_or_else(|e| panic!("{kind}: every listed field: {e}"));
+        assert_eq!(read.kind().name(), kind);
+        for field in properties.keys().filter(|f| *f != "type") {
+            let mut without = full.clone();
+            without.remove(field);
+            match (
+                required.contains(&field.as_str()),
+                Upload::from_json(Value::Object(without)),
+            ) {
+                (
+                    true,
+                    Err(UploadError::Invalid(signet_store::StoreError::Invalid {
+                        field: named,
+                        reason,
+                    })),
+                ) => {
+                    assert_eq!(named, field, "{kind}");
+                    assert_eq!(reason, "required for this type", "{kind}");
+                }
+                (false, Ok(_)) => {}
+                (required, other) => {
+                    panic!("{kind} without {field} (required: {required}): {other:?}")
+                }
+            }
+        }
+        for field in UPLOAD_FIELDS
+            .into_iter()
+            .chain(["unheard_of"])
+            .filter(|f| !properties.contains_key(*f))
+        {
+            let mut with = full.clone();
+            with.insert(field.into(), json!("x"));
+            match Upload::from_json(Value::Object(with)) {
+                Err(UploadError::Shape(detail)) => assert!(
+                    detail.starts_with(&format!("unknown field `{field}`")),
+                    "{kind} with {field}: {detail}"
+                ),
+                other => panic!("{kind} with {field}: {other:?}"),
+            }
+        }
+    }
 }

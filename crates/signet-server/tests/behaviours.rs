@@ -70,7 +70,7 @@ async fn another_org(w: &World) -> (String, String) {
         .await
         .unwrap();
     let (_, _, token) = s.login(&actor(), &email, PASSWORD).await.unwrap();
-    (org.unwrap().id, token.to_string())
+    (org.unwrap().id.to_string(), token.to_string())
 }
 
 fn id(v: &Value) -> String {
@@ -265,7 +265,7 @@ async fn each_slot_refuses_a_credential_of_another_type() {
     for (path, kind, right) in slots {
         // A keystore, and the right type of another slot, are refused.
         let wrong_ones = [
-            (w.keystore_a.clone(), "android-keystore"),
+            (w.keystore_a.to_string(), "android-keystore"),
             if kind == "fcm-legacy-key" {
                 (id(&push), "apple-push-key")
             } else {
@@ -557,7 +557,7 @@ async fn deleting_an_organization_removes_everything_in_it() {
     let mut others_before = Vec::new();
     for table in tables {
         assert!(
-            count(&mut db, table, &w.org).await > 0,
+            count(&mut db, table, w.org.as_str()).await > 0,
             "{table} holds rows"
         );
         others_before.push(count(&mut db, table, &other_org).await);
@@ -579,10 +579,10 @@ async fn deleting_an_organization_removes_everything_in_it() {
     assert_eq!(r.status, 204, "{}", r.text);
 
     for table in tables {
-        assert_eq!(count(&mut db, table, &w.org).await, 0, "{table}");
+        assert_eq!(count(&mut db, table, w.org.as_str()).await, 0, "{table}");
     }
     let orgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE id = $1")
-        .bind(&w.org)
+        .bind(w.org.as_str())
         .fetch_one(&mut db)
         .await
         .unwrap();
@@ -601,7 +601,7 @@ async fn deleting_an_organization_removes_everything_in_it() {
         "SELECT actor, ip, request_id FROM audit WHERE action = 'org.delete' AND target = $1 \
          AND org_id IS NULL",
     )
-    .bind(&w.org)
+    .bind(w.org.as_str())
     .fetch_one(&mut db)
     .await
     .unwrap();
@@ -774,6 +774,77 @@ async fn the_expiring_report_pages_in_order() {
         .send(&w.app)
         .await;
     assert_invalid(&r, "cursor", "not a cursor of this list");
+}
+
+/// The expiring report refuses a cursor it did not hand out (one without `:`, a time that
+/// is no number, an id that is no credential's) instead of starting over at the first
+/// page; the cursors it hands out still page.
+#[tokio::test]
+async fn the_expiring_report_refuses_a_cursor_it_did_not_hand_out() {
+    let w = World::sqlite().await;
+    for days in [3, 9, 12] {
+        w.create(keystore_for_days(&format!("in-{days}"), days))
+            .await;
+    }
+    let page = async |cursor: &str| {
+        call(
+            "GET",
+            &format!("{}/expiring?days=30&limit=2{cursor}", w.base()),
+        )
+        .token(&w.developer)
+        .send(&w.app)
+        .await
+    };
+    let first = page("").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let next = first.json()["next_cursor"].as_str().unwrap().to_owned();
+    let (time, id) = next.split_once(':').unwrap();
+    let second = page(&format!("&cursor={next}")).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(second.json()["items"].as_array().unwrap().len(), 1);
+    for bad in [
+        id.to_owned(),
+        time.to_owned(),
+        "soon".to_owned(),
+        format!("soon:{id}"),
+        format!("{time}:"),
+        format!("{time}:{}", w.app_a.id),
+        format!("{time}:{}", id.to_uppercase()),
+    ] {
+        let r = page(&format!("&cursor={bad}")).await;
+        assert_invalid(&r, "cursor", "not a cursor of this list");
+    }
+}
+
+/// The credentials list refuses a cursor that is no credential id (another kind's id, the
+/// expiring report's form, a word) instead of reading it as a place in the list.
+#[tokio::test]
+async fn the_credentials_list_refuses_a_cursor_it_did_not_hand_out() {
+    let w = World::sqlite().await;
+    w.create(json!({ "type": "fcm-legacy-key", "server_key": "AAAAfcmServerKeyQwertyuiopZZZZ" }))
+        .await;
+    let list = async |cursor: &str| {
+        call("GET", &format!("{}/credentials?limit=2{cursor}", w.base()))
+            .token(&w.developer)
+            .send(&w.app)
+            .await
+    };
+    let first = list("").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let next = first.json()["next_cursor"].as_str().unwrap().to_owned();
+    let second = list(&format!("&cursor={next}")).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(second.json()["items"].as_array().unwrap().len(), 1);
+    for bad in [
+        w.app_a.id.to_string(),
+        format!("1700000000000:{next}"),
+        next.to_uppercase(),
+        next[..next.len() - 1].to_owned(),
+        "zzz".to_owned(),
+    ] {
+        let r = list(&format!("&cursor={bad}")).await;
+        assert_invalid(&r, "cursor", "not a cursor of this list");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

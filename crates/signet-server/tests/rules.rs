@@ -116,8 +116,8 @@ async fn a_build_never_gets_a_deleted_keystore_or_certificate() {
         &w.app_a,
         "com.acme.app",
         "app-store",
-        &cert,
-        &profile,
+        &cert.clone().into(),
+        &profile.clone().into(),
         None,
         &Scope::Org,
     )
@@ -139,7 +139,7 @@ async fn a_build_never_gets_a_deleted_keystore_or_certificate() {
     .send(&w.app)
     .await;
     assert_eq!(rule_of(&r), "deleted-credential");
-    assert!(r.text.contains(&cert), "{}", r.text);
+    assert!(r.text.contains(cert.as_str()), "{}", r.text);
 }
 
 #[tokio::test]

@@ -136,7 +136,7 @@ async fn scoped_robot_cannot_assign_another_apps_key_to_a_slot() {
         "android",
         "com.acme.app",
         "fcm-key",
-        &fcm,
+        &fcm.clone().into(),
         &signet_store::Scope::Org,
     )
     .await
@@ -181,8 +181,8 @@ async fn scoped_robot_cannot_pair_another_apps_certificate_and_profile() {
         &w.app_b,
         "com.acme.b",
         "app-store",
-        &cert,
-        &profile,
+        &cert.clone().into(),
+        &profile.clone().into(),
         None,
         &signet_store::Scope::Org,
     )
@@ -702,7 +702,7 @@ async fn previous_versions_are_destroyed_after_the_restore_window() {
         audit
             .items
             .iter()
-            .any(|a| a.action == "credential.destroy-version" && a.target == w.keystore_a),
+            .any(|a| a.action == "credential.destroy-version" && a.target == w.keystore_a.as_str()),
         "the destruction is audited"
     );
 }

@@ -10,7 +10,7 @@ use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    Actor, StoreError,
+    Actor, OrgId, StoreError,
     db::{AuditRow, insert_audit},
 };
 
@@ -19,7 +19,7 @@ const BATCH: usize = 256;
 
 /// One queued record.
 pub(crate) struct Entry {
-    pub org: String,
+    pub org: OrgId,
     pub actor: Actor,
     pub action: String,
     pub target: String,

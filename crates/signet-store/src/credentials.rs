@@ -6,8 +6,9 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, Binding, Credential, Impact, Kind, Page, PageRequest, Sealed, Store, StoreError,
-    db::{audit, new_id, now},
+    Actor, Binding, Credential, CredentialId, Impact, Kind, OrgId, Page, PageRequest, Sealed,
+    Store, StoreError,
+    db::{audit, now},
     metadata::{self, AppleTeamMetadata, Metadata, TeamType},
     validate::Validated,
 };
@@ -16,12 +17,12 @@ pub(crate) const COLUMNS: &str =
     "id, kind, name, apple_team, expires_at, version, metadata, created_at, updated_at, deleted_at";
 
 pub(crate) fn credential(row: &AnyRow) -> Result<Credential, StoreError> {
-    let id: String = row.try_get("id")?;
+    let id: CredentialId = row.try_get("id")?;
     let kind: String = row.try_get("kind")?;
     let kind = Kind::parse(&kind).ok_or(StoreError::Malformed("unknown credential type"))?;
     let metadata: String = row.try_get("metadata")?;
     Ok(Credential {
-        metadata: metadata::from_row(&id, kind, &metadata)?,
+        metadata: metadata::from_row(id.as_str(), kind, &metadata)?,
         id,
         kind,
         name: row.try_get("name")?,
@@ -72,13 +73,27 @@ pub(crate) fn version_u(version: i64) -> Result<u64, StoreError> {
     u64::try_from(version).map_err(|_| StoreError::Malformed("negative version"))
 }
 
+impl Credential {
+    /// The rule for a new name ([`Store::rename_credential`]): 1 to 200 printable
+    /// characters.
+    pub fn check_name(name: &str) -> Result<(), StoreError> {
+        if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(StoreError::Invalid {
+                field: "name",
+                reason: "1 to 200 printable characters".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     /// Reads a credential's record (never its secret). Deleted ones only when asked.
     pub(crate) async fn credential_in(
         &self,
         conn: &mut AnyConnection,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         include_deleted: bool,
     ) -> Result<Credential, StoreError> {
         let row = sqlx::query(&format!(
@@ -99,8 +114,8 @@ impl Store {
     /// A credential's record.
     pub async fn credential(
         &self,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         include_deleted: bool,
     ) -> Result<Credential, StoreError> {
         let mut conn = self.pool.acquire().await?;
@@ -111,18 +126,22 @@ impl Store {
     /// Lists credentials, optionally of one type, deleted ones instead when `deleted`.
     pub async fn credentials(
         &self,
-        org: &str,
+        org: &OrgId,
         kind: Option<Kind>,
         deleted: bool,
         page: &PageRequest,
     ) -> Result<Page<Credential>, StoreError> {
         let limit = page.limit();
+        let after = match page.cursor.as_deref() {
+            Some(cursor) => Some(CredentialId::parse(cursor).map_err(|_| bad_cursor())?),
+            None => None,
+        };
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM credentials WHERE org_id = $1 AND id > $2 \
              AND ($3 = '' OR kind = $4) AND (deleted_at IS NULL) = $5 ORDER BY id LIMIT $6"
         ))
         .bind(org)
-        .bind(page.cursor.clone().unwrap_or_default())
+        .bind(after.as_ref().map_or("", CredentialId::as_str))
         .bind(kind.map_or("", Kind::name))
         .bind(kind.map_or("", Kind::name))
         .bind(!deleted)
@@ -132,7 +151,7 @@ impl Store {
         Ok(paginate(
             rows.iter().map(credential).collect::<Result<_, _>>()?,
             limit,
-            |c| c.id.clone(),
+            |c| c.id.to_string(),
         ))
     }
 
@@ -143,7 +162,7 @@ impl Store {
         &self,
         conn: &mut AnyConnection,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         team: &str,
     ) -> Result<(), StoreError> {
         let existing = sqlx::query(&format!(
@@ -157,7 +176,7 @@ impl Store {
         if existing.is_some() {
             return Ok(());
         }
-        let id = new_id("cred")?;
+        let id = CredentialId::mint()?;
         let metadata = Metadata::AppleTeam(AppleTeamMetadata {
             team_id: team.to_owned(),
             team_name: team.to_owned(),
@@ -168,8 +187,8 @@ impl Store {
         let sealed = self.seal(
             b"{}",
             &Binding {
-                org,
-                record: &id,
+                org: org.as_str(),
+                record: id.as_str(),
                 kind: Kind::AppleTeam.name(),
                 version: 1,
                 derived: Some(&bound),
@@ -218,11 +237,11 @@ impl Store {
     pub(crate) async fn check_limits(
         &self,
         conn: &mut AnyConnection,
-        org: &str,
+        org: &OrgId,
         kind: Kind,
         team: &str,
         metadata: &Metadata,
-        replacing: Option<&str>,
+        replacing: Option<&CredentialId>,
     ) -> Result<(), StoreError> {
         let (max, limit) = match kind {
             Kind::AppleDistributionCertificate if metadata.is_distribution_certificate() => (
@@ -243,13 +262,13 @@ impl Store {
         .await?;
         let mut occupied = Vec::new();
         for r in &rows {
-            let id: String = r.try_get("id")?;
-            if Some(id.as_str()) == replacing {
+            let id: CredentialId = r.try_get("id")?;
+            if Some(&id) == replacing {
                 continue;
             }
             let meta: String = r.try_get("metadata")?;
             if kind == Kind::AppleDistributionCertificate
-                && !metadata::from_row(&id, kind, &meta)?.is_distribution_certificate()
+                && !metadata::from_row(id.as_str(), kind, &meta)?.is_distribution_certificate()
             {
                 continue;
             }
@@ -270,10 +289,10 @@ impl Store {
     pub async fn create_credential(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         v: Validated,
     ) -> Result<Credential, StoreError> {
-        let id = new_id("cred")?;
+        let id = CredentialId::mint()?;
         let mut tx = self.begin().await?;
         if let Some(team) = &v.apple_team {
             if v.kind == Kind::AppleTeam {
@@ -299,8 +318,8 @@ impl Store {
         let sealed = self.seal(
             &v.secret,
             &Binding {
-                org,
-                record: &id,
+                org: org.as_str(),
+                record: id.as_str(),
                 kind: v.kind.name(),
                 version: 1,
                 derived: Some(&bound),
@@ -345,8 +364,8 @@ impl Store {
     pub async fn replace_credential(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         expected_version: i64,
         v: Validated,
     ) -> Result<Credential, StoreError> {
@@ -409,8 +428,8 @@ impl Store {
     async fn lock_live(
         &self,
         conn: &mut AnyConnection,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
     ) -> Result<AnyRow, StoreError> {
         sqlx::query(&format!(
             "SELECT {COLUMNS}, key_id, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL{}",
@@ -430,8 +449,8 @@ impl Store {
         &self,
         conn: &mut AnyConnection,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
     ) -> Result<Credential, StoreError> {
         let row = self.lock_live(conn, org, id).await?;
         let current = credential(&row)?;
@@ -463,8 +482,8 @@ impl Store {
         &self,
         conn: &mut AnyConnection,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         expected_version: i64,
         new: &Current<'_>,
         secret: &[u8],
@@ -474,8 +493,8 @@ impl Store {
         let sealed = self.seal(
             secret,
             &Binding {
-                org,
-                record: id,
+                org: org.as_str(),
+                record: id.as_str(),
                 kind: new.kind.name(),
                 version: version_u(next)?,
                 derived: Some(&bound),
@@ -510,17 +529,12 @@ impl Store {
     pub async fn rename_credential(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         expected_version: i64,
         name: &str,
     ) -> Result<Credential, StoreError> {
-        if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-            return Err(StoreError::Invalid {
-                field: "name",
-                reason: "1 to 200 printable characters".into(),
-            });
-        }
+        Credential::check_name(name)?;
         let mut tx = self.begin().await?;
         // The sealed blob is bound to the version: it moves with it.
         let row = self.lock_live(&mut tx, org, id).await?;
@@ -533,8 +547,8 @@ impl Store {
         let plaintext = self.open_sealed(
             &sealed,
             &Binding {
-                org,
-                record: id,
+                org: org.as_str(),
+                record: id.as_str(),
                 kind: current.kind.name(),
                 version: version_u(current.version)?,
                 derived: Some(&bound),
@@ -544,8 +558,8 @@ impl Store {
         let resealed = self.seal(
             &plaintext,
             &Binding {
-                org,
-                record: id,
+                org: org.as_str(),
+                record: id.as_str(),
                 kind: current.kind.name(),
                 version: version_u(next)?,
                 derived: Some(&bound),
@@ -587,8 +601,8 @@ impl Store {
     pub async fn delete_credential(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         expected_version: Option<i64>,
     ) -> Result<Impact, StoreError> {
         let mut tx = self.begin().await?;
@@ -621,8 +635,8 @@ impl Store {
     pub async fn restore_credential(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
     ) -> Result<Credential, StoreError> {
         let mut tx = self.begin().await?;
         let current = self.credential_in(&mut tx, org, id, true).await?;
@@ -673,8 +687,8 @@ impl Store {
     pub async fn read_secret(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         action: &str,
         detail: &Value,
     ) -> Result<(Credential, Zeroizing<Vec<u8>>), StoreError> {
@@ -687,8 +701,8 @@ impl Store {
     pub async fn export_secret(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
     ) -> Result<(Credential, Zeroizing<Vec<u8>>), StoreError> {
         self.read_secret_inner(actor, org, id, "credential.export", &json!({}), true)
             .await
@@ -697,8 +711,8 @@ impl Store {
     async fn read_secret_inner(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         action: &str,
         detail: &Value,
         include_deleted: bool,
@@ -719,8 +733,8 @@ impl Store {
         let plaintext = self.open_sealed(
             &sealed,
             &Binding {
-                org,
-                record: id,
+                org: org.as_str(),
+                record: id.as_str(),
                 kind: c.kind.name(),
                 version: version_u(c.version)?,
                 derived: Some(&bound),
@@ -728,10 +742,10 @@ impl Store {
         )?;
         drop(conn);
         self.audit_read(crate::audit_log::Entry {
-            org: org.to_owned(),
+            org: org.clone(),
             actor: actor.clone(),
             action: action.to_owned(),
-            target: id.to_owned(),
+            target: id.to_string(),
             detail: detail.clone(),
         })
         .await?;
@@ -741,7 +755,7 @@ impl Store {
     /// Destroys credentials deleted longer ago than the restore window, except those a
     /// build set, pair or slot still points at. Returns their ids. Safe on any number of
     /// replicas at once.
-    pub async fn purge_deleted(&self, actor: &Actor) -> Result<Vec<String>, StoreError> {
+    pub async fn purge_deleted(&self, actor: &Actor) -> Result<Vec<CredentialId>, StoreError> {
         let window = self.limits.restore_window_ms();
         let cutoff = now().saturating_sub(window);
         let mut tx = self.begin().await?;
@@ -756,8 +770,8 @@ impl Store {
         .await?;
         let mut purged = Vec::new();
         for r in &rows {
-            let id: String = r.try_get("id")?;
-            let org: String = r.try_get("org_id")?;
+            let id: CredentialId = r.try_get("id")?;
+            let org: OrgId = r.try_get("org_id")?;
             let kind: String = r.try_get("kind")?;
             // A restore may have won the race since the SELECT: check again.
             let done = sqlx::query(
@@ -788,8 +802,8 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for r in &versions {
-            let id: String = r.try_get("credential_id")?;
-            let org: String = r.try_get("org_id")?;
+            let id: CredentialId = r.try_get("credential_id")?;
+            let org: OrgId = r.try_get("org_id")?;
             let version: i64 = r.try_get("version")?;
             sqlx::query(
                 "DELETE FROM credential_versions WHERE credential_id = $1 AND version = $2",
@@ -810,6 +824,14 @@ impl Store {
         }
         tx.commit().await?;
         Ok(purged)
+    }
+}
+
+/// A list's cursor it did not hand out.
+pub(crate) fn bad_cursor() -> StoreError {
+    StoreError::Invalid {
+        field: "cursor",
+        reason: "not a cursor of this list".into(),
     }
 }
 

@@ -16,7 +16,7 @@ use sqlx::{
 };
 use zeroize::Zeroizing;
 
-use crate::{Actor, Binding, Keyring, Sealed, StoreError, secrets::random_hex};
+use crate::{Actor, Binding, Keyring, OrgId, Sealed, StoreError, secrets::random_hex};
 
 /// The database behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,10 +234,6 @@ pub(crate) fn audit_id() -> Result<String, StoreError> {
         }
     };
     Ok(format!("{t:016x}{}", random_hex(4)?))
-}
-
-pub(crate) fn new_id(prefix: &str) -> Result<String, StoreError> {
-    Ok(format!("{prefix}_{}", random_hex(12)?))
 }
 
 /// A page request: at most `limit` items after `cursor`.
@@ -676,10 +672,10 @@ pub(crate) async fn begin(
 /// change it describes is not made either.
 pub(crate) async fn audit(
     conn: &mut AnyConnection,
-    org: Option<&str>,
+    org: Option<&OrgId>,
     actor: &Actor,
     action: &str,
-    target: &str,
+    target: impl AsRef<str>,
     detail: &serde_json::Value,
 ) -> Result<(), StoreError> {
     insert_audit(
@@ -688,7 +684,7 @@ pub(crate) async fn audit(
             org,
             actor,
             action,
-            target,
+            target: target.as_ref(),
             detail,
         }],
     )
@@ -697,7 +693,7 @@ pub(crate) async fn audit(
 
 /// One audit record to write.
 pub(crate) struct AuditRow<'a> {
-    pub org: Option<&'a str>,
+    pub org: Option<&'a OrgId>,
     pub actor: &'a Actor,
     pub action: &'a str,
     pub target: &'a str,
@@ -727,7 +723,7 @@ where
     for row in rows {
         query = query
             .bind(audit_id()?)
-            .bind(row.org.map(str::to_owned))
+            .bind(row.org.cloned())
             .bind(now())
             .bind(row.actor.who.clone())
             .bind(row.action.to_owned())

@@ -44,6 +44,7 @@ mod db;
 mod envelope;
 mod error;
 mod hashing;
+mod ids;
 mod keyring;
 mod master_keys;
 pub mod metadata;
@@ -63,6 +64,7 @@ pub use crate::{
     envelope::{Binding, Sealed},
     error::{Rule, StoreError},
     hashing::QUEUE_WAIT,
+    ids::{AppId, BuildPairId, BuildSetId, CredentialId, InvalidId, Named, OrgId, TokenId, UserId},
     keyring::Keyring,
     metadata::Metadata,
     model::{

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::Metadata;
+use crate::{AppId, BuildPairId, BuildSetId, CredentialId, Metadata, OrgId, TokenId, UserId};
 
 /// The credential types of SPEC §1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,7 +136,7 @@ pub enum Scope {
     /// only when the credential is already assigned to one of them or it created it.
     Apps {
         /// The app ids.
-        apps: Vec<String>,
+        apps: Vec<AppId>,
         /// The caller's audit name (`robot:<token id>`), matched against a credential's
         /// creator.
         creator: String,
@@ -145,7 +145,7 @@ pub enum Scope {
 
 impl Scope {
     /// Whether the caller may act on the app with this id.
-    pub fn allows(&self, app_id: &str) -> bool {
+    pub fn allows(&self, app_id: &AppId) -> bool {
         match self {
             Scope::Org => true,
             Scope::Apps { apps, .. } => apps.iter().any(|a| a == app_id),
@@ -157,7 +157,7 @@ impl Scope {
 #[derive(Debug, Clone, Serialize)]
 pub struct Org {
     /// Its id.
-    pub id: String,
+    pub id: OrgId,
     /// Its name.
     pub name: String,
     /// The caller's role in it, when listed for a user.
@@ -169,7 +169,7 @@ pub struct Org {
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
     /// Its id.
-    pub id: String,
+    pub id: UserId,
     /// Login e-mail.
     pub email: String,
 }
@@ -178,7 +178,7 @@ pub struct User {
 #[derive(Debug, Clone, Serialize)]
 pub struct Member {
     /// The user's id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// The user's e-mail.
     pub email: String,
     /// The role.
@@ -189,7 +189,7 @@ pub struct Member {
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenInfo {
     /// Its id.
-    pub id: String,
+    pub id: TokenId,
     /// `session` (a user's login) or `robot`.
     pub kind: String,
     /// A name.
@@ -199,7 +199,7 @@ pub struct TokenInfo {
     pub role: Option<Role>,
     /// For robots: the apps it is limited to (all when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_ids: Option<Vec<String>>,
+    pub app_ids: Option<Vec<AppId>>,
     /// Created (ms).
     pub created_at: i64,
     /// Expires (ms), if ever.
@@ -216,7 +216,7 @@ pub struct TokenInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct App {
     /// Its id.
-    pub id: String,
+    pub id: AppId,
     /// Its slug, unique in the organization.
     pub slug: String,
     /// Created (ms).
@@ -227,7 +227,7 @@ pub struct App {
 #[derive(Debug, Clone, Serialize)]
 pub struct Credential {
     /// Its id.
-    pub id: String,
+    pub id: CredentialId,
     /// Its type.
     #[serde(rename = "type")]
     pub kind: Kind,
@@ -275,13 +275,13 @@ pub struct AuditRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildSet {
     /// Its id.
-    pub id: String,
+    pub id: BuildSetId,
     /// The application id (package name).
     pub application_id: String,
     /// Its name, unique per application id.
     pub name: String,
     /// The keystore it signs with.
-    pub keystore_id: String,
+    pub keystore_id: CredentialId,
     /// Whether builds use it when none is named.
     pub is_default: bool,
     /// The version (ETag).
@@ -292,15 +292,15 @@ pub struct BuildSet {
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildPair {
     /// Its id.
-    pub id: String,
+    pub id: BuildPairId,
     /// The bundle id.
     pub bundle_id: String,
     /// app-store, ad-hoc, enterprise or development.
     pub distribution: String,
     /// The distribution certificate.
-    pub certificate_id: String,
+    pub certificate_id: CredentialId,
     /// The provisioning profile.
-    pub profile_id: String,
+    pub profile_id: CredentialId,
     /// The version (ETag).
     pub version: i64,
 }
@@ -315,7 +315,7 @@ pub struct Link {
     /// The slot.
     pub slot: String,
     /// The credential.
-    pub credential_id: String,
+    pub credential_id: CredentialId,
 }
 
 /// One page of a list, and where the next starts.
@@ -353,7 +353,7 @@ pub struct CredentialVersion {
 #[derive(Debug, Clone, Serialize)]
 pub struct Impact {
     /// The credential.
-    pub credential_id: String,
+    pub credential_id: CredentialId,
     /// Its type.
     #[serde(rename = "type")]
     pub kind: Kind,

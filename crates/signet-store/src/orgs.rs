@@ -4,8 +4,8 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::{
-    Actor, Member, Org, Role, Store, StoreError,
-    db::{audit, new_id, now},
+    Actor, Member, Org, OrgId, Role, Store, StoreError, TokenId, UserId,
+    db::{audit, now},
     users::check_name,
 };
 
@@ -14,8 +14,8 @@ use crate::{
 async fn revoke_robots_of(
     tx: &mut sqlx::AnyConnection,
     actor: &Actor,
-    org: &str,
-    user: &str,
+    org: &OrgId,
+    user: &UserId,
     keeps: Option<Role>,
 ) -> Result<(), StoreError> {
     let rows = sqlx::query(
@@ -27,7 +27,7 @@ async fn revoke_robots_of(
     .fetch_all(&mut *tx)
     .await?;
     for row in rows {
-        let id: String = row.try_get("id")?;
+        let id: TokenId = row.try_get("id")?;
         let role = Role::parse(&row.try_get::<String, _>("role")?);
         if keeps.is_some_and(|keeps| role.is_some_and(|r| r <= keeps)) {
             continue;
@@ -56,10 +56,10 @@ impl Store {
         tx: &mut sqlx::AnyConnection,
         actor: &Actor,
         name: &str,
-        owner: &str,
+        owner: &UserId,
     ) -> Result<Org, StoreError> {
         check_name("name", name)?;
-        let id = new_id("org")?;
+        let id = OrgId::mint()?;
         let t = now();
         sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(&id)
@@ -97,7 +97,7 @@ impl Store {
         &self,
         actor: &Actor,
         name: &str,
-        owner: &str,
+        owner: &UserId,
     ) -> Result<Org, StoreError> {
         let mut tx = self.begin().await?;
         let org = self.insert_org(&mut tx, actor, name, owner).await?;
@@ -106,7 +106,7 @@ impl Store {
     }
 
     /// The organizations `user` belongs to, with the user's role.
-    pub async fn orgs_of(&self, user: &str) -> Result<Vec<Org>, StoreError> {
+    pub async fn orgs_of(&self, user: &UserId) -> Result<Vec<Org>, StoreError> {
         let rows = sqlx::query(
             "SELECT o.id, o.name, m.role FROM organizations o \
              JOIN memberships m ON m.org_id = o.id WHERE m.user_id = $1 ORDER BY o.name, o.id",
@@ -127,7 +127,7 @@ impl Store {
     }
 
     /// An organization by id.
-    pub async fn org(&self, id: &str) -> Result<Org, StoreError> {
+    pub async fn org(&self, id: &OrgId) -> Result<Org, StoreError> {
         let row = sqlx::query("SELECT id, name FROM organizations WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -141,7 +141,7 @@ impl Store {
     }
 
     /// Deletes an organization and everything in it.
-    pub async fn delete_org(&self, actor: &Actor, org: &str) -> Result<(), StoreError> {
+    pub async fn delete_org(&self, actor: &Actor, org: &OrgId) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         audit(&mut tx, None, actor, "org.delete", org, &json!({})).await?;
         for table in [
@@ -171,7 +171,7 @@ impl Store {
     }
 
     /// A user's role in an organization, if a member.
-    pub async fn role_of(&self, org: &str, user: &str) -> Result<Option<Role>, StoreError> {
+    pub async fn role_of(&self, org: &OrgId, user: &UserId) -> Result<Option<Role>, StoreError> {
         let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org)
             .bind(user)
@@ -184,7 +184,7 @@ impl Store {
     }
 
     /// The members of an organization.
-    pub async fn members(&self, org: &str) -> Result<Vec<Member>, StoreError> {
+    pub async fn members(&self, org: &OrgId) -> Result<Vec<Member>, StoreError> {
         let rows = sqlx::query(
             "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
              WHERE m.org_id = $1 ORDER BY u.email",
@@ -209,12 +209,12 @@ impl Store {
     pub async fn set_member(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         email: &str,
         role: Role,
     ) -> Result<Member, StoreError> {
         let mut tx = self.begin().await?;
-        let user: String = sqlx::query("SELECT id FROM users WHERE email = $1")
+        let user: UserId = sqlx::query("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(&mut *tx)
             .await?
@@ -272,8 +272,8 @@ impl Store {
     pub(crate) async fn keep_an_owner(
         &self,
         tx: &mut sqlx::AnyConnection,
-        org: &str,
-        leaving: &str,
+        org: &OrgId,
+        leaving: &UserId,
     ) -> Result<(), StoreError> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner' AND user_id <> $2",
@@ -292,8 +292,8 @@ impl Store {
     pub async fn remove_member(
         &self,
         actor: &Actor,
-        org: &str,
-        user: &str,
+        org: &OrgId,
+        user: &UserId,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let role = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")

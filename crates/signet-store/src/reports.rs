@@ -4,14 +4,14 @@
 use sqlx::{AnyConnection, Row};
 
 use crate::{
-    Credential, Impact, Kind, Page, PageRequest, Store, StoreError,
-    credentials::{COLUMNS, credential, paginate},
+    Credential, CredentialId, Impact, Kind, OrgId, Page, PageRequest, Store, StoreError,
+    credentials::{COLUMNS, bad_cursor, credential, paginate},
     db::now,
 };
 
 impl Store {
     /// What stops working if this credential goes.
-    pub async fn impact(&self, org: &str, id: &str) -> Result<Impact, StoreError> {
+    pub async fn impact(&self, org: &OrgId, id: &CredentialId) -> Result<Impact, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let c = self.credential_in(&mut conn, org, id, true).await?;
         self.impact_in(&mut conn, org, &c).await
@@ -20,7 +20,7 @@ impl Store {
     pub(crate) async fn impact_in(
         &self,
         conn: &mut AnyConnection,
-        org: &str,
+        org: &OrgId,
         c: &Credential,
     ) -> Result<Impact, StoreError> {
         let mut used_by = Vec::new();
@@ -129,20 +129,18 @@ impl Store {
     /// `expires_at >= t` bound lets a deep page start in the index where the last ended.
     pub async fn expiring(
         &self,
-        org: &str,
+        org: &OrgId,
         within_ms: i64,
         page: &PageRequest,
     ) -> Result<Page<Credential>, StoreError> {
         let limit = page.limit();
-        let (after_t, after_id) = match page.cursor.as_deref().and_then(|c| c.split_once(':')) {
-            Some((t, id)) => (
-                t.parse::<i64>().map_err(|_| StoreError::Invalid {
-                    field: "cursor",
-                    reason: "not a cursor of this list".into(),
-                })?,
-                id.to_owned(),
-            ),
-            None => (i64::MIN, String::new()),
+        let (after_t, after_id) = match page.cursor.as_deref() {
+            Some(cursor) => {
+                let (t, id) = cursor.split_once(':').ok_or_else(bad_cursor)?;
+                let t = t.parse::<i64>().map_err(|_| bad_cursor())?;
+                (t, Some(CredentialId::parse(id).map_err(|_| bad_cursor())?))
+            }
+            None => (i64::MIN, None),
         };
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM credentials WHERE org_id = $1 AND expires_at IS NOT NULL \
@@ -154,7 +152,7 @@ impl Store {
         .bind(now().saturating_add(within_ms))
         .bind(after_t)
         .bind(after_t)
-        .bind(after_id)
+        .bind(after_id.as_ref().map_or("", CredentialId::as_str))
         .bind(limit + 1)
         .fetch_all(&self.pool)
         .await?;
@@ -168,7 +166,7 @@ impl Store {
     /// The audit log of an organization, newest first.
     pub async fn audit_log(
         &self,
-        org: &str,
+        org: &OrgId,
         page: &PageRequest,
     ) -> Result<Page<crate::AuditRecord>, StoreError> {
         let limit = page.limit();

@@ -5,8 +5,9 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, Role, Store, StoreError, TokenInfo, User,
-    db::{audit, new_id, now},
+    Actor, AppId, Named, OrgId, Role, Store, StoreError, TokenId, TokenInfo, User, UserId,
+    db::{audit, now},
+    ids::no_such_app,
     secrets::{self, TokenKind},
     users::{MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, check_name},
 };
@@ -24,33 +25,33 @@ pub enum Principal {
     /// A user's login session.
     User {
         /// The session token's id.
-        token_id: String,
+        token_id: TokenId,
         /// The user.
-        user_id: String,
+        user_id: UserId,
     },
     /// A robot (CI) token of one organization.
     Robot {
         /// The token's id.
-        token_id: String,
+        token_id: TokenId,
         /// Its organization.
-        org_id: String,
+        org_id: OrgId,
         /// Its role there (below owner).
         role: Role,
         /// The apps it is limited to; all of the organization's when `None`.
-        app_ids: Option<Vec<String>>,
+        app_ids: Option<Vec<AppId>>,
     },
 }
 
 impl Principal {
     /// The token's id.
-    pub fn token_id(&self) -> &str {
+    pub fn token_id(&self) -> &TokenId {
         match self {
             Principal::User { token_id, .. } | Principal::Robot { token_id, .. } => token_id,
         }
     }
 
     /// The apps a robot is limited to.
-    pub fn app_ids(&self) -> Option<&[String]> {
+    pub fn app_ids(&self) -> Option<&[AppId]> {
         match self {
             Principal::Robot {
                 app_ids: Some(apps),
@@ -94,18 +95,18 @@ impl Store {
         &self,
         tx: &mut sqlx::AnyConnection,
         kind: TokenKind,
-        user: Option<&str>,
-        org: Option<&str>,
+        user: Option<&UserId>,
+        org: Option<&OrgId>,
         role: Option<Role>,
-        app_ids: Option<&[String]>,
+        app_ids: Option<&[AppId]>,
         name: &str,
         created_by: &str,
         expires_at: Option<i64>,
     ) -> Result<(TokenInfo, Zeroizing<String>), StoreError> {
         let token = secrets::mint(kind)?;
-        let id = new_id("tok")?;
+        let id = TokenId::mint()?;
         let t = now();
-        let apps = app_ids.map(|a| serde_json::Value::from(a.to_vec()).to_string());
+        let apps = app_ids.map(|a| json!(a).to_string());
         sqlx::query(
             "INSERT INTO tokens (id, hash, kind, user_id, org_id, role, app_ids, name, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -113,8 +114,8 @@ impl Store {
         .bind(&id)
         .bind(secrets::token_hash(&token))
         .bind(kind.name())
-        .bind(user.map(str::to_owned))
-        .bind(org.map(str::to_owned))
+        .bind(user.cloned())
+        .bind(org.cloned())
         .bind(role.map(|r| r.name().to_owned()))
         .bind(apps)
         .bind(name)
@@ -129,7 +130,7 @@ impl Store {
                 kind: kind.name().into(),
                 name: name.to_owned(),
                 role,
-                app_ids: app_ids.map(<[String]>::to_vec),
+                app_ids: app_ids.map(<[AppId]>::to_vec),
                 created_at: t,
                 expires_at,
                 last_used_at: None,
@@ -158,7 +159,7 @@ impl Store {
             .await?;
         let (id, stored) = match &row {
             Some(r) => (
-                Some(r.try_get::<String, _>("id")?),
+                Some(r.try_get::<UserId, _>("id")?),
                 Some(r.try_get::<String, _>("password_hash")?),
             ),
             None => (None, None),
@@ -224,7 +225,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::Unauthenticated)?;
-        let id: String = row.try_get("id")?;
+        let id: TokenId = row.try_get("id")?;
         let last: Option<i64> = row.try_get("last_used_at")?;
         if last.is_none_or(|l| t - l > LAST_USED_RESOLUTION_MS) {
             sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
@@ -235,8 +236,8 @@ impl Store {
         }
         let role: Option<String> = row.try_get("role")?;
         let apps: Option<String> = row.try_get("app_ids")?;
-        let user_id: Option<String> = row.try_get("user_id")?;
-        let org_id: Option<String> = row.try_get("org_id")?;
+        let user_id: Option<UserId> = row.try_get("user_id")?;
+        let org_id: Option<OrgId> = row.try_get("org_id")?;
         // A row that does not make a whole principal (a scope that cannot be read, a robot
         // without organization or role) is no token, never an organization-wide one.
         match (kind, user_id, org_id, role.as_deref().and_then(Role::parse)) {
@@ -251,7 +252,7 @@ impl Store {
                 app_ids: match apps {
                     None => None,
                     Some(a) => Some(
-                        serde_json::from_str::<Vec<String>>(&a)
+                        serde_json::from_str::<Vec<AppId>>(&a)
                             .map_err(|_| StoreError::Unauthenticated)?,
                     ),
                 },
@@ -266,10 +267,10 @@ impl Store {
     pub async fn create_robot(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         name: &str,
         role: Role,
-        app_ids: Option<&[String]>,
+        app_ids: Option<&[Named<AppId>]>,
         expires_at: Option<i64>,
     ) -> Result<(TokenInfo, Zeroizing<String>), StoreError> {
         check_name("name", name)?;
@@ -292,21 +293,29 @@ impl Store {
             });
         }
         let mut tx = self.begin().await?;
-        if let Some(apps) = app_ids {
-            for app in apps {
-                let found = sqlx::query("SELECT id FROM apps WHERE id = $1 AND org_id = $2")
-                    .bind(app)
-                    .bind(org)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if found.is_none() {
-                    return Err(StoreError::Invalid {
-                        field: "app_ids",
-                        reason: format!("no app `{app}` in this organization"),
-                    });
+        // Each app in turn: the first that names none of the organization's is refused.
+        let app_ids = match app_ids {
+            None => None,
+            Some(named) => {
+                let mut apps = Vec::with_capacity(named.len());
+                for app in named {
+                    let app = match app {
+                        Named::Id(app) => app,
+                        Named::Nothing(value) => return Err(no_such_app("app_ids", value)),
+                    };
+                    let found = sqlx::query("SELECT id FROM apps WHERE id = $1 AND org_id = $2")
+                        .bind(app)
+                        .bind(org)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if found.is_none() {
+                        return Err(no_such_app("app_ids", app.as_str()));
+                    }
+                    apps.push(app.clone());
                 }
+                Some(apps)
             }
-        }
+        };
         let (info, token) = self
             .insert_token(
                 &mut tx,
@@ -314,7 +323,7 @@ impl Store {
                 None,
                 Some(org),
                 Some(role),
-                app_ids,
+                app_ids.as_deref(),
                 name,
                 &actor.who,
                 expires_at,
@@ -334,7 +343,7 @@ impl Store {
     }
 
     /// The robot tokens of an organization.
-    pub async fn robots(&self, org: &str) -> Result<Vec<TokenInfo>, StoreError> {
+    pub async fn robots(&self, org: &OrgId) -> Result<Vec<TokenInfo>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens WHERE org_id = $1 AND kind = 'robot' ORDER BY created_at, id"
         ))
@@ -345,7 +354,7 @@ impl Store {
     }
 
     /// A user's own sessions.
-    pub async fn sessions_of(&self, user: &str) -> Result<Vec<TokenInfo>, StoreError> {
+    pub async fn sessions_of(&self, user: &UserId) -> Result<Vec<TokenInfo>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {TOKEN_COLUMNS} FROM tokens WHERE user_id = $1 AND kind = 'session' ORDER BY created_at, id"
         ))
@@ -356,31 +365,50 @@ impl Store {
     }
 
     /// Revokes a robot token of `org`.
-    pub async fn revoke_robot(&self, actor: &Actor, org: &str, id: &str) -> Result<(), StoreError> {
-        self.revoke(actor, Some(org), "org_id", org, TokenKind::Robot, id)
-            .await
+    pub async fn revoke_robot(
+        &self,
+        actor: &Actor,
+        org: &OrgId,
+        id: &TokenId,
+    ) -> Result<(), StoreError> {
+        self.revoke(
+            actor,
+            Some(org),
+            "org_id",
+            org.as_str(),
+            TokenKind::Robot,
+            id,
+        )
+        .await
     }
 
     /// Revokes one of a user's sessions (logout).
     pub async fn revoke_session(
         &self,
         actor: &Actor,
-        user: &str,
-        id: &str,
+        user: &UserId,
+        id: &TokenId,
     ) -> Result<(), StoreError> {
-        self.revoke(actor, None, "user_id", user, TokenKind::Session, id)
-            .await
+        self.revoke(
+            actor,
+            None,
+            "user_id",
+            user.as_str(),
+            TokenKind::Session,
+            id,
+        )
+        .await
     }
 
     /// Revokes token `id` of `kind` whose `owner_column` is `owner`.
     pub(crate) async fn revoke(
         &self,
         actor: &Actor,
-        audit_org: Option<&str>,
+        audit_org: Option<&OrgId>,
         owner_column: &'static str,
         owner: &str,
         kind: TokenKind,
-        id: &str,
+        id: &TokenId,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(&format!(

@@ -5,8 +5,8 @@ use sqlx::Row;
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, Org, Store, StoreError, User,
-    db::{audit, new_id, now, unique_violation},
+    Actor, Org, Store, StoreError, User, UserId,
+    db::{audit, now, unique_violation},
     secrets::{self, TokenKind},
 };
 
@@ -73,7 +73,7 @@ pub(crate) async fn insert_user(
     action: &str,
 ) -> Result<User, StoreError> {
     let user = User {
-        id: new_id("usr")?,
+        id: UserId::mint()?,
         email: email.to_owned(),
     };
     sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
@@ -144,7 +144,7 @@ impl Store {
     }
 
     /// The user a principal is, if a user.
-    pub async fn user(&self, id: &str) -> Result<User, StoreError> {
+    pub async fn user(&self, id: &UserId) -> Result<User, StoreError> {
         let row = sqlx::query("SELECT id, email FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)

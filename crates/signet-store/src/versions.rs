@@ -6,7 +6,8 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, Binding, Credential, CredentialVersion, Kind, Sealed, Store, StoreError,
+    Actor, Binding, Credential, CredentialId, CredentialVersion, Kind, OrgId, Sealed, Store,
+    StoreError,
     credentials::{Current, derived_in_row, version_u},
     db::{audit, now},
     metadata,
@@ -15,7 +16,7 @@ use crate::{
 /// A kept version of credential `id` from its row; `window` is the restore window (ms).
 fn version_record(
     row: &AnyRow,
-    id: &str,
+    id: &CredentialId,
     window: i64,
 ) -> Result<(CredentialVersion, Kind), StoreError> {
     let kind: String = row.try_get("kind")?;
@@ -27,7 +28,7 @@ fn version_record(
         name: row.try_get("name")?,
         apple_team: row.try_get("apple_team")?,
         expires_at: row.try_get("expires_at")?,
-        metadata: metadata::from_row(id, kind, &metadata)?,
+        metadata: metadata::from_row(id.as_str(), kind, &metadata)?,
         replaced_at,
         replaced_by: row.try_get("replaced_by")?,
         purge_after: replaced_at.saturating_add(window),
@@ -39,8 +40,8 @@ impl Store {
     /// The previous versions of a credential kept since it was replaced, newest first.
     pub async fn credential_versions(
         &self,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
     ) -> Result<Vec<CredentialVersion>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         self.credential_in(&mut conn, org, id, true).await?;
@@ -62,8 +63,8 @@ impl Store {
     async fn open_version(
         &self,
         conn: &mut AnyConnection,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         version: i64,
     ) -> Result<(CredentialVersion, Kind, Zeroizing<Vec<u8>>), StoreError> {
         let row = sqlx::query(
@@ -88,8 +89,8 @@ impl Store {
         let secret = self.open_sealed(
             &sealed,
             &Binding {
-                org,
-                record: id,
+                org: org.as_str(),
+                record: id.as_str(),
                 kind: kind.name(),
                 version: version_u(version)?,
                 derived: Some(&bound),
@@ -103,8 +104,8 @@ impl Store {
     pub async fn export_version(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         version: i64,
     ) -> Result<(CredentialVersion, Zeroizing<Vec<u8>>), StoreError> {
         let mut conn = self.pool.acquire().await?;
@@ -114,7 +115,7 @@ impl Store {
             org: org.to_owned(),
             actor: actor.clone(),
             action: "credential.export".into(),
-            target: id.to_owned(),
+            target: id.to_string(),
             detail: json!({ "version": version }),
         })
         .await?;
@@ -126,8 +127,8 @@ impl Store {
     pub async fn restore_version(
         &self,
         actor: &Actor,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &CredentialId,
         version: i64,
         expected_version: i64,
     ) -> Result<Credential, StoreError> {

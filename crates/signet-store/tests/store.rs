@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use signet_formats::{DistinguishedName, KeyAlgorithm, KeystoreType, Password, WriteOptions};
 use signet_store::{
-    Actor, Keyring, Kind, Metadata, PageRequest, Store, StoreError,
+    Actor, CredentialId, Keyring, Kind, Metadata, Named, OrgId, PageRequest, Store, StoreError,
     metadata::KeystoreFormat,
     validate::{FcmKeyUpload, KeystoreUpload, PushKeyUpload, SecretString, Upload, validate},
 };
@@ -59,7 +59,7 @@ fn actor() -> Actor {
     Actor::system("test")
 }
 
-async fn org(store: &Store) -> String {
+async fn org(store: &Store) -> OrgId {
     let email = format!("{}@example.com", random_hex());
     let (_, org) = store
         .create_user(&actor(), &email, "a long password", Some("Acme"))
@@ -320,7 +320,7 @@ async fn limits_and_soft_delete(store: &Store) {
             assert_eq!(*max, 2);
             assert!(limit.contains("push keys per Apple team"), "{limit}");
             assert_eq!(occupied_by.len(), 2);
-            assert!(occupied_by.iter().any(|o| o.starts_with(&k1.id)));
+            assert!(occupied_by.iter().any(|o| o.starts_with(k1.id.as_str())));
         }
         other => panic!("{other:?}"),
     }
@@ -404,7 +404,7 @@ async fn export_before_destroy(store: Store) {
             &app,
             "com.acme.app",
             "release",
-            &ks.id,
+            &Named::from(ks.id.clone()),
             false,
             None,
             &signet_store::Scope::Org,
@@ -427,7 +427,7 @@ async fn export_before_destroy(store: Store) {
             .android_build_credentials(
                 &actor(),
                 &org,
-                &app.id,
+                app.id.as_str(),
                 &signet_store::Scope::Org,
                 "com.acme.app",
                 None
@@ -454,7 +454,7 @@ async fn export_before_destroy(store: Store) {
     assert!(
         log.items
             .iter()
-            .any(|a| a.action == "credential.destroy" && a.target == gone.id)
+            .any(|a| a.action == "credential.destroy" && a.target == gone.id.as_str())
     );
 }
 
@@ -847,7 +847,7 @@ async fn changed_metadata_fails_to_open(store: &Store, url: &str) {
     let shown = serde_json::to_value(&ks.metadata).unwrap();
     let fingerprint = shown["sha256"].as_str().expect("a SHA-256 fingerprint");
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-    let read = |id: String| {
+    let read = |id: CredentialId| {
         let org = org.clone();
         async move {
             store
@@ -964,7 +964,7 @@ async fn unparsable_metadata_is_an_error(store: &Store, url: &str) {
     let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
     let bad = |e: StoreError| match e {
         StoreError::BadMetadata { id, kind, reason } => {
-            assert_eq!(id, ks.id);
+            assert_eq!(id, ks.id.as_str());
             assert_eq!(kind, "android-keystore");
             assert!(reason.contains("missing field"), "{reason}");
         }

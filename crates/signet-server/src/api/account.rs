@@ -6,7 +6,7 @@ use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_store::{
-    MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Principal, StoreError, validate::SecretString,
+    MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Principal, StoreError, TokenId, validate::SecretString,
 };
 
 use crate::{
@@ -138,7 +138,7 @@ pub(crate) async fn logout(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> ApiResult<StatusCode> {
-    let user = caller.user_id()?.to_owned();
+    let user = caller.user_id()?.clone();
     state
         .store
         .revoke_session(&caller.actor, &user, caller.principal.token_id())
@@ -154,6 +154,7 @@ pub(crate) async fn revoke_session(
     super::ApiPath(id): super::ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let user = caller.user_id()?.to_owned();
+    let id: TokenId = super::path_id(&id)?;
     state
         .store
         .revoke_session(&caller.actor, &user, &id)

@@ -10,6 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use signet_store::{CredentialId, Named};
 
 use super::{ApiPath, ApiQuery, ListQuery};
 use crate::{
@@ -74,7 +75,7 @@ pub(crate) async fn delete(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BuildSetBody {
-    keystore_id: String,
+    keystore_id: Named<CredentialId>,
     #[serde(default)]
     default: bool,
 }
@@ -161,7 +162,7 @@ pub(crate) async fn make_default(
             app,
             &application_id,
             &name,
-            &current.keystore_id,
+            &current.keystore_id.into(),
             true,
             Some(current.version),
             &access.scope,
@@ -187,8 +188,8 @@ pub(crate) async fn delete_build_set(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PairBody {
-    certificate_id: String,
-    profile_id: String,
+    certificate_id: Named<CredentialId>,
+    profile_id: Named<CredentialId>,
 }
 
 /// `PUT …/ios/{bundle_id}/build-pairs/{distribution}` (developer; If-Match to replace).
@@ -235,7 +236,7 @@ pub(crate) async fn delete_build_pair(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SlotBody {
-    credential_id: String,
+    credential_id: Named<CredentialId>,
 }
 
 /// `PUT …/slots/{platform}/{identifier}/{slot}` (developer): assign a credential.

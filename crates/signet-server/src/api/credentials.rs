@@ -12,11 +12,11 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_store::{
-    Kind,
+    CredentialId, Kind,
     validate::{Upload, UploadError},
 };
 
-use super::{ApiPath, ApiQuery, ListQuery};
+use super::{ApiPath, ApiQuery, ListQuery, path_id};
 use crate::{
     ApiJson, AppState,
     auth::Access,
@@ -131,6 +131,7 @@ pub(crate) async fn get(
     access: Access,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
+    let id: CredentialId = path_id(&id)?;
     let c = state.store.credential(&access.org, &id, true).await?;
     Ok(with_etag(c.version, &c))
 }
@@ -146,6 +147,7 @@ pub(crate) async fn replace(
     let upload = upload(body)?;
     let version = if_match(&headers)?;
     let v = validated(upload).await?;
+    let id: CredentialId = path_id(&id)?;
     let c = state
         .store
         .replace_credential(&access.actor, &access.org, &id, version, v)
@@ -168,6 +170,15 @@ pub(crate) async fn rename(
     ApiJson(body): ApiJson<RenameBody>,
 ) -> ApiResult<Response> {
     let version = if_match(&headers)?;
+    // The store checks the name before it looks the credential up: so for an id that
+    // cannot be one, too.
+    let id: CredentialId = match path_id(&id) {
+        Ok(id) => id,
+        Err(not_found) => {
+            signet_store::Credential::check_name(&body.name)?;
+            return Err(not_found);
+        }
+    };
     let c = state
         .store
         .rename_credential(&access.actor, &access.org, &id, version, &body.name)
@@ -184,6 +195,7 @@ pub(crate) async fn delete(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let version = if_match_optional(&headers)?;
+    let id: CredentialId = path_id(&id)?;
     let impact = state
         .store
         .delete_credential(&access.actor, &access.org, &id, version)
@@ -197,6 +209,7 @@ pub(crate) async fn restore(
     access: Access,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
+    let id: CredentialId = path_id(&id)?;
     let c = state
         .store
         .restore_credential(&access.actor, &access.org, &id)
@@ -210,6 +223,7 @@ pub(crate) async fn impact(
     access: Access,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
+    let id: CredentialId = path_id(&id)?;
     Ok(Json(state.store.impact(&access.org, &id).await?))
 }
 
@@ -220,6 +234,7 @@ pub(crate) async fn export(
     access: Access,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    let id: CredentialId = path_id(&id)?;
     let (c, secret) = state
         .store
         .export_secret(&access.actor, &access.org, &id)
@@ -257,6 +272,7 @@ pub(crate) async fn versions(
     access: Access,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    let id: CredentialId = path_id(&id)?;
     let items = state.store.credential_versions(&access.org, &id).await?;
     Ok(Json(json!({ "items": items })))
 }
@@ -278,6 +294,7 @@ pub(crate) async fn export_version(
     ApiPath((_, id, version)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
     let version = version_param(&version)?;
+    let id: CredentialId = path_id(&id)?;
     let (v, secret) = state
         .store
         .export_version(&access.actor, &access.org, &id, version)
@@ -297,6 +314,7 @@ pub(crate) async fn restore_version(
 ) -> ApiResult<Response> {
     let version = version_param(&version)?;
     let expected = if_match(&headers)?;
+    let id: CredentialId = path_id(&id)?;
     let c = state
         .store
         .restore_version(&access.actor, &access.org, &id, version, expected)

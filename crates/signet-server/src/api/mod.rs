@@ -39,6 +39,12 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> 
     }
 }
 
+/// An id in the path. A value the store could not have minted names nothing: 404, as an
+/// id of nothing is.
+pub(crate) fn path_id<I: std::str::FromStr>(value: &str) -> Result<I, ApiError> {
+    value.parse().map_err(|_| ApiError::not_found())
+}
+
 /// Query parameters whose rejections are problem+json and never echo the query.
 pub(crate) struct ApiQuery<T>(pub T);
 

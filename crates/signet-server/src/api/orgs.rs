@@ -5,9 +5,9 @@ use std::sync::Arc;
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use signet_store::Role;
+use signet_store::{AppId, Named, Role, TokenId, UserId};
 
-use super::{ApiPath, ApiQuery, ListQuery};
+use super::{ApiPath, ApiQuery, ListQuery, path_id};
 use crate::{
     ApiJson, AppState,
     auth::Access,
@@ -95,6 +95,7 @@ pub(crate) async fn remove_member(
     access: Access,
     ApiPath((_, user)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    let user: UserId = path_id(&user)?;
     let target = state
         .store
         .role_of(&access.org, &user)
@@ -126,7 +127,7 @@ pub(crate) struct RobotBody {
     name: String,
     role: String,
     #[serde(default)]
-    app_ids: Option<Vec<String>>,
+    app_ids: Option<Vec<Named<AppId>>>,
     #[serde(default)]
     expires_in_days: Option<u32>,
 }
@@ -174,6 +175,7 @@ pub(crate) async fn revoke_robot(
     access: Access,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    let id: TokenId = path_id(&id)?;
     state
         .store
         .revoke_robot(&access.actor, &access.org, &id)

@@ -17,7 +17,7 @@ use axum::{
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use signet_server::AppState;
-use signet_store::{Actor, Role, Store, validate};
+use signet_store::{Actor, CredentialId, OrgId, Role, Store, validate};
 use tower::ServiceExt as _;
 
 pub(crate) const STORE_PASS: &str = "storepass-123";
@@ -155,21 +155,21 @@ pub(crate) fn actor() -> Actor {
 pub(crate) struct World {
     pub(crate) state: Arc<AppState>,
     pub(crate) app: Router,
-    pub(crate) org: String,
+    pub(crate) org: OrgId,
     pub(crate) owner_email: String,
     pub(crate) owner: String,
     pub(crate) admin: String,
     pub(crate) developer: String,
     pub(crate) app_a: signet_store::App,
     pub(crate) app_b: signet_store::App,
-    pub(crate) keystore_a: String,
-    pub(crate) keystore_b: String,
+    pub(crate) keystore_a: CredentialId,
+    pub(crate) keystore_b: CredentialId,
     /// Keeps the SQLite data dir alive as long as the world.
     #[allow(dead_code)]
     pub(crate) dir: Option<tempfile::TempDir>,
 }
 
-pub(crate) async fn upload(store: &Store, org: &str, body: Value) -> String {
+pub(crate) async fn upload(store: &Store, org: &OrgId, body: Value) -> CredentialId {
     let upload: validate::Upload = serde_json::from_value(body).unwrap();
     let v = validate::validate(&upload, time::OffsetDateTime::now_utc()).unwrap();
     store.create_credential(&actor(), org, v).await.unwrap().id
@@ -220,7 +220,7 @@ impl World {
                 app,
                 "com.acme.app",
                 "release",
-                ks,
+                &ks.clone().into(),
                 false,
                 None,
                 &signet_store::Scope::Org,

@@ -11,8 +11,9 @@ use time::OffsetDateTime;
 
 use super::{DISTRIBUTIONS, PAIR_COLUMNS, check_identifier, invalid, pair_row};
 use crate::{
-    Actor, App, BuildPair, Credential, Kind, Scope, Store, StoreError,
-    db::{audit, new_id, now},
+    Actor, App, BuildPair, BuildPairId, Credential, CredentialId, Kind, Named, OrgId, Scope, Store,
+    StoreError,
+    db::{audit, now},
     metadata::CertificateKind,
 };
 
@@ -25,12 +26,12 @@ impl Store {
     pub async fn put_build_pair(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app: &App,
         bundle_id: &str,
         distribution: &str,
-        certificate_id: &str,
-        profile_id: &str,
+        certificate_id: &Named<CredentialId>,
+        profile_id: &Named<CredentialId>,
         expected_version: Option<i64>,
         scope: &Scope,
     ) -> Result<(BuildPair, bool), StoreError> {
@@ -95,8 +96,8 @@ impl Store {
                     "UPDATE ios_build_pairs SET certificate_id = $1, profile_id = $2, version = version + 1, updated_at = $3 \
                      WHERE id = $4 AND version = $5",
                 )
-                .bind(certificate_id)
-                .bind(profile_id)
+                .bind(&cert.id)
+                .bind(&profile.id)
                 .bind(t)
                 .bind(&p.id)
                 .bind(v)
@@ -111,7 +112,7 @@ impl Store {
             (Some(_), Some(_)) => return Err(StoreError::Conflict),
             (None, Some(_)) => return Err(StoreError::NotFound),
             (None, None) => {
-                let id = new_id("pair")?;
+                let id = BuildPairId::mint()?;
                 sqlx::query(
                     "INSERT INTO ios_build_pairs (id, org_id, app_id, bundle_id, distribution, certificate_id, profile_id, version, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
@@ -121,8 +122,8 @@ impl Store {
                 .bind(&app.id)
                 .bind(bundle_id)
                 .bind(distribution)
-                .bind(certificate_id)
-                .bind(profile_id)
+                .bind(&cert.id)
+                .bind(&profile.id)
                 .bind(t)
                 .execute(&mut *tx)
                 .await?;
@@ -136,7 +137,7 @@ impl Store {
             "build-pair.put",
             &id,
             &json!({ "app": app.slug, "bundle_id": bundle_id, "distribution": distribution,
-                       "certificate_id": certificate_id, "profile_id": profile_id }),
+                       "certificate_id": cert.id, "profile_id": profile.id }),
         )
         .await?;
         let row = sqlx::query(&format!(
@@ -154,7 +155,7 @@ impl Store {
     pub async fn delete_build_pair(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app: &App,
         bundle_id: &str,
         distribution: &str,
@@ -313,7 +314,7 @@ mod tests {
 
     fn record(kind: Kind, team: &str, expires_at: i64, metadata: Metadata) -> Credential {
         Credential {
-            id: "cred_x".into(),
+            id: CredentialId::mint().unwrap(),
             kind,
             name: "x".into(),
             apple_team: Some(team.into()),

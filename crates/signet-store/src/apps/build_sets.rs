@@ -5,15 +5,16 @@ use sqlx::{AnyConnection, Row};
 
 use super::{SET_COLUMNS, check_identifier, invalid, set_row};
 use crate::{
-    Actor, App, BuildSet, Kind, Rule, Scope, Store, StoreError,
-    db::{audit, new_id, now, unique_violation},
+    Actor, App, AppId, BuildSet, BuildSetId, CredentialId, Kind, Named, OrgId, Rule, Scope, Store,
+    StoreError,
+    db::{audit, now, unique_violation},
 };
 
 impl Store {
     pub(super) async fn build_set_in(
         &self,
         conn: &mut AnyConnection,
-        app: &str,
+        app: &AppId,
         application_id: &str,
         name: &str,
     ) -> Result<Option<BuildSet>, StoreError> {
@@ -35,11 +36,11 @@ impl Store {
     pub async fn put_build_set(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app: &App,
         application_id: &str,
         name: &str,
-        keystore_id: &str,
+        keystore_id: &Named<CredentialId>,
         make_default: bool,
         expected_version: Option<i64>,
         scope: &Scope,
@@ -75,7 +76,7 @@ impl Store {
                     "UPDATE android_build_sets SET keystore_id = $1, version = version + 1, updated_at = $2 \
                      WHERE id = $3 AND version = $4",
                 )
-                .bind(keystore_id)
+                .bind(&keystore.id)
                 .bind(t)
                 .bind(&set.id)
                 .bind(v)
@@ -100,7 +101,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get::<i64, _>("n")?;
-                let id = new_id("bset")?;
+                let id = BuildSetId::mint()?;
                 sqlx::query(
                     "INSERT INTO android_build_sets (id, org_id, app_id, application_id, name, keystore_id, is_default, version, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
@@ -110,7 +111,7 @@ impl Store {
                 .bind(&app.id)
                 .bind(application_id)
                 .bind(name)
-                .bind(keystore_id)
+                .bind(&keystore.id)
                 .bind(i64::from(any == 0))
                 .bind(t)
                 .execute(&mut *tx)
@@ -143,9 +144,9 @@ impl Store {
     pub(super) async fn move_default(
         &self,
         conn: &mut AnyConnection,
-        app: &str,
+        app: &AppId,
         application_id: &str,
-        to: &str,
+        to: &BuildSetId,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE android_build_sets SET is_default = 0, version = version + 1 \
@@ -175,7 +176,7 @@ impl Store {
     pub async fn rename_build_set(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app: &App,
         application_id: &str,
         name: &str,
@@ -228,7 +229,7 @@ impl Store {
     pub async fn delete_build_set(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app: &App,
         application_id: &str,
         name: &str,

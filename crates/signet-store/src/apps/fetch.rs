@@ -4,7 +4,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{BuildCredentials, PAIR_COLUMNS, pair_row};
-use crate::{Actor, App, BuildSet, Rule, Scope, Store, StoreError};
+use crate::{Actor, App, AppId, BuildSet, OrgId, Rule, Scope, Store, StoreError};
 
 impl Store {
     /// The decrypted material of one Android build: the named build set's keystore, or
@@ -14,7 +14,7 @@ impl Store {
     pub async fn android_build_credentials(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app_ref: &str,
         scope: &Scope,
         application_id: &str,
@@ -48,7 +48,7 @@ impl Store {
                 forbidden()
             });
         };
-        if !scope.allows(&row.try_get::<String, _>("app_id")?) {
+        if !scope.allows(&row.try_get::<AppId, _>("app_id")?) {
             return Err(forbidden());
         }
         let app_slug: String = row.try_get("slug")?;
@@ -71,8 +71,8 @@ impl Store {
         let secret = self.open_sealed(
             &sealed,
             &crate::Binding {
-                org,
-                record: &cred.id,
+                org: org.as_str(),
+                record: cred.id.as_str(),
                 kind: cred.kind.name(),
                 version: u64::try_from(cred.version)
                     .map_err(|_| StoreError::Malformed("negative version"))?,
@@ -80,10 +80,10 @@ impl Store {
             },
         )?;
         self.audit_read(crate::audit_log::Entry {
-            org: org.to_owned(),
+            org: org.clone(),
             actor: actor.clone(),
             action: "build-credentials.fetch".into(),
-            target: cred.id.clone(),
+            target: cred.id.to_string(),
             detail: json!({ "app": app_slug, "application_id": application_id, "build_set": set.name }),
         })
         .await?;
@@ -99,7 +99,7 @@ impl Store {
     pub async fn ios_build_credentials(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app: &App,
         bundle_id: &str,
         distribution: &str,
@@ -125,7 +125,7 @@ impl Store {
                 .map_err(|e| match e {
                     StoreError::NotFound => StoreError::Rule(Rule::DeletedInPair {
                         distribution: distribution.to_owned(),
-                        credential: id.clone(),
+                        credential: id.to_string(),
                     }),
                     other => other,
                 })?;

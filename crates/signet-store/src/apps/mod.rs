@@ -8,10 +8,11 @@ use sqlx::{AnyConnection, Row};
 use zeroize::Zeroizing;
 
 use crate::{
-    Actor, App, BuildPair, BuildSet, Credential, Kind, Link, Page, PageRequest, Scope, Store,
-    StoreError,
+    Actor, App, AppId, BuildPair, BuildSet, Credential, CredentialId, Kind, Link, Named, OrgId,
+    Page, PageRequest, Scope, Store, StoreError,
     credentials::paginate,
-    db::{audit, new_id, now, unique_violation},
+    db::{audit, now, unique_violation},
+    ids::no_such_credential,
 };
 
 mod build_pairs;
@@ -147,12 +148,12 @@ impl Store {
     pub async fn create_app(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         slug: &str,
     ) -> Result<App, StoreError> {
         check_slug(slug)?;
         let app = App {
-            id: new_id("app")?,
+            id: AppId::mint()?,
             slug: slug.to_owned(),
             created_at: now(),
         };
@@ -179,7 +180,7 @@ impl Store {
     }
 
     /// Lists apps.
-    pub async fn apps(&self, org: &str, page: &PageRequest) -> Result<Page<App>, StoreError> {
+    pub async fn apps(&self, org: &OrgId, page: &PageRequest) -> Result<Page<App>, StoreError> {
         let limit = page.limit();
         let rows = sqlx::query(
             "SELECT id, slug, created_at FROM apps WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
@@ -192,12 +193,12 @@ impl Store {
         Ok(paginate(
             rows.iter().map(app_row).collect::<Result<_, _>>()?,
             limit,
-            |a| a.id.clone(),
+            |a| a.id.to_string(),
         ))
     }
 
     /// An app by id or slug.
-    pub async fn app(&self, org: &str, id_or_slug: &str) -> Result<App, StoreError> {
+    pub async fn app(&self, org: &OrgId, id_or_slug: &str) -> Result<App, StoreError> {
         let row = sqlx::query(
             "SELECT id, slug, created_at FROM apps WHERE org_id = $1 AND (id = $2 OR slug = $3)",
         )
@@ -211,7 +212,12 @@ impl Store {
     }
 
     /// Deletes an app and its assignments (the credentials stay).
-    pub async fn delete_app(&self, actor: &Actor, org: &str, app: &str) -> Result<(), StoreError> {
+    pub async fn delete_app(
+        &self,
+        actor: &Actor,
+        org: &OrgId,
+        app: &AppId,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         for table in ["app_links", "ios_build_pairs", "android_build_sets"] {
             sqlx::query(&format!(
@@ -238,7 +244,7 @@ impl Store {
     /// Everything an app builds with.
     pub async fn app_credentials(
         &self,
-        org: &str,
+        org: &OrgId,
         app: &App,
     ) -> Result<AppCredentials, StoreError> {
         let sets = sqlx::query(&format!(
@@ -284,18 +290,20 @@ impl Store {
     async fn expect_kind(
         &self,
         conn: &mut AnyConnection,
-        org: &str,
-        id: &str,
+        org: &OrgId,
+        id: &Named<CredentialId>,
         kind: Kind,
         field: &'static str,
     ) -> Result<Credential, StoreError> {
+        let id = match id {
+            Named::Id(id) => id,
+            Named::Nothing(value) => return Err(no_such_credential(field, value)),
+        };
         let c = self
             .credential_in(conn, org, id, false)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => {
-                    invalid(field, format!("no credential `{id}` in this organization"))
-                }
+                StoreError::NotFound => no_such_credential(field, id.as_str()),
                 other => other,
             })?;
         if c.kind != kind {
@@ -342,7 +350,7 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?;
         for row in rows {
-            if apps.contains(&row.try_get::<String, _>("app_id")?) {
+            if apps.contains(&row.try_get::<AppId, _>("app_id")?) {
                 return Ok(());
             }
         }

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{SLOTS, check_identifier, invalid};
 use crate::{
-    Actor, App, Kind, Link, Scope, Store, StoreError,
+    Actor, App, AppId, CredentialId, Kind, Link, Named, OrgId, Scope, Store, StoreError,
     db::{audit, now},
 };
 
@@ -15,12 +15,12 @@ impl Store {
     pub async fn set_link(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app: &App,
         platform: &str,
         identifier: &str,
         slot: &str,
-        credential_id: &str,
+        credential_id: &Named<CredentialId>,
         scope: &Scope,
     ) -> Result<Link, StoreError> {
         check_identifier("identifier", identifier)?;
@@ -77,7 +77,7 @@ impl Store {
         .bind(platform)
         .bind(identifier)
         .bind(slot)
-        .bind(credential_id)
+        .bind(&c.id)
         .bind(now())
         .execute(&mut *tx)
         .await?;
@@ -86,7 +86,7 @@ impl Store {
             Some(org),
             actor,
             "app-link.set",
-            credential_id,
+            &c.id,
             &json!({ "app": app.slug, "platform": platform, "identifier": identifier, "slot": slot }),
         )
         .await?;
@@ -95,14 +95,14 @@ impl Store {
             platform: platform.to_owned(),
             identifier: identifier.to_owned(),
             slot: slot.to_owned(),
-            credential_id: credential_id.to_owned(),
+            credential_id: c.id,
         })
     }
 
     pub(super) async fn linked_team(
         &self,
         conn: &mut AnyConnection,
-        app: &str,
+        app: &AppId,
         bundle_id: &str,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
@@ -123,7 +123,7 @@ impl Store {
     pub async fn remove_link(
         &self,
         actor: &Actor,
-        org: &str,
+        org: &OrgId,
         app: &App,
         platform: &str,
         identifier: &str,
