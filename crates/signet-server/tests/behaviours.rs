@@ -1029,3 +1029,66 @@ async fn a_pkcs12_keystore_with_another_key_password_is_refused() {
     )
     .await;
 }
+
+/// `GET …/credentials/{id}/impact` as a developer.
+async fn impact(w: &World, c: &Value) -> Value {
+    let url = format!("{}/credentials/{}/impact", w.base(), id(c));
+    let r = call("GET", &url).token(&w.developer).send(&w.app).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()
+}
+
+/// SPEC §1's impact of deleting each Apple credential, phrase by phrase from the contract
+/// (not from signet's own text): a certificate takes its profiles and the builds using them
+/// down at build time and spares apps in production; a push key cuts push at run time; a
+/// profile fails the next build only; and removal never revokes at Apple.
+#[tokio::test]
+async fn the_impact_of_each_apple_credential_says_what_the_contract_says() {
+    let w = World::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let apple = fixtures::apple(dir.path());
+    let cert = w
+        .create(json!({ "type": "apple-distribution-certificate",
+                        "p12": fixtures::b64(&apple.p12), "password": P12_PASS }))
+        .await;
+    let profile = w
+        .create(json!({ "type": "apple-provisioning-profile",
+                        "profile": fixtures::b64(&apple.profile) }))
+        .await;
+    let key = w.create(push_key("KEYIMPACT1", TEAM)).await;
+    let words = |v: &Value| v["summary"].as_str().unwrap_or_default().to_lowercase();
+    let c = impact(&w, &cert).await;
+    let s = words(&c);
+    for phrase in [
+        "provisioning profiles",
+        "build time",
+        "production are not affected",
+    ] {
+        assert!(
+            s.contains(phrase),
+            "certificate: `{phrase}` missing from {c}"
+        );
+    }
+    assert!(
+        c["affected_credentials"][0]
+            .as_str()
+            .is_some_and(|a| a.starts_with(id(&profile).as_str())),
+        "the profile allowing the certificate is affected: {c}"
+    );
+    let s = words(&impact(&w, &key).await);
+    for phrase in ["loses push", "run time"] {
+        assert!(s.contains(phrase), "push key: `{phrase}` missing from {s}");
+    }
+    let s = words(&impact(&w, &profile).await);
+    assert!(s.contains("next build"), "profile: {s}");
+    assert!(
+        !s.contains("run time"),
+        "a profile does not stop installed apps: {s}"
+    );
+    for c in [&cert, &key, &profile] {
+        assert!(
+            words(&impact(&w, c).await).contains("does not revoke it at apple"),
+            "SPEC: removing never revokes at Apple"
+        );
+    }
+}
