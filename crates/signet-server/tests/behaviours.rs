@@ -847,6 +847,47 @@ async fn the_credentials_list_refuses_a_cursor_it_did_not_hand_out() {
     }
 }
 
+#[tokio::test]
+async fn the_apps_list_and_the_audit_log_refuse_a_cursor_they_did_not_hand_out() {
+    let w = World::sqlite().await;
+    for slug in ["extra-one", "extra-two"] {
+        let r = call("POST", &format!("{}/apps", w.base()))
+            .token(&w.developer)
+            .body(json!({ "slug": slug }))
+            .send(&w.app)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    for (route, token) in [("apps", &w.developer), ("audit", &w.owner)] {
+        let list = async |cursor: &str| {
+            call("GET", &format!("{}/{route}?limit=1{cursor}", w.base()))
+                .token(token)
+                .send(&w.app)
+                .await
+        };
+        let first = list("").await;
+        assert_eq!(first.status, 200, "{route}: {}", first.text);
+        let next = first.json()["next_cursor"].as_str().unwrap().to_owned();
+        let second = list(&format!("&cursor={next}")).await;
+        assert_eq!(second.status, 200, "{route}: {}", second.text);
+        assert_ne!(
+            second.json()["items"][0],
+            first.json()["items"][0],
+            "{route} pages on"
+        );
+        for bad in [
+            "~".to_owned(),
+            next.to_uppercase(),
+            next[..next.len() - 1].to_owned(),
+            format!("{next}0"),
+            "zzz".to_owned(),
+        ] {
+            let r = list(&format!("&cursor={bad}")).await;
+            assert_invalid(&r, "cursor", "not a cursor of this list");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Protocol answers.
 

@@ -170,7 +170,16 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<crate::AuditRecord>, StoreError> {
         let limit = page.limit();
-        let cursor = page.cursor.clone().unwrap_or_else(|| "~".into());
+        // An audit id is 24 lower-case hex digits (`db::audit_id`); nothing else is a cursor.
+        let cursor = match page.cursor.as_deref() {
+            Some(c)
+                if c.len() == 24 && c.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                c.to_owned()
+            }
+            Some(_) => return Err(bad_cursor()),
+            None => "~".into(),
+        };
         let rows = sqlx::query(
             "SELECT id, at, actor, action, target, ip, request_id, detail FROM audit \
              WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",

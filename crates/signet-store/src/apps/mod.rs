@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use crate::{
     Actor, App, AppId, BuildPair, BuildSet, Credential, CredentialId, Kind, Link, Named, OrgId,
     Page, PageRequest, Scope, Store, StoreError,
-    credentials::paginate,
+    credentials::{bad_cursor, paginate},
     db::{audit, now, unique_violation},
     ids::no_such_credential,
 };
@@ -182,11 +182,15 @@ impl Store {
     /// Lists apps.
     pub async fn apps(&self, org: &OrgId, page: &PageRequest) -> Result<Page<App>, StoreError> {
         let limit = page.limit();
+        let after = match page.cursor.as_deref() {
+            Some(cursor) => Some(AppId::parse(cursor).map_err(|_| bad_cursor())?),
+            None => None,
+        };
         let rows = sqlx::query(
             "SELECT id, slug, created_at FROM apps WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(org)
-        .bind(page.cursor.clone().unwrap_or_default())
+        .bind(after.as_ref().map_or("", AppId::as_str))
         .bind(limit + 1)
         .fetch_all(&self.pool)
         .await?;
