@@ -281,23 +281,39 @@ impl Metadata {
         }
     }
 
+    /// Reads the metadata of a credential of type `kind` from its JSON value (as the API
+    /// shows it).
+    pub fn from_value(kind: Kind, json: Value) -> Result<Metadata, serde_json::Error> {
+        Metadata::read(kind, json)
+    }
+
     /// Reads the stored JSON of a credential of type `kind`.
     pub fn parse(kind: Kind, json: &str) -> Result<Metadata, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let metadata = Metadata::read(kind, &mut de)?;
+        de.end()?;
+        Ok(metadata)
+    }
+
+    fn read<'de, D>(kind: Kind, d: D) -> Result<Metadata, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
         Ok(match kind {
-            Kind::AndroidKeystore => Metadata::AndroidKeystore(serde_json::from_str(json)?),
+            Kind::AndroidKeystore => Metadata::AndroidKeystore(Deserialize::deserialize(d)?),
             Kind::GoogleServiceAccountKey => {
-                Metadata::GoogleServiceAccountKey(serde_json::from_str(json)?)
+                Metadata::GoogleServiceAccountKey(Deserialize::deserialize(d)?)
             }
-            Kind::FcmLegacyKey => Metadata::FcmLegacyKey(serde_json::from_str(json)?),
-            Kind::AppleTeam => Metadata::AppleTeam(serde_json::from_str(json)?),
+            Kind::FcmLegacyKey => Metadata::FcmLegacyKey(Deserialize::deserialize(d)?),
+            Kind::AppleTeam => Metadata::AppleTeam(Deserialize::deserialize(d)?),
             Kind::AppleDistributionCertificate => {
-                Metadata::AppleDistributionCertificate(serde_json::from_str(json)?)
+                Metadata::AppleDistributionCertificate(Deserialize::deserialize(d)?)
             }
             Kind::AppleProvisioningProfile => {
-                Metadata::AppleProvisioningProfile(serde_json::from_str(json)?)
+                Metadata::AppleProvisioningProfile(Deserialize::deserialize(d)?)
             }
-            Kind::ApplePushKey => Metadata::ApplePushKey(serde_json::from_str(json)?),
-            Kind::AscApiKey => Metadata::AscApiKey(serde_json::from_str(json)?),
+            Kind::ApplePushKey => Metadata::ApplePushKey(Deserialize::deserialize(d)?),
+            Kind::AscApiKey => Metadata::AscApiKey(Deserialize::deserialize(d)?),
         })
     }
 

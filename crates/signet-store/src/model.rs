@@ -2,7 +2,7 @@
 //! store returns. Records never hold secret material; [`crate::Store`] hands that out
 //! only through the calls that audit it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{AppId, BuildPairId, BuildSetId, CredentialId, Metadata, OrgId, TokenId, UserId};
 
@@ -67,6 +67,15 @@ impl Serialize for Kind {
     }
 }
 
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        let name = String::deserialize(d)?;
+        Kind::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown credential type; one of {}", Kind::names()))
+        })
+    }
+}
+
 /// Roles in an organization, each a superset of the one before (SPEC §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
@@ -102,6 +111,15 @@ impl Role {
 impl Serialize for Role {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
+        let name = String::deserialize(d)?;
+        Role::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom("unknown role; one of viewer, developer, admin, owner")
+        })
     }
 }
 
@@ -154,7 +172,7 @@ impl Scope {
 }
 
 /// An organization.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Org {
     /// Its id.
     pub id: OrgId,
@@ -166,7 +184,7 @@ pub struct Org {
 }
 
 /// A user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     /// Its id.
     pub id: UserId,
@@ -175,7 +193,7 @@ pub struct User {
 }
 
 /// A member of an organization.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Member {
     /// The user's id.
     pub user_id: UserId,
@@ -186,7 +204,7 @@ pub struct Member {
 }
 
 /// An access token's record (never the token itself).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenInfo {
     /// Its id.
     pub id: TokenId,
@@ -213,7 +231,7 @@ pub struct TokenInfo {
 }
 
 /// An app.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct App {
     /// Its id.
     pub id: AppId,
@@ -250,8 +268,46 @@ pub struct Credential {
     pub deleted_at: Option<i64>,
 }
 
+/// A credential as the API shows it, read back (by a client): the metadata is read by the
+/// credential's type, as the store reads its rows.
+impl<'de> Deserialize<'de> for Credential {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Credential, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            id: CredentialId,
+            #[serde(rename = "type")]
+            kind: Kind,
+            name: String,
+            apple_team: Option<String>,
+            expires_at: Option<i64>,
+            version: i64,
+            metadata: serde_json::Value,
+            created_at: i64,
+            updated_at: i64,
+            #[serde(default)]
+            deleted_at: Option<i64>,
+        }
+        let w = Wire::deserialize(d)?;
+        let metadata = Metadata::from_value(w.kind, w.metadata).map_err(|e| {
+            serde::de::Error::custom(format!("metadata of a {}: {e}", w.kind.name()))
+        })?;
+        Ok(Credential {
+            id: w.id,
+            kind: w.kind,
+            name: w.name,
+            apple_team: w.apple_team,
+            expires_at: w.expires_at,
+            version: w.version,
+            metadata,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            deleted_at: w.deleted_at,
+        })
+    }
+}
+
 /// One audit record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditRecord {
     /// Its id (time-ordered).
     pub id: String,
@@ -272,7 +328,7 @@ pub struct AuditRecord {
 }
 
 /// An Android build credential set.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildSet {
     /// Its id.
     pub id: BuildSetId,
@@ -289,7 +345,7 @@ pub struct BuildSet {
 }
 
 /// An iOS build credential pair.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildPair {
     /// Its id.
     pub id: BuildPairId,
@@ -306,7 +362,7 @@ pub struct BuildPair {
 }
 
 /// A credential assigned to an app in a named slot (`fcm-key`, `push-key`, …).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Link {
     /// `android` or `ios`.
     pub platform: String,
@@ -319,7 +375,7 @@ pub struct Link {
 }
 
 /// One page of a list, and where the next starts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,
@@ -350,7 +406,7 @@ pub struct CredentialVersion {
 }
 
 /// What stops working if a credential is revoked or deleted (SPEC §1).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Impact {
     /// The credential.
     pub credential_id: CredentialId,

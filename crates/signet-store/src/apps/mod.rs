@@ -118,7 +118,7 @@ fn pair_row(r: &sqlx::any::AnyRow) -> Result<BuildPair, StoreError> {
 }
 
 /// An app's credentials for one platform.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AppCredentials {
     /// The app.
     pub app: App,

@@ -47,7 +47,7 @@ impl serde::Serialize for SecretString {
 ///
 /// [`Upload::from_json`] reads a request body with the answers the API gives; the derived
 /// `Deserialize` reads the same JSON with serde's own errors.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Upload {
     /// `android-keystore`.
@@ -69,7 +69,7 @@ pub enum Upload {
 }
 
 /// An Android keystore.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoreUpload {
     /// A display name; derived from the file when absent.
@@ -85,7 +85,7 @@ pub struct KeystoreUpload {
 }
 
 /// A Google service account key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceAccountUpload {
     /// A display name; the client e-mail when absent.
@@ -95,7 +95,7 @@ pub struct ServiceAccountUpload {
 }
 
 /// An FCM legacy server key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FcmKeyUpload {
     /// A display name; derived from the key when absent.
@@ -105,7 +105,7 @@ pub struct FcmKeyUpload {
 }
 
 /// An Apple team.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppleTeamUpload {
     /// A display name; the team's name when absent.
@@ -120,7 +120,7 @@ pub struct AppleTeamUpload {
 
 /// An Apple distribution (or development) certificate: a `.p12`, or a private key and
 /// Apple's `.cer` that signet makes into one.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertificateUpload {
     /// A display name; the certificate's common name when absent.
@@ -139,7 +139,7 @@ pub struct CertificateUpload {
 }
 
 /// An Apple provisioning profile.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileUpload {
     /// A display name; the profile's name when absent.
@@ -153,7 +153,7 @@ pub struct ProfileUpload {
 }
 
 /// An APNs push key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushKeyUpload {
     /// A display name; derived from the key id when absent.
@@ -167,7 +167,7 @@ pub struct PushKeyUpload {
 }
 
 /// An App Store Connect API key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AscKeyUpload {
     /// A display name; derived from the key id when absent.

@@ -1,0 +1,144 @@
+//! What can go wrong talking to a server: no connection, a refusal the server explained
+//! (problem+json, RFC 9457), or an answer this client cannot read.
+
+use serde_json::Value;
+
+/// A refusal as the server explained it (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The HTTP status.
+    pub status: u16,
+    /// The stable problem type: the last segment of the `type` URI (`forbidden`,
+    /// `invalid`, `stale`, `limit`, …).
+    pub kind: String,
+    /// The server's sentence for a person.
+    pub detail: String,
+    /// For `invalid`: the request field at fault.
+    pub field: Option<String>,
+    /// Seconds to wait, for 429 and 503.
+    pub retry_after: Option<u64>,
+    /// Every member of the problem object (`occupied_by` of a limit, …).
+    pub body: Value,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// An error of [`crate::Client`]. Messages name the server and what failed, never a token,
+/// password or key.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server URL is not an `http://` or `https://` URL.
+    #[error("`{0}` is not a server URL (http://HOST:PORT or https://HOST)")]
+    BadUrl(String),
+    /// No connection could be made.
+    #[error("cannot connect to {server}")]
+    Connect {
+        /// The server's URL.
+        server: String,
+    },
+    /// The server did not answer in time.
+    #[error("{server} did not answer in time")]
+    Timeout {
+        /// The server's URL.
+        server: String,
+    },
+    /// The request failed on the way (connection reset, TLS, …).
+    #[error("the request to {server} failed: {reason}")]
+    Transport {
+        /// The server's URL.
+        server: String,
+        /// What failed (reqwest's description, which holds no request data).
+        reason: String,
+    },
+    /// The server refused, and said why.
+    #[error("{0}")]
+    Problem(Box<Problem>),
+    /// The server answered with an error that is not problem+json (a proxy, another
+    /// program on that port).
+    #[error("{server} answered {status} without a problem description: is it a signet server?")]
+    Unexpected {
+        /// The server's URL.
+        server: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// A success whose body this client cannot read.
+    #[error(
+        "{server} sent a response this client cannot read ({what}): is it a signet server of this version?"
+    )]
+    Decode {
+        /// The server's URL.
+        server: String,
+        /// What was being read, and serde's reason (which names no value).
+        what: String,
+    },
+    /// A call that needs a token was made without one.
+    #[error("not logged in")]
+    NoToken,
+}
+
+impl ClientError {
+    /// The problem the server gave, if it refused.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ClientError::Problem(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of a refusal.
+    pub fn status(&self) -> Option<u16> {
+        self.problem().map(|p| p.status)
+    }
+}
+
+/// Reads a problem+json body (or any JSON object with a `type` and `detail`).
+pub(crate) fn problem(status: u16, retry_after: Option<u64>, body: &[u8]) -> Option<Problem> {
+    let body: Value = serde_json::from_slice(body).ok()?;
+    let kind = body.get("type")?.as_str()?;
+    let kind = kind.rsplit('/').next().unwrap_or(kind).to_owned();
+    let detail = body
+        .get("detail")
+        .and_then(Value::as_str)
+        .or_else(|| body.get("title").and_then(Value::as_str))
+        .unwrap_or("the request failed")
+        .to_owned();
+    let field = body.get("field").and_then(Value::as_str).map(str::to_owned);
+    Some(Problem {
+        status,
+        kind,
+        detail,
+        field,
+        retry_after,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_are_read_with_their_field() {
+        let p = problem(
+            422,
+            None,
+            br#"{"type":"https://signet.invalid/problems/invalid","title":"Unprocessable Entity",
+                "status":422,"detail":"invalid `store_password`: wrong","field":"store_password"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.kind, "invalid");
+        assert_eq!(p.field.as_deref(), Some("store_password"));
+        assert_eq!(p.to_string(), "invalid `store_password`: wrong");
+    }
+
+    #[test]
+    fn a_body_without_a_type_is_no_problem() {
+        assert_eq!(problem(500, None, b"<html>bad gateway</html>"), None);
+        assert_eq!(problem(500, None, br#"{"detail":"x"}"#), None);
+    }
+}
