@@ -7,6 +7,7 @@ mod cmd;
 mod flags;
 mod output;
 mod output_file;
+mod remote;
 mod secret_arg;
 
 use std::process::ExitCode;
@@ -17,7 +18,8 @@ use signet_formats::FormatError;
 use signet_sign::apk::ArchiveKind;
 
 use crate::flags::{
-    AdminCommand, ApkCommand, ArchiveCommand, Cli, Command, IosCommand, IpaCommand, KeystoreCommand,
+    AdminCommand, ApkCommand, AppCommand, ArchiveCommand, Cli, Command, IosCommand, IpaCommand,
+    KeystoreCommand,
 };
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
@@ -61,6 +63,11 @@ fn main() -> ExitCode {
         Command::Admin(AdminCommand::CreateUser(args)) => cmd::admin::create_user(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Inspect(args) => cmd::inspect::run(&args),
+        Command::Login(args) => cmd::session::login(&args),
+        Command::Logout(args) => cmd::session::logout(&args),
+        Command::Whoami(args) => cmd::session::whoami(&args),
+        Command::App(AppCommand::List(args)) => cmd::app::list(&args),
+        Command::App(AppCommand::Create(args)) => cmd::app::create(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,7 +110,17 @@ fn report(err: &anyhow::Error) -> ExitCode {
     }
 }
 
-fn hint(err: &anyhow::Error) -> Option<&'static str> {
+fn hint(err: &anyhow::Error) -> Option<std::borrow::Cow<'static, str>> {
+    if let Some(client) = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<signet_client::ClientError>())
+    {
+        return remote::hint(client).map(Into::into);
+    }
+    hint_local(err).map(Into::into)
+}
+
+fn hint_local(err: &anyhow::Error) -> Option<&'static str> {
     if err.downcast_ref::<output_file::OutputExists>().is_some() {
         return Some("pass --force to overwrite it, or choose another --out");
     }

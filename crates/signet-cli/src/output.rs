@@ -125,3 +125,9 @@ pub fn signing_certificate_warnings(info: &CertificateInfo, now: OffsetDateTime)
     }
     w
 }
+
+/// A time in milliseconds since the epoch as `2026-11-22 05:01:02 UTC`.
+pub fn date_ms(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_or_else(|_| ms.to_string(), date)
+}

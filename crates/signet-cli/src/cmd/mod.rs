@@ -1,9 +1,11 @@
 //! One module per command group.
 
 pub mod admin;
+pub mod app;
 pub mod archive;
 pub mod inspect;
 pub mod ios;
 pub mod ipa;
 pub mod keystore;
 pub mod serve;
+pub mod session;

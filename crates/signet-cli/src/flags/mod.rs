@@ -9,6 +9,7 @@ mod inspect;
 mod ios;
 mod ipa;
 mod keystore;
+mod remote;
 mod serve;
 
 use clap::{Args, Parser, Subcommand};
@@ -23,6 +24,9 @@ pub use ipa::{IpaCommand, IpaSignArgs, IpaVerifyArgs};
 pub use keystore::{
     ConvertArgs, DeleteArgs, EditArgs, GenerateArgs, ImportArgs, KeyAlgArg, KeystoreCommand,
     KeystoreInspectArgs, PasswdArgs, RenameArgs, StoreArgs, StoreTypeArg, UploadCertArgs,
+};
+pub use remote::{
+    AppCommand, AppCreateArgs, AppListArgs, LoginArgs, LogoutArgs, RemoteArgs, WhoamiArgs,
 };
 pub use serve::{LogFormat, ServeArgs, ServerStoreArgs};
 
@@ -60,6 +64,15 @@ pub enum Command {
     /// Inspect any supported file, detected by content: keystores, certificates, provisioning
     /// profiles, .p8 keys, IPAs.
     Inspect(InspectArgs),
+    /// Log in to a signet server (saved in the config dir, 0600).
+    Login(LoginArgs),
+    /// Log out: revoke the session on the server and forget it here.
+    Logout(LogoutArgs),
+    /// Show who you are logged in as, where, and your role.
+    Whoami(WhoamiArgs),
+    /// The organization's apps.
+    #[command(subcommand)]
+    App(AppCommand),
 }
 
 /// Secret arguments: `pass:VALUE`, `env:VAR`, `file:PATH` or `stdin` (apksigner's syntax).

@@ -1,0 +1,252 @@
+//! What every command that talks to a server shares: which server, token and organization
+//! (flags, then `SIGNET_SERVER`/`SIGNET_TOKEN`/`SIGNET_ORG`, then the saved login), a
+//! runtime for signet-client's async calls, confirmations, and the errors a person can act
+//! on.
+
+pub mod config;
+pub mod table;
+
+use std::{collections::HashMap, io::IsTerminal};
+
+use anyhow::Context;
+use signet_client::{
+    AppCredentials, Client, ClientError, CredentialId, Me, OrgId, PageRequest, SecretString,
+};
+
+use crate::{UsageError, flags::RemoteArgs};
+
+pub use config::Config;
+
+/// A connection to a server, as one user or robot, in one organization.
+pub struct Remote {
+    /// The client, with the token.
+    pub client: Client,
+    /// The organization acted on.
+    pub org: OrgId,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// A single-threaded runtime for one command's calls.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// The server's URL: the flag or `SIGNET_SERVER` (clap reads both), else the saved one.
+pub fn server_url(args: &RemoteArgs, config: &Config) -> anyhow::Result<String> {
+    args.server
+        .clone()
+        .or_else(|| config.server.clone())
+        .ok_or_else(|| {
+            UsageError(
+                "no server: log in with `signet login --server URL`, or set SIGNET_SERVER \
+                 (and SIGNET_TOKEN)"
+                    .into(),
+            )
+            .into()
+        })
+}
+
+/// `SIGNET_TOKEN`, else the saved token.
+fn token(config: &Config) -> Option<SecretString> {
+    std::env::var("SIGNET_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(SecretString::new)
+        .or_else(|| config.token.clone())
+}
+
+impl Remote {
+    /// Connects as the saved login (or the environment's), in the organization of
+    /// `--org`/`SIGNET_ORG`, the saved one, or the only one the caller has.
+    pub fn connect(args: &RemoteArgs) -> anyhow::Result<Remote> {
+        let config = Config::load()?;
+        let server = server_url(args, &config)?;
+        let token = token(&config).ok_or_else(|| {
+            anyhow::Error::new(ClientError::NoToken).context(format!(
+                "log in first: `signet login --server {server}` (or set SIGNET_TOKEN)"
+            ))
+        })?;
+        let client = Client::new(&server)?.with_token(token);
+        let runtime = runtime()?;
+        let wanted = args.org.clone().or_else(|| {
+            // The saved organization belongs to the saved server and login.
+            (args.server.is_none() || args.server == config.server)
+                .then(|| config.org.clone())
+                .flatten()
+        });
+        let org = runtime.block_on(choose_org(&client, wanted.as_deref()))?;
+        Ok(Remote {
+            client,
+            org,
+            runtime,
+        })
+    }
+
+    /// Runs a call to completion.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// What uses each credential of the organization: one line per use
+    /// (`app acme / android com.acme / build set release`), across every app.
+    #[expect(dead_code, reason = "used by the commands that land next")]
+    pub fn usage(&self) -> anyhow::Result<HashMap<CredentialId, Vec<String>>> {
+        let apps = self.block_on(
+            self.client
+                .all(async |page: PageRequest| self.client.apps(&self.org, &page).await),
+        )?;
+        let mut usage: HashMap<CredentialId, Vec<String>> = HashMap::new();
+        for app in apps {
+            let details = self.block_on(self.client.app(&self.org, app.id.as_str()))?;
+            for (id, line) in uses(&details) {
+                usage.entry(id).or_default().push(line);
+            }
+        }
+        Ok(usage)
+    }
+}
+
+/// Each credential an app uses, with where.
+pub fn uses(app: &AppCredentials) -> Vec<(CredentialId, String)> {
+    let slug = &app.app.slug;
+    let mut out = Vec::new();
+    for set in &app.build_sets {
+        let default = if set.is_default { " (default)" } else { "" };
+        out.push((
+            set.keystore_id.clone(),
+            format!(
+                "{slug} / android {} / build set {}{default}",
+                set.application_id, set.name
+            ),
+        ));
+    }
+    for pair in &app.build_pairs {
+        let place = format!("{slug} / ios {} / {}", pair.bundle_id, pair.distribution);
+        out.push((pair.certificate_id.clone(), place.clone()));
+        out.push((pair.profile_id.clone(), place));
+    }
+    for link in &app.links {
+        out.push((
+            link.credential_id.clone(),
+            format!(
+                "{slug} / {} {} / {}",
+                link.platform, link.identifier, link.slot
+            ),
+        ));
+    }
+    out
+}
+
+/// The organization to act in: `wanted` (an id or a name) among the caller's, or the only
+/// one. A robot belongs to one.
+async fn choose_org(client: &Client, wanted: Option<&str>) -> anyhow::Result<OrgId> {
+    match client.me().await? {
+        Me::Robot { org, .. } => match wanted {
+            Some(w) if w != org.as_str() => Err(UsageError(format!(
+                "this robot token belongs to organization {org}, not `{w}`"
+            ))
+            .into()),
+            _ => Ok(org),
+        },
+        Me::User { orgs, .. } => {
+            if let Some(w) = wanted {
+                return orgs
+                    .iter()
+                    .find(|o| o.id.as_str() == w || o.name == w)
+                    .map(|o| o.id.clone())
+                    .ok_or_else(|| {
+                        UsageError(format!(
+                            "you are not a member of an organization `{w}`; yours: {}",
+                            names(&orgs)
+                        ))
+                        .into()
+                    });
+            }
+            match orgs.as_slice() {
+                [one] => Ok(one.id.clone()),
+                [] => Err(UsageError(
+                    "you are not a member of any organization yet; ask an admin to add you".into(),
+                )
+                .into()),
+                _ => Err(UsageError(format!(
+                    "you belong to several organizations ({}): choose one with --org (or \
+                     SIGNET_ORG)",
+                    names(&orgs)
+                ))
+                .into()),
+            }
+        }
+    }
+}
+
+fn names(orgs: &[signet_client::Org]) -> String {
+    orgs.iter()
+        .map(|o| format!("{} ({})", o.name, o.id))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether the user can be asked: standard input and error are terminals.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks before a destructive action. `--yes` answers for the user; off a terminal without
+/// it, the action is refused (exit 2), never assumed.
+#[expect(dead_code, reason = "used by the commands that land next")]
+pub fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !interactive() {
+        return Err(UsageError(format!(
+            "{question}: pass --yes to confirm (standard input is not a terminal)"
+        ))
+        .into());
+    }
+    let answer = dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .context("cannot read the answer from the terminal")?;
+    if answer {
+        Ok(())
+    } else {
+        Err(Cancelled.into())
+    }
+}
+
+/// The user answered no.
+#[derive(Debug)]
+pub struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled; nothing was changed")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// The hint for an error from a server, if one helps.
+pub fn hint(err: &ClientError) -> Option<String> {
+    match err {
+        ClientError::Connect { server } => Some(format!(
+            "is a signet server running at {server}? Start one with `signet serve`, or give \
+             another with --server (or SIGNET_SERVER)"
+        )),
+        ClientError::NoToken => Some("log in with `signet login --server URL`".into()),
+        ClientError::Problem(p) if p.status == 401 => Some(
+            "the session expired or was revoked: log in again with `signet login` (a robot \
+             token in SIGNET_TOKEN may have been revoked or have expired)"
+                .into(),
+        ),
+        ClientError::Problem(p) if p.status == 429 || p.status == 503 => {
+            p.retry_after.map(|s| format!("try again in {s} s"))
+        }
+        _ => None,
+    }
+}
