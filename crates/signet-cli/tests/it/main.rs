@@ -30,4 +30,6 @@ mod messages;
 // `signet serve` as processes: setup, replicas on PostgreSQL, kill -9, key rotation under
 // load, bad uploads, logs without secrets.
 mod serve;
+// The commands that talk to a server (login, apps, credentials, …) and their harness.
+mod remote;
 mod util;

@@ -300,6 +300,11 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// `host:port`.
+    pub(crate) fn addr(&self) -> &str {
+        &self.addr
+    }
+
     fn try_send(
         &self,
         method: &str,
@@ -311,7 +316,7 @@ impl Server {
         request(&self.addr, method, path, token, headers, body)
     }
 
-    fn send(
+    pub(crate) fn send(
         &self,
         method: &str,
         path: &str,
