@@ -62,7 +62,7 @@ impl Team {
     pub(crate) fn login(&self, email: &str, password: &str) -> Person {
         let config = self.site.dir.path(&format!("config-{email}"));
         std::fs::create_dir_all(&config).expect("config dir");
-        let mut person = Person {
+        let person = Person {
             email: email.to_owned(),
             config,
             token: String::new(),
@@ -84,9 +84,9 @@ impl Team {
             &std::fs::read(person.config.join("signet/config.json")).expect("saved login"),
         )
         .expect("config is JSON");
-        person.token = saved["token"].as_str().expect("a saved token").to_owned();
-        self.site.secret(&person.token);
-        person
+        let token = saved["token"].as_str().expect("a saved token").to_owned();
+        self.site.secret(&token);
+        Person { token, ..person }
     }
 
     /// A new user of Acme with `role`, added by the owner and logged in.
