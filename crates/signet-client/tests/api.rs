@@ -350,7 +350,7 @@ async fn round_trip(store: Store) {
             assert_eq!(keystore.keystore.expose(), ks2.as_slice());
             assert_eq!(keystore.key_password.expose(), KEY_PASS);
         }
-        other => panic!("android credentials, not {other:?}"),
+        other @ BuildCredentials::Ios { .. } => panic!("android credentials, not {other:?}"),
     }
     match me
         .build_credentials(
@@ -375,7 +375,7 @@ async fn round_trip(store: Store) {
                 apple.profile.as_slice()
             );
         }
-        other => panic!("ios credentials, not {other:?}"),
+        other @ BuildCredentials::Android { .. } => panic!("ios credentials, not {other:?}"),
     }
 
     // Impact, delete (soft), the deleted list, restore, expiring.
