@@ -4,7 +4,9 @@
 //! roles ([`auth`]), an OpenAPI document at `/v1/openapi.json` generated from the same
 //! route table the tests walk ([`openapi`]), `/healthz` and `/readyz`, request ids, body
 //! limits and logs that hold no secret: requests are logged by method, path, status and
-//! time; bodies, headers and query strings never are.
+//! time; bodies, headers and query strings never are. Starting a server (data dir, master
+//! keys, setup token, logging, signals) is [`run`] with a [`Config`]; `signet admin`
+//! commands open the store as it does with [`open_store`].
 
 #![deny(missing_docs)]
 
@@ -14,6 +16,12 @@ pub mod error;
 pub mod login_limit;
 pub mod openapi;
 pub mod routes;
+mod start;
+
+pub use start::{
+    Config, LogFormat, MASTER_KEY_FILE, SETUP_TOKEN_FILE, StartError, StoreConfig, open_store,
+    redact_url, run,
+};
 
 use std::{net::IpAddr, sync::Arc, time::Instant};
 

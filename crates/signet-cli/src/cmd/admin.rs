@@ -1,6 +1,7 @@
 //! `signet admin …`: server administration that works on the data dir directly.
 
 use anyhow::Context;
+use signet_server::{MASTER_KEY_FILE, SETUP_TOKEN_FILE, open_store};
 use signet_store::Keyring;
 
 use crate::{
@@ -8,9 +9,6 @@ use crate::{
     flags::{CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateKeyArgs},
     output,
 };
-
-/// The master key file in a data dir.
-pub const MASTER_KEY_FILE: &str = "master.key";
 
 /// `signet admin rotate-key`: a new current key in the key file. The database is opened
 /// as `serve` opens it (so a missing key file is made only for a database without sealed
@@ -25,7 +23,7 @@ pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
         .into());
     }
     let in_database: Vec<String> = block_on(async {
-        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let store = open_store(&args.store.config()).await?;
         let usage = store.key_usage().await;
         store.close().await;
         Ok(usage?.into_iter().map(|(id, _)| id).collect())
@@ -55,7 +53,7 @@ pub fn rotate_key(args: &RotateKeyArgs) -> anyhow::Result<()> {
     // Recorded in the database now, so a replica whose key file lacks it is refused at
     // its next start instead of failing to open what this key seals.
     block_on(async {
-        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let store = open_store(&args.store.config()).await?;
         let registered = store.register_keys().await;
         store.close().await;
         Ok(registered?)
@@ -102,7 +100,7 @@ pub fn rewrap(args: &RewrapArgs) -> anyhow::Result<()> {
                 tokio::time::sleep(rest).await;
             }
         }
-        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let store = open_store(&args.store.config()).await?;
         let current = store.keyring().current().to_owned();
         let mut total = 0;
         let mut passes = 0;
@@ -153,7 +151,7 @@ pub fn create_user(args: &CreateUserArgs) -> anyhow::Result<()> {
                 UsageError("pass --password (pass:…, env:VAR, file:PATH or stdin)".into())
             })?;
     block_on(async {
-        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let store = open_store(&args.store.config()).await?;
         let org_name = if args.owner {
             args.org.as_deref()
         } else {
@@ -170,11 +168,7 @@ pub fn create_user(args: &CreateUserArgs) -> anyhow::Result<()> {
         store.close().await;
         let (user, org) = result?;
         // A setup token is moot once a user exists.
-        let _ = std::fs::remove_file(
-            args.store
-                .data_dir
-                .join(crate::cmd::serve::SETUP_TOKEN_FILE),
-        );
+        let _ = std::fs::remove_file(args.store.data_dir.join(SETUP_TOKEN_FILE));
         if args.output.json {
             return output::json(&serde_json::json!({ "user": user, "org": org }));
         }
@@ -199,7 +193,7 @@ pub fn remove_key(args: &RemoveKeyArgs) -> anyhow::Result<()> {
         .into());
     }
     block_on(async {
-        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let store = open_store(&args.store.config()).await?;
         let usage = store.key_usage().await;
         store.close().await;
         let in_use = usage?
@@ -218,7 +212,7 @@ pub fn remove_key(args: &RemoveKeyArgs) -> anyhow::Result<()> {
             .map_err(|e| UsageError(e.to_string()))?;
         ring.save(&path)
             .with_context(|| format!("{}", path.display()))?;
-        let store = crate::cmd::serve::open_store(&args.store).await?;
+        let store = open_store(&args.store.config()).await?;
         let forgotten = store.unregister_key(&args.key_id).await;
         store.close().await;
         forgotten?;

@@ -25,6 +25,16 @@ pub struct ServerStoreArgs {
     pub database_url: Option<String>,
 }
 
+impl ServerStoreArgs {
+    /// The data dir and database as `signet_server` takes them.
+    pub fn config(&self) -> signet_server::StoreConfig {
+        signet_server::StoreConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
