@@ -23,6 +23,8 @@ mod openssl;
 mod bad_input;
 // Generation defaults, generated secrets, credentials.json and secret arguments.
 mod generate;
+// credentials.json as signet writes it, read by eas-cli's own reader; what each refuses.
+mod eas_json;
 // The master key file: never replaced for a database with secrets, uploads refused while it is gone.
 mod master_key;
 // Errors that name the right file in words; commands that say what they wrote.

@@ -206,7 +206,7 @@ fn credentials_json_bytes(
         keystore_path: relative_keystore_path(path, keystore),
         keystore_password: store_pass.clone(),
         key_alias: alias.to_owned(),
-        key_password: key_pass.clone(),
+        key_password: Some(key_pass.clone()),
     };
     credentials_json::with_android_keystore(existing.as_deref(), &entry)
         .with_context(|| format!("{}", path.display()))
