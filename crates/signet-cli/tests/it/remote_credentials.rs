@@ -373,9 +373,9 @@ fn keystores(backend: Backend) {
         "{shown}"
     );
     assert_no_secret(&shown, &secrets);
-    let v = team
-        .run(owner, &["credentials", "show", &jks_id, "--json"])
-        .json();
+    let run = team.run(owner, &["credentials", "show", &jks_id, "--json"]);
+    assert_no_secret(&run.stdout(), &secrets);
+    let v = run.json();
     assert_eq!(v["credential"]["metadata"]["sha256"], kt_sha256.as_str());
     assert_eq!(
         v["impact"]["used_by"],
@@ -387,12 +387,12 @@ fn keystores(backend: Backend) {
     let report = team.run(owner, &["credentials", "expiring"]).ok();
     assert!(row(&report, &p12_id).contains("⚠ 9 days"), "{report}");
     assert!(!report.contains(&jks_id), "{report}");
-    let v = team
-        .run(
-            owner,
-            &["credentials", "expiring", "--days", "30", "--json"],
-        )
-        .json();
+    let run = team.run(
+        owner,
+        &["credentials", "expiring", "--days", "30", "--json"],
+    );
+    assert_no_secret(&run.stdout(), &secrets);
+    let v = run.json();
     assert_eq!(ids(&v), vec![p12_id.clone()]);
 
     // delete: the impact first; off a terminal without --yes, exit 2 and nothing deleted.
