@@ -68,6 +68,7 @@ fn main() -> ExitCode {
         Command::Whoami(args) => cmd::session::whoami(&args),
         Command::App(AppCommand::List(args)) => cmd::app::list(&args),
         Command::App(AppCommand::Create(args)) => cmd::app::create(&args),
+        Command::Credentials(args) => cmd::credentials::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

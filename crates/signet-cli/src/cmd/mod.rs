@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod app;
 pub mod archive;
+pub mod credentials;
 pub mod inspect;
 pub mod ios;
 pub mod ipa;

@@ -5,6 +5,7 @@
 
 mod admin;
 mod archive;
+mod credentials;
 mod inspect;
 mod ios;
 mod ipa;
@@ -17,6 +18,13 @@ use clap::{Args, Parser, Subcommand};
 pub use admin::{AdminCommand, CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateKeyArgs};
 pub use archive::{
     ApkCommand, ApkLineageArgs, ApkRotateArgs, ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs,
+};
+pub use credentials::{
+    CredentialsArgs, CredentialsCommand, CredentialsDeleteArgs, CredentialsExpiringArgs,
+    CredentialsExportArgs, CredentialsListArgs, CredentialsRestoreArgs, CredentialsShowArgs,
+    KindArg, TeamTypeArg, UploadAppleTeamArgs, UploadAscKeyArgs, UploadCommand, UploadDistCertArgs,
+    UploadFcmKeyArgs, UploadKeystoreArgs, UploadProfileArgs, UploadPushKeyArgs,
+    UploadServiceAccountArgs,
 };
 pub use inspect::InspectArgs;
 pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
@@ -73,6 +81,9 @@ pub enum Command {
     /// The organization's apps.
     #[command(subcommand)]
     App(AppCommand),
+    /// The organization's credentials: list, show, upload, delete, restore, export,
+    /// expiring.
+    Credentials(CredentialsArgs),
 }
 
 /// Secret arguments: `pass:VALUE`, `env:VAR`, `file:PATH` or `stdin` (apksigner's syntax).

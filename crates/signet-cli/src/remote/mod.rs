@@ -92,7 +92,6 @@ impl Remote {
 
     /// What uses each credential of the organization: one line per use
     /// (`app acme / android com.acme / build set release`), across every app.
-    #[expect(dead_code, reason = "used by the commands that land next")]
     pub fn usage(&self) -> anyhow::Result<HashMap<CredentialId, Vec<String>>> {
         let apps = self.block_on(
             self.client
@@ -196,7 +195,6 @@ pub fn interactive() -> bool {
 
 /// Asks before a destructive action. `--yes` answers for the user; off a terminal without
 /// it, the action is refused (exit 2), never assumed.
-#[expect(dead_code, reason = "used by the commands that land next")]
 pub fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
     if yes {
         return Ok(());

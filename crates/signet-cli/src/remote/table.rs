@@ -22,7 +22,6 @@ impl Table {
     }
 
     /// Whether it has no rows.
-    #[expect(dead_code, reason = "used by the commands that land next")]
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

@@ -34,4 +34,6 @@ mod messages;
 mod serve;
 // The commands that talk to a server (login, apps, credentials, …) and their harness.
 mod remote;
+// `signet credentials list|show|upload|delete|restore|export|expiring` against a server.
+mod remote_credentials;
 mod util;

@@ -75,14 +75,31 @@ pub fn open_bytes(
     store_pass: Option<&crate::secret_arg::SecretArg>,
     key_pass: Option<&crate::secret_arg::SecretArg>,
 ) -> anyhow::Result<Opened> {
-    let name = path.display();
     // Detect first, so a file that is no keystore says so before a password is asked for.
-    signet_formats::detect(bytes).with_context(|| format!("{name}"))?;
+    detect(bytes, path)?;
     let store_pass = resolve_or_prompt(store_pass, Some("Keystore password: "))?;
     let key_pass = key_pass
         .map(crate::secret_arg::SecretArg::resolve)
         .transpose()?;
-    let store = Keystore::open(bytes, store_pass.as_ref()).with_context(|| format!("{name}"))?;
+    open_with(bytes, path, store_pass, key_pass)
+}
+
+/// Refuses a file that is no keystore, naming it.
+pub fn detect(bytes: &[u8], path: &Path) -> anyhow::Result<()> {
+    signet_formats::detect(bytes).with_context(|| format!("{}", path.display()))?;
+    Ok(())
+}
+
+/// Opens a keystore with passwords already resolved (the errors, and the hints `main`
+/// gives for them, are those of every keystore command).
+pub fn open_with(
+    bytes: &[u8],
+    path: &Path,
+    store_pass: Option<Password>,
+    key_pass: Option<Password>,
+) -> anyhow::Result<Opened> {
+    let store = Keystore::open(bytes, store_pass.as_ref())
+        .with_context(|| format!("{}", path.display()))?;
     Ok(Opened {
         store,
         store_pass,
@@ -92,7 +109,7 @@ pub fn open_bytes(
 
 impl Opened {
     /// The password to decrypt keys with: `--key-pass`, else the store password.
-    fn key_password(&self) -> Option<&Password> {
+    pub fn key_password(&self) -> Option<&Password> {
         self.key_pass.as_ref().or(self.store_pass.as_ref())
     }
 }
