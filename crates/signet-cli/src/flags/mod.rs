@@ -22,8 +22,8 @@ pub use archive::{
 pub use credentials::{
     CredentialsArgs, CredentialsCommand, CredentialsDeleteArgs, CredentialsExpiringArgs,
     CredentialsExportArgs, CredentialsListArgs, CredentialsRestoreArgs, CredentialsShowArgs,
-    KindArg, TeamTypeArg, UploadAppleTeamArgs, UploadAscKeyArgs, UploadCommand, UploadDistCertArgs,
-    UploadFcmKeyArgs, UploadKeystoreArgs, UploadProfileArgs, UploadPushKeyArgs,
+    KindArg, PlatformArg, TeamTypeArg, UploadAppleTeamArgs, UploadAscKeyArgs, UploadCommand,
+    UploadDistCertArgs, UploadFcmKeyArgs, UploadKeystoreArgs, UploadProfileArgs, UploadPushKeyArgs,
     UploadServiceAccountArgs,
 };
 pub use inspect::InspectArgs;

@@ -217,6 +217,27 @@ pub fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
     }
 }
 
+/// Asks the user to type `expected` (a credential's name) to go on; anything else cancels.
+/// Only on a terminal: off one it is a usage error, as [`confirm`] without `--yes` is.
+pub fn confirm_typed(prompt: &str, expected: &str) -> anyhow::Result<()> {
+    if !interactive() {
+        return Err(UsageError(format!(
+            "{prompt}: pass --yes to confirm (standard input is not a terminal)"
+        ))
+        .into());
+    }
+    let typed: String = dialoguer::Input::new()
+        .with_prompt(prompt)
+        .allow_empty(true)
+        .interact_text()
+        .context("cannot read the answer from the terminal")?;
+    if typed == expected {
+        Ok(())
+    } else {
+        Err(Cancelled.into())
+    }
+}
+
 /// The user answered no.
 #[derive(Debug)]
 pub struct Cancelled;

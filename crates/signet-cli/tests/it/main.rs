@@ -34,6 +34,8 @@ mod messages;
 mod serve;
 // The commands that talk to a server (login, apps, credentials, …) and their harness.
 mod remote;
+// `signet credentials` as a menu, driven through a pseudo-terminal.
+mod remote_menu;
 // `signet credentials list|show|upload|delete|restore|export|expiring` against a server.
 mod remote_credentials;
 mod util;

@@ -31,6 +31,7 @@ pub fn delete_cmd(args: &CredentialsDeleteArgs) -> anyhow::Result<()> {
             backup_to: args.backup_to.clone(),
             force: args.force,
             json: args.output.json,
+            typed: false,
         },
     )
 }
@@ -47,6 +48,8 @@ pub struct DeleteOptions {
     pub force: bool,
     /// Print JSON (the impact goes to standard error).
     pub json: bool,
+    /// Confirm by typing the credential's name (the menu's way) rather than yes/no.
+    pub typed: bool,
 }
 
 #[derive(Serialize)]
@@ -85,15 +88,22 @@ pub fn delete(remote: &Remote, id: &CredentialId, options: &DeleteOptions) -> an
         (None, Kind::AndroidKeystore) if remote::interactive() => ask_backup(&credential)?,
         (None, _) => None,
     };
-    remote::confirm(
-        &format!(
-            "Delete {} {} ({})",
-            credential.kind.name(),
-            credential.id,
-            credential.name
-        ),
-        options.yes,
-    )?;
+    if options.typed && !options.yes {
+        remote::confirm_typed(
+            &format!("Type the name ({}) to delete it", credential.name),
+            &credential.name,
+        )?;
+    } else {
+        remote::confirm(
+            &format!(
+                "Delete {} {} ({})",
+                credential.kind.name(),
+                credential.id,
+                credential.name
+            ),
+            options.yes,
+        )?;
+    }
     let exported = match &backup {
         Some(path) => {
             let password_out = password_path(path);
@@ -184,7 +194,7 @@ pub fn impact_text(credential: &Credential, impact: &Impact, window_days: u64) -
 }
 
 /// `FILE.password`.
-fn password_path(path: &Path) -> PathBuf {
+pub(super) fn password_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".password");
     PathBuf::from(name)

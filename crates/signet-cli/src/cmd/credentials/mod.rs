@@ -10,6 +10,7 @@ pub mod delete;
 pub mod expiring;
 pub mod export;
 pub mod list;
+pub mod menu;
 pub mod restore;
 pub mod show;
 pub mod upload;
@@ -19,9 +20,8 @@ use signet_client::{Credential, Metadata};
 use time::OffsetDateTime;
 
 use crate::{
-    UsageError,
-    flags::{CredentialsArgs, CredentialsCommand},
-    remote::{self, Remote},
+    flags::{CredentialsArgs, CredentialsCommand, PlatformArg, RemoteArgs},
+    remote::Remote,
 };
 
 /// Days before expiry from which a credential is marked in tables (SPEC: under 30).
@@ -39,27 +39,18 @@ pub fn run(args: &CredentialsArgs) -> anyhow::Result<()> {
         Some(CredentialsCommand::Restore(a)) => restore::restore_cmd(a),
         Some(CredentialsCommand::Export(a)) => export::export_cmd(a),
         Some(CredentialsCommand::Expiring(a)) => expiring::expiring_cmd(a),
-        None => menu(args),
+        None => menu::run(
+            &RemoteArgs {
+                server: std::env::var("SIGNET_SERVER").ok(),
+                org: std::env::var("SIGNET_ORG").ok(),
+            },
+            args.platform.map(|p| match p {
+                PlatformArg::Android => menu::Platform::Android,
+                PlatformArg::Ios => menu::Platform::Ios,
+            }),
+            args.app.as_deref(),
+        ),
     }
-}
-
-/// `signet credentials` without an action. Off a terminal nothing is asked: a usage error
-/// names the actions to pass.
-fn menu(_args: &CredentialsArgs) -> anyhow::Result<()> {
-    if remote::interactive() {
-        // The interactive menu (`-p`, `--app`) replaces this branch.
-        return Err(no_action());
-    }
-    Err(no_action())
-}
-
-fn no_action() -> anyhow::Error {
-    UsageError(
-        "name an action: `signet credentials list|show|upload|delete|restore|export|expiring` \
-         (the menu needs a terminal; see `signet credentials --help`)"
-            .into(),
-    )
-    .into()
 }
 
 /// Now, in milliseconds since the epoch (the API's times).
