@@ -18,8 +18,8 @@ use signet_formats::FormatError;
 use signet_sign::apk::ArchiveKind;
 
 use crate::flags::{
-    AdminCommand, ApkCommand, AppCommand, ArchiveCommand, Cli, Command, IosCommand, IpaCommand,
-    KeystoreCommand,
+    AdminCommand, ApkCommand, AppCommand, ArchiveCommand, Cli, Command, CredentialsArgs,
+    CredentialsCommand, IosCommand, IpaCommand, KeystoreCommand,
 };
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
@@ -68,6 +68,15 @@ fn main() -> ExitCode {
         Command::Whoami(args) => cmd::session::whoami(&args),
         Command::App(AppCommand::List(args)) => cmd::app::list(&args),
         Command::App(AppCommand::Create(args)) => cmd::app::create(&args),
+        Command::Credentials(CredentialsArgs {
+            command: CredentialsCommand::Android(c),
+        }) => cmd::credentials_android::run(&c),
+        Command::Credentials(CredentialsArgs {
+            command: CredentialsCommand::Ios(c),
+        }) => cmd::credentials_ios::run(&c),
+        Command::Robot(c) => cmd::team::robot(&c),
+        Command::Member(c) => cmd::team::member(&c),
+        Command::Audit(args) => cmd::team::audit(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,9 +3,12 @@
 pub mod admin;
 pub mod app;
 pub mod archive;
+pub mod credentials_android;
+pub mod credentials_ios;
 pub mod inspect;
 pub mod ios;
 pub mod ipa;
 pub mod keystore;
 pub mod serve;
 pub mod session;
+pub mod team;

@@ -5,18 +5,30 @@
 
 mod admin;
 mod archive;
+mod credentials;
+mod credentials_android;
+mod credentials_ios;
 mod inspect;
 mod ios;
 mod ipa;
 mod keystore;
 mod remote;
 mod serve;
+mod team;
 
 use clap::{Args, Parser, Subcommand};
 
 pub use admin::{AdminCommand, CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateKeyArgs};
 pub use archive::{
     ApkCommand, ApkLineageArgs, ApkRotateArgs, ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs,
+};
+pub use credentials::{CredentialsArgs, CredentialsCommand};
+pub use credentials_android::{
+    AndroidShowArgs, AndroidSlot, AndroidSlotCommand, AndroidTarget, BuildSetCommand,
+    BuildSetCreateArgs, CredentialsAndroidCommand,
+};
+pub use credentials_ios::{
+    BuildPairCommand, CredentialsIosCommand, IosShowArgs, IosSlot, IosSlotCommand, IosTarget,
 };
 pub use inspect::InspectArgs;
 pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
@@ -29,6 +41,7 @@ pub use remote::{
     AppCommand, AppCreateArgs, AppListArgs, LoginArgs, LogoutArgs, RemoteArgs, WhoamiArgs,
 };
 pub use serve::{LogFormat, ServeArgs, ServerStoreArgs};
+pub use team::{AuditArgs, MemberCommand, RobotCommand, RoleArg};
 
 /// signet: manage and use the credentials mobile apps are signed with.
 #[derive(Debug, Parser)]
@@ -73,6 +86,16 @@ pub enum Command {
     /// The organization's apps.
     #[command(subcommand)]
     App(AppCommand),
+    /// Credentials on the server, and what each app builds with.
+    Credentials(CredentialsArgs),
+    /// Robot tokens for CI: a role, optionally limited to apps.
+    #[command(subcommand)]
+    Robot(RobotCommand),
+    /// The organization's members and their roles.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// The organization's audit log, newest first.
+    Audit(AuditArgs),
 }
 
 /// Secret arguments: `pass:VALUE`, `env:VAR`, `file:PATH` or `stdin` (apksigner's syntax).

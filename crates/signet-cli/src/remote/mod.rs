@@ -4,6 +4,7 @@
 //! on.
 
 pub mod config;
+pub mod describe;
 pub mod table;
 
 use std::{collections::HashMap, io::IsTerminal};
@@ -196,7 +197,6 @@ pub fn interactive() -> bool {
 
 /// Asks before a destructive action. `--yes` answers for the user; off a terminal without
 /// it, the action is refused (exit 2), never assumed.
-#[expect(dead_code, reason = "used by the commands that land next")]
 pub fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
     if yes {
         return Ok(());
@@ -242,6 +242,11 @@ pub fn hint(err: &ClientError) -> Option<String> {
         ClientError::Problem(p) if p.status == 401 => Some(
             "the session expired or was revoked: log in again with `signet login` (a robot \
              token in SIGNET_TOKEN may have been revoked or have expired)"
+                .into(),
+        ),
+        ClientError::Problem(p) if p.status == 412 => Some(
+            "someone changed it since it was read: run the command again to act on what is \
+             there now"
                 .into(),
         ),
         ClientError::Problem(p) if p.status == 429 || p.status == 503 => {

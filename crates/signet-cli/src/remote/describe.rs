@@ -1,0 +1,169 @@
+//! Credentials in a few words, for tables: short fingerprints, expiry in days with a
+//! warning under 30 days, and the records behind the ids an app points at.
+
+use std::collections::HashMap;
+
+use signet_client::{AppCredentials, ClientError, Credential, CredentialId, Metadata};
+use signet_formats::apple::check::Distribution;
+
+use super::Remote;
+
+/// Under this many days to expiry, a credential is flagged.
+pub const WARN_DAYS: i64 = 30;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Now, in milliseconds since the epoch (the API's times).
+pub fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
+}
+
+/// The first 8 pairs of a colon-separated fingerprint (`AB:CD:…`).
+pub fn short_fingerprint(colon_hex: &str) -> String {
+    colon_hex.split(':').take(8).collect::<Vec<_>>().join(":")
+}
+
+/// Whole days from `now` to `expires_at` (negative once past).
+pub fn days_left(expires_at: i64, now: i64) -> i64 {
+    (expires_at - now).div_euclid(DAY_MS)
+}
+
+/// The expiry cell: `412 days`, `12 days (!)` under 30 days, `expired (!)`, or `-` for
+/// what does not expire.
+pub fn expiry(expires_at: Option<i64>, now: i64) -> String {
+    match expires_at {
+        None => "-".into(),
+        Some(at) if at <= now => "expired (!)".into(),
+        Some(at) => {
+            let days = days_left(at, now);
+            let unit = if days == 1 { "day" } else { "days" };
+            if days < WARN_DAYS {
+                format!("{days} {unit} (!)")
+            } else {
+                format!("{days} {unit}")
+            }
+        }
+    }
+}
+
+/// A warning line for a credential that has expired or expires within 30 days.
+pub fn expiry_warning(what: &str, c: &Credential, now: i64) -> Option<String> {
+    let at = c.expires_at?;
+    if at <= now {
+        return Some(format!("warning: {what} {} ({}) has expired", c.id, c.name));
+    }
+    let days = days_left(at, now);
+    (days < WARN_DAYS).then(|| {
+        format!(
+            "warning: {what} {} ({}) expires in {days} day{}",
+            c.id,
+            c.name,
+            if days == 1 { "" } else { "s" }
+        )
+    })
+}
+
+/// The fingerprint a table shows for a credential: SHA-256 for a keystore (what Play
+/// Console shows), SHA-1 for an Apple certificate (what Xcode and the portal show).
+pub fn fingerprint(c: &Credential) -> String {
+    match &c.metadata {
+        Metadata::AndroidKeystore(k) => short_fingerprint(&k.certificate.sha256),
+        Metadata::AppleDistributionCertificate(cert) => short_fingerprint(&cert.certificate.sha1),
+        _ => "-".into(),
+    }
+}
+
+/// What a credential is, in a few words: a keystore's key, a profile's kind and bundle
+/// id, a key's id, a team.
+pub fn summary(c: &Credential) -> String {
+    match &c.metadata {
+        Metadata::AndroidKeystore(k) => format!(
+            "{} {}, SHA-256 {}",
+            k.certificate.key_algorithm,
+            k.certificate.key_size,
+            short_fingerprint(&k.certificate.sha256)
+        ),
+        Metadata::GoogleServiceAccountKey(s) => s.client_email.clone(),
+        Metadata::FcmLegacyKey(k) => format!("{}…{}", k.first4, k.last4),
+        Metadata::AppleTeam(t) => format!("{} {}", t.team_id, t.team_name),
+        Metadata::AppleDistributionCertificate(cert) => format!(
+            "{}, SHA-1 {}",
+            cert.common_name,
+            short_fingerprint(&cert.certificate.sha1)
+        ),
+        Metadata::AppleProvisioningProfile(p) => format!(
+            "{} {}",
+            Distribution::of_profile(p.kind).name(),
+            p.bundle_id
+        ),
+        Metadata::ApplePushKey(k) => format!("key {} (team {})", k.key_id, k.team_id),
+        Metadata::AscApiKey(k) => format!("key {} (issuer {})", k.key_id, k.issuer_id),
+    }
+}
+
+/// The credentials behind `ids`, each read once; an id the server no longer shows (a
+/// deleted credential) maps to `None`.
+pub fn credentials<'a>(
+    remote: &Remote,
+    ids: impl IntoIterator<Item = &'a CredentialId>,
+) -> anyhow::Result<HashMap<CredentialId, Option<Credential>>> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if out.contains_key(id) {
+            continue;
+        }
+        let found = match remote.block_on(remote.client.credential(&remote.org, id)) {
+            Ok(c) => Some(c),
+            Err(ClientError::Problem(p)) if p.status == 404 => None,
+            Err(e) => return Err(e.into()),
+        };
+        out.insert(id.clone(), found);
+    }
+    Ok(out)
+}
+
+/// An app with its build sets, pairs and slots, named in the error when there is none.
+pub fn app(remote: &Remote, app: &str) -> anyhow::Result<AppCredentials> {
+    remote
+        .block_on(remote.client.app(&remote.org, app))
+        .map_err(|e| match &e {
+            ClientError::Problem(p) if p.status == 404 => {
+                anyhow::Error::new(e).context(format!("app `{app}`"))
+            }
+            _ => e.into(),
+        })
+}
+
+/// One credential, named in the error when it cannot be read.
+pub fn credential(remote: &Remote, id: &CredentialId) -> anyhow::Result<Credential> {
+    remote
+        .block_on(remote.client.credential(&remote.org, id))
+        .map_err(|e| anyhow::Error::new(e).context(format!("credential {id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_flags_under_thirty_days() {
+        let now = 1_000 * DAY_MS;
+        assert_eq!(expiry(None, now), "-");
+        assert_eq!(expiry(Some(now - 1), now), "expired (!)");
+        assert_eq!(expiry(Some(now), now), "expired (!)");
+        assert_eq!(expiry(Some(now + DAY_MS + 5), now), "1 day (!)");
+        assert_eq!(expiry(Some(now + 29 * DAY_MS + 5), now), "29 days (!)");
+        assert_eq!(expiry(Some(now + 30 * DAY_MS), now), "30 days");
+        assert_eq!(expiry(Some(now + 400 * DAY_MS + 1), now), "400 days");
+    }
+
+    #[test]
+    fn fingerprints_keep_eight_pairs() {
+        assert_eq!(
+            short_fingerprint("AA:BB:CC:DD:EE:FF:00:11:22:33:44"),
+            "AA:BB:CC:DD:EE:FF:00:11"
+        );
+        assert_eq!(short_fingerprint("AA:BB"), "AA:BB");
+    }
+}
