@@ -253,12 +253,13 @@ fn find_set(
     match found {
         Some(set) => Ok((details, set)),
         None => {
-            let names: Vec<&str> = details
+            let mut names: Vec<&str> = details
                 .build_sets
                 .iter()
                 .filter(|s| s.application_id == target.application_id)
                 .map(|s| s.name.as_str())
                 .collect();
+            names.sort_unstable();
             if names.is_empty() {
                 bail!(
                     "{} of app {} has no build sets yet",

@@ -32,4 +32,6 @@ mod messages;
 mod serve;
 // The commands that talk to a server (login, apps, credentials, …) and their harness.
 mod remote;
+// Per-app build sets, pairs and slots; robots, members and the audit log, from the CLI.
+mod remote_apps;
 mod util;
