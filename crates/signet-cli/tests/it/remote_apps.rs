@@ -547,6 +547,48 @@ fn team_flow(backend: Backend) {
     assert!(viewer_token.starts_with("sgr_"), "{created}");
     assert_eq!(created["robot"]["role"], "viewer", "{created}");
     assert_eq!(created["robot"]["name"], "ci-viewer", "{created}");
+    let expiring = team
+        .run(
+            owner,
+            &[
+                "robot",
+                "create",
+                "--role",
+                "viewer",
+                "--name",
+                "short-lived",
+                "--expires-in-days",
+                "10",
+                "--json",
+            ],
+        )
+        .json();
+    team.site.secret(expiring["token"].as_str().unwrap());
+    let robot = &expiring["robot"];
+    // Ten days after its creation (the two times are read a moment apart, the expiry in
+    // whole seconds).
+    let lifetime = robot["expires_at"].as_i64().unwrap() - robot["created_at"].as_i64().unwrap();
+    assert!(
+        (10 * 86_400_000 - 1_000..10 * 86_400_000 + 60_000).contains(&lifetime),
+        "{expiring}"
+    );
+    let err = team
+        .run(
+            owner,
+            &[
+                "robot",
+                "create",
+                "--role",
+                "viewer",
+                "--expires-in-days",
+                "0",
+            ],
+        )
+        .fails_with(1);
+    assert!(
+        err.contains("error: invalid `expires_in_days`: 1 to 3650"),
+        "{err}"
+    );
 
     // The robot works on its app and is refused another's.
     let nobody = team.nobody();
@@ -567,7 +609,7 @@ fn team_flow(backend: Backend) {
 
     // Listed without their tokens.
     let robots = team.run(owner, &["robot", "list", "--json"]).json();
-    assert_eq!(robots.as_array().unwrap().len(), 2, "{robots}");
+    assert_eq!(robots.as_array().unwrap().len(), 3, "{robots}");
     assert!(!robots.to_string().contains(&token) && !robots.to_string().contains(&viewer_token));
     let robot_id = robots
         .as_array()
@@ -577,16 +619,28 @@ fn team_flow(backend: Backend) {
         .map(id_of)
         .unwrap();
     let table = team.run(owner, &["robot", "list"]).ok();
-    let row = table.lines().find(|l| l.contains("ci-a")).unwrap();
-    assert!(
-        row.starts_with(&format!("{robot_id}  ci-a       developer  app-a  ")),
+    // Cells by row: id, name, role, apps, created (3 words), last used (3, or "never"),
+    // status.
+    let row = |name: &str| -> Vec<String> {
+        let line = table
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in {table}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    // Used (by the listing above), live.
+    let used = row("ci-a");
+    assert_eq!(
+        used[..4],
+        [robot_id.as_str(), "ci-a", "developer", "app-a"],
         "{table}"
     );
-    // Used (by the listing above), live.
-    assert!(row.ends_with(" UTC  active"), "{table}");
-    let unused = table.lines().find(|l| l.contains("ci-viewer")).unwrap();
-    assert!(
-        unused.contains("  all    ") && unused.ends_with("  never                    active"),
+    assert_eq!(used[9..], ["UTC", "active"], "{table}");
+    assert_eq!(row("ci-viewer")[2..4], ["viewer", "all"], "{table}");
+    assert_eq!(row("ci-viewer")[7..], ["never", "active"], "{table}");
+    assert_eq!(
+        row("short-lived")[7..10],
+        ["never", "expires", "in"],
         "{table}"
     );
 
