@@ -162,6 +162,9 @@ pub struct IosView {
     pub build_pairs: Vec<PairView>,
     /// Its iOS slots.
     pub slots: Vec<SlotView>,
+    /// The caller may not read credentials' records (a robot limited to apps): only ids.
+    #[serde(skip)]
+    pub hidden: bool,
 }
 
 /// What `app` uses on iOS, for one bundle id or all.
@@ -186,8 +189,9 @@ pub fn view(remote: &Remote, app: &str, bundle_id: Option<&str>) -> anyhow::Resu
             .flat_map(|p| [&p.certificate_id, &p.profile_id])
             .chain(links.iter().map(|l| &l.credential_id)),
     )?;
-    let record = |id: &CredentialId| records.get(id).cloned().flatten();
+    let record = |id: &CredentialId| records.get(id);
     Ok(IosView {
+        hidden: records.hidden,
         app: details.app,
         build_pairs: pairs
             .into_iter()
@@ -232,7 +236,7 @@ fn show(args: &IosShowArgs, with_slots: bool) -> anyhow::Result<()> {
                     describe::expiry(c.expires_at, now),
                 )
             }
-            None => (format!("{id} (deleted)"), "-".into(), "-".into()),
+            None => (describe::missing(id, v.hidden), "-".into(), "-".into()),
         };
     if v.build_pairs.is_empty() {
         println!(

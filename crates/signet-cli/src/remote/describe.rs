@@ -102,23 +102,59 @@ pub fn summary(c: &Credential) -> String {
     }
 }
 
+/// The records of the credentials an app points at, as far as the caller may read them.
+#[derive(Debug, Default)]
+pub struct Records {
+    by_id: HashMap<CredentialId, Option<Credential>>,
+    /// The caller may not read credentials' records (a robot limited to apps reads its
+    /// apps, not the organization's credentials): ids are all there is.
+    pub hidden: bool,
+}
+
+impl Records {
+    /// The record of `id`, if read.
+    pub fn get(&self, id: &CredentialId) -> Option<Credential> {
+        self.by_id.get(id).cloned().flatten()
+    }
+
+    /// How to show an id whose record is missing.
+    pub fn missing(&self, id: &CredentialId) -> String {
+        missing(id, self.hidden)
+    }
+}
+
+/// How to show an id whose record is missing: deleted, or (`hidden`) merely not readable
+/// by the caller.
+pub fn missing(id: &CredentialId, hidden: bool) -> String {
+    if hidden {
+        id.to_string()
+    } else {
+        format!("{id} (deleted)")
+    }
+}
+
 /// The credentials behind `ids`, each read once; an id the server no longer shows (a
-/// deleted credential) maps to `None`.
+/// deleted credential) has no record. A caller refused credentials' records (403) gets
+/// none, marked [`Records::hidden`].
 pub fn credentials<'a>(
     remote: &Remote,
     ids: impl IntoIterator<Item = &'a CredentialId>,
-) -> anyhow::Result<HashMap<CredentialId, Option<Credential>>> {
-    let mut out = HashMap::new();
+) -> anyhow::Result<Records> {
+    let mut out = Records::default();
     for id in ids {
-        if out.contains_key(id) {
+        if out.by_id.contains_key(id) {
             continue;
         }
         let found = match remote.block_on(remote.client.credential(&remote.org, id)) {
             Ok(c) => Some(c),
             Err(ClientError::Problem(p)) if p.status == 404 => None,
+            Err(ClientError::Problem(p)) if p.status == 403 => {
+                out.hidden = true;
+                return Ok(out);
+            }
             Err(e) => return Err(e.into()),
         };
-        out.insert(id.clone(), found);
+        out.by_id.insert(id.clone(), found);
     }
     Ok(out)
 }
@@ -133,13 +169,6 @@ pub fn app(remote: &Remote, app: &str) -> anyhow::Result<AppCredentials> {
             }
             _ => e.into(),
         })
-}
-
-/// One credential, named in the error when it cannot be read.
-pub fn credential(remote: &Remote, id: &CredentialId) -> anyhow::Result<Credential> {
-    remote
-        .block_on(remote.client.credential(&remote.org, id))
-        .map_err(|e| anyhow::Error::new(e).context(format!("credential {id}")))
 }
 
 #[cfg(test)]

@@ -606,6 +606,79 @@ fn team_flow(backend: Backend) {
         err.contains("error: this robot token is not allowed to act on this app"),
         "{err}"
     );
+    // On its app, it works with ids where it may not read the organization's credentials'
+    // records: a set the owner made is listed by keystore id; it makes a set of its own
+    // and swaps that set to the owner's keystore (assigned to its app, so allowed).
+    let on_a = ["--app", "app-a", "--application-id", "com.acme.a"];
+    let mut args = vec![
+        "credentials",
+        "android",
+        "build-set",
+        "create",
+        "release",
+        "--generate",
+        "--json",
+    ];
+    args.extend_from_slice(&on_a);
+    let owners = team.run(owner, &args).json();
+    let owners_keystore = owners["build_set"]["keystore_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut args = vec!["credentials", "android", "build-set", "list"];
+    args.extend_from_slice(&on_a);
+    let table = as_robot(&args).ok();
+    assert_eq!(
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        [
+            "com.acme.a",
+            "release",
+            "yes",
+            owners_keystore.as_str(),
+            "-",
+            "-"
+        ],
+        "{table}"
+    );
+    let mut args = vec![
+        "credentials",
+        "android",
+        "build-set",
+        "create",
+        "ci",
+        "--generate",
+    ];
+    args.extend_from_slice(&on_a);
+    assert!(
+        as_robot(&args)
+            .ok()
+            .starts_with("Created build set `ci` of com.acme.a, signing with a new keystore cred_")
+    );
+    let mut args = vec![
+        "credentials",
+        "android",
+        "build-set",
+        "swap",
+        "ci",
+        "--keystore",
+        &owners_keystore,
+        "--yes",
+    ];
+    args.extend_from_slice(&on_a);
+    let run = as_robot(&args);
+    run.ok();
+    assert!(
+        run.stderr().contains(&format!(
+            "After the swap, its builds sign with keystore {owners_keystore}.\n"
+        )),
+        "{}",
+        run.stderr()
+    );
 
     // Listed without their tokens.
     let robots = team.run(owner, &["robot", "list", "--json"]).json();
@@ -654,7 +727,8 @@ fn team_flow(backend: Backend) {
         )),
         "{err}"
     );
-    assert!(list("app-a").ok().starts_with("No build sets yet"));
+    // Still working.
+    assert!(list("app-a").ok().contains("release"));
     team.run(owner, &["robot", "revoke", &robot_id, "--yes"])
         .ok();
     let err = list("app-a").fails_with(1);

@@ -114,8 +114,9 @@ impl NewKeystore {
 pub struct Created {
     /// The set.
     pub build_set: BuildSet,
-    /// Its keystore (generated, or the one named).
-    pub keystore: Credential,
+    /// Its keystore (generated, or the one named; `None` when the caller may not read
+    /// credentials' records).
+    pub keystore: Option<Credential>,
     /// Whether the keystore was generated for it.
     pub generated: bool,
 }
@@ -144,27 +145,21 @@ pub fn create(
         );
     }
     let (keystore, generated) = match source {
-        KeystoreSource::Existing(id) => (describe::credential(remote, &id)?, false),
+        KeystoreSource::Existing(id) => (read_keystore(remote, &id)?, false),
         KeystoreSource::Generate(spec) => {
             let upload = generated_upload(&spec, &details.app, &target.application_id, name)?;
             let keystore = remote.block_on(remote.client.upload(&remote.org, &upload))?;
-            (keystore, true)
+            (Known::Read(Box::new(keystore)), true)
         }
     };
-    if !matches!(keystore.metadata, Metadata::AndroidKeystore(_)) {
-        bail!(
-            "credential {} is a {}, not an android-keystore",
-            keystore.id,
-            keystore.kind.name()
-        );
-    }
+    let id = keystore.id().clone();
     let set = remote
         .block_on(remote.client.put_build_set(
             &remote.org,
             details.app.id.as_str(),
             &target.application_id,
             name,
-            &keystore.id,
+            &id,
             default,
             None,
         ))
@@ -172,9 +167,8 @@ pub fn create(
             let err = anyhow::Error::new(e);
             if generated {
                 err.context(format!(
-                    "the new keystore was uploaded as {}, but the build set was not created \
-                     (retry with --keystore {})",
-                    keystore.id, keystore.id
+                    "the new keystore was uploaded as {id}, but the build set was not created \
+                     (retry with --keystore {id})"
                 ))
             } else {
                 err
@@ -182,9 +176,54 @@ pub fn create(
         })?;
     Ok(Created {
         build_set: set,
-        keystore,
+        keystore: keystore.record(),
         generated,
     })
+}
+
+/// A keystore named by id: its record, or only its id when the caller may not read
+/// credentials' records (a robot limited to apps; the server still checks the type).
+enum Known {
+    Read(Box<Credential>),
+    Hidden(CredentialId),
+}
+
+impl Known {
+    fn id(&self) -> &CredentialId {
+        match self {
+            Known::Read(c) => &c.id,
+            Known::Hidden(id) => id,
+        }
+    }
+
+    fn record(self) -> Option<Credential> {
+        match self {
+            Known::Read(c) => Some(*c),
+            Known::Hidden(_) => None,
+        }
+    }
+
+    /// `cred_… (RSA 2048, SHA-256 …)`, or the id alone.
+    fn describe(&self) -> String {
+        match self {
+            Known::Read(c) => format!("{} ({})", c.id, describe::summary(c)),
+            Known::Hidden(id) => id.to_string(),
+        }
+    }
+}
+
+/// Reads keystore `id`, refusing another type of credential, or one there is none of.
+fn read_keystore(remote: &Remote, id: &CredentialId) -> anyhow::Result<Known> {
+    let records = describe::credentials(remote, [id])?;
+    match records.get(id) {
+        Some(c) if !matches!(c.metadata, Metadata::AndroidKeystore(_)) => bail!(
+            "credential {id} is a {}, not an android-keystore",
+            c.kind.name()
+        ),
+        Some(c) => Ok(Known::Read(Box::new(c))),
+        None if records.hidden => Ok(Known::Hidden(id.clone())),
+        None => bail!("no credential {id} in this organization (deleted, or never there)"),
+    }
 }
 
 /// A JKS keystore generated for a build set, as an upload: random store password (the
@@ -266,39 +305,32 @@ pub fn swap(
     yes: bool,
 ) -> anyhow::Result<BuildSet> {
     let (details, set) = find_set(remote, target, name)?;
-    let new = describe::credential(remote, keystore)?;
-    let Metadata::AndroidKeystore(new_meta) = &new.metadata else {
+    if &set.keystore_id == keystore {
         bail!(
-            "credential {} is a {}, not an android-keystore",
-            new.id,
-            new.kind.name()
-        );
-    };
-    if set.keystore_id == new.id {
-        bail!(
-            "build set `{name}` of {} already signs with keystore {}",
-            set.application_id,
-            new.id
+            "build set `{name}` of {} already signs with keystore {keystore}",
+            set.application_id
         );
     }
-    let old = describe::credentials(remote, [&set.keystore_id])?
-        .remove(&set.keystore_id)
-        .flatten();
-    let same_key = old.as_ref().is_some_and(|o| match &o.metadata {
-        Metadata::AndroidKeystore(m) => m.certificate.sha256 == new_meta.certificate.sha256,
-        _ => false,
-    });
-    let default = if set.is_default { " (the default)" } else { "" };
-    let old_desc = old.as_ref().map_or_else(
-        || format!("{} (deleted)", set.keystore_id),
-        |o| format!("{} ({})", o.id, describe::summary(o)),
+    let new = read_keystore(remote, keystore)?;
+    let old = describe::credentials(remote, [&set.keystore_id])?;
+    let old_desc = old.get(&set.keystore_id).map_or_else(
+        || old.missing(&set.keystore_id),
+        |o| format!("{} ({})", o.id, describe::summary(&o)),
     );
+    let sha256 = |c: &Credential| match &c.metadata {
+        Metadata::AndroidKeystore(m) => Some(m.certificate.sha256.clone()),
+        _ => None,
+    };
+    let same_key = match (&new, old.get(&set.keystore_id)) {
+        (Known::Read(n), Some(o)) => sha256(n).is_some() && sha256(n) == sha256(&o),
+        _ => false,
+    };
+    let default = if set.is_default { " (the default)" } else { "" };
     eprintln!(
         "Build set `{name}`{default} of {} signs with keystore {old_desc}.\n\
-         After the swap, its builds sign with keystore {} ({}).",
+         After the swap, its builds sign with keystore {}.",
         set.application_id,
-        new.id,
-        describe::summary(&new)
+        new.describe()
     );
     if same_key {
         eprintln!("Both hold the same certificate: the signing key does not change.");
@@ -324,7 +356,7 @@ pub fn swap(
         details.app.id.as_str(),
         &target.application_id,
         name,
-        &new.id,
+        keystore,
         false,
         Some(set.version),
     ))?)

@@ -153,6 +153,9 @@ pub struct AndroidView {
     pub build_sets: Vec<SetView>,
     /// Its Android slots.
     pub slots: Vec<SlotView>,
+    /// The caller may not read credentials' records (a robot limited to apps): only ids.
+    #[serde(skip)]
+    pub hidden: bool,
 }
 
 /// What `app` uses on Android, for one application id or all.
@@ -186,8 +189,9 @@ pub fn view(
             .map(|s| &s.keystore_id)
             .chain(links.iter().map(|l| &l.credential_id)),
     )?;
-    let record = |id: &CredentialId| records.get(id).cloned().flatten();
+    let record = |id: &CredentialId| records.get(id);
     Ok(AndroidView {
+        hidden: records.hidden,
         app: details.app,
         build_sets: sets
             .into_iter()
@@ -247,7 +251,7 @@ fn show(args: &AndroidShowArgs, with_slots: bool) -> anyhow::Result<()> {
                     )
                 }
                 None => (
-                    format!("{} (deleted)", s.set.keystore_id),
+                    describe::missing(&s.set.keystore_id, v.hidden),
                     "-".into(),
                     "-".into(),
                 ),
@@ -280,7 +284,7 @@ fn show(args: &AndroidShowArgs, with_slots: bool) -> anyhow::Result<()> {
                         )
                     }
                     None => (
-                        format!("{} (deleted)", s.link.credential_id),
+                        describe::missing(&s.link.credential_id, v.hidden),
                         "-".into(),
                         "-".into(),
                     ),
@@ -327,18 +331,20 @@ fn create_command(args: &BuildSetCreateArgs) -> anyhow::Result<()> {
     } else {
         "keystore"
     };
+    let summary = created
+        .keystore
+        .as_ref()
+        .map(|k| format!(" ({})", describe::summary(k)))
+        .unwrap_or_default();
     println!(
-        "Created build set `{}` of {}{default}, signing with {how} {} ({}).",
-        set.name,
-        set.application_id,
-        created.keystore.id,
-        describe::summary(&created.keystore)
+        "Created build set `{}` of {}{default}, signing with {how} {}{summary}.",
+        set.name, set.application_id, set.keystore_id,
     );
     if created.generated {
         println!(
             "Its passwords are kept on the server only; an admin can export the keystore with \
              `signet credentials export {}`.",
-            created.keystore.id
+            set.keystore_id
         );
     }
     Ok(())
