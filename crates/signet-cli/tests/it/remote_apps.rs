@@ -239,6 +239,18 @@ fn build_sets_flow(backend: Backend) {
         );
     }
     assert_eq!(credentials_count(&team), before);
+    // A subject that is no distinguished name is a usage error, before anything is made.
+    let err = build_set(
+        &team,
+        owner,
+        &["create", "v3", "--generate", "--dname", "bogus"],
+    )
+    .fails_with(2);
+    assert!(
+        err.contains("error: --dname: invalid distinguished name: unknown attribute `bogus`"),
+        "{err}"
+    );
+    assert_eq!(credentials_count(&team), before);
 
     // Slots: an FCM key assigned, shown, cleared (with --yes off a terminal).
     let server_key = format!("AAAA{}", "k".repeat(100));
