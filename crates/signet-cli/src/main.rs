@@ -69,6 +69,9 @@ fn main() -> ExitCode {
         Command::App(AppCommand::List(args)) => cmd::app::list(&args),
         Command::App(AppCommand::Create(args)) => cmd::app::create(&args),
         Command::Credentials(args) => cmd::credentials::run(&args),
+        Command::Robot(c) => cmd::team::robot(&c),
+        Command::Member(c) => cmd::team::member(&c),
+        Command::Audit(args) => cmd::team::audit(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

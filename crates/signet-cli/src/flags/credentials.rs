@@ -49,6 +49,13 @@ pub enum CredentialsCommand {
     Export(CredentialsExportArgs),
     /// Credentials that expire within N days, soonest first (expired ones included).
     Expiring(CredentialsExpiringArgs),
+    /// An app's Android credentials: build sets (keystores), FCM and service-account slots.
+    #[command(subcommand)]
+    Android(super::CredentialsAndroidCommand),
+    /// An app's iOS credentials: build pairs (certificate + profile), push key, App Store
+    /// Connect API key, Apple team.
+    #[command(subcommand)]
+    Ios(super::CredentialsIosCommand),
 }
 
 /// Credential types, by their API names (the upload subcommands' names are accepted too).

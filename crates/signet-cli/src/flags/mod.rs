@@ -6,12 +6,15 @@
 mod admin;
 mod archive;
 mod credentials;
+mod credentials_android;
+mod credentials_ios;
 mod inspect;
 mod ios;
 mod ipa;
 mod keystore;
 mod remote;
 mod serve;
+mod team;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -26,6 +29,13 @@ pub use credentials::{
     UploadDistCertArgs, UploadFcmKeyArgs, UploadKeystoreArgs, UploadProfileArgs, UploadPushKeyArgs,
     UploadServiceAccountArgs,
 };
+pub use credentials_android::{
+    AndroidShowArgs, AndroidSlot, AndroidSlotCommand, AndroidTarget, BuildSetCommand,
+    BuildSetCreateArgs, CredentialsAndroidCommand,
+};
+pub use credentials_ios::{
+    BuildPairCommand, CredentialsIosCommand, IosShowArgs, IosSlot, IosSlotCommand, IosTarget,
+};
 pub use inspect::InspectArgs;
 pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
 pub use ipa::{IpaCommand, IpaSignArgs, IpaVerifyArgs};
@@ -37,6 +47,7 @@ pub use remote::{
     AppCommand, AppCreateArgs, AppListArgs, LoginArgs, LogoutArgs, RemoteArgs, WhoamiArgs,
 };
 pub use serve::{LogFormat, ServeArgs, ServerStoreArgs};
+pub use team::{AuditArgs, MemberCommand, RobotCommand, RoleArg};
 
 /// signet: manage and use the credentials mobile apps are signed with.
 #[derive(Debug, Parser)]
@@ -81,9 +92,16 @@ pub enum Command {
     /// The organization's apps.
     #[command(subcommand)]
     App(AppCommand),
-    /// The organization's credentials: list, show, upload, delete, restore, export,
-    /// expiring.
+    /// Credentials on the server, and what each app builds with.
     Credentials(CredentialsArgs),
+    /// Robot tokens for CI: a role, optionally limited to apps.
+    #[command(subcommand)]
+    Robot(RobotCommand),
+    /// The organization's members and their roles.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// The organization's audit log, newest first.
+    Audit(AuditArgs),
 }
 
 /// Secret arguments: `pass:VALUE`, `env:VAR`, `file:PATH` or `stdin` (apksigner's syntax).

@@ -4,6 +4,7 @@
 //! on.
 
 pub mod config;
+pub mod describe;
 pub mod table;
 
 use std::{collections::HashMap, io::IsTerminal};
@@ -261,6 +262,11 @@ pub fn hint(err: &ClientError) -> Option<String> {
         ClientError::Problem(p) if p.status == 401 => Some(
             "the session expired or was revoked: log in again with `signet login` (a robot \
              token in SIGNET_TOKEN may have been revoked or have expired)"
+                .into(),
+        ),
+        ClientError::Problem(p) if p.status == 412 => Some(
+            "someone changed it since it was read: run the command again to act on what is \
+             there now"
                 .into(),
         ),
         ClientError::Problem(p) if p.status == 429 || p.status == 503 => {

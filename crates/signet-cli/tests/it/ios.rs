@@ -185,7 +185,14 @@ pub(crate) fn apple_identity(dir: &Dir, legacy: bool, out: &str) {
 
 /// An identity named `stem` ("dist" gives dist.key, dist.pem) with the given CN prefix and
 /// Apple extension OID leaf (4: iPhone Distribution, 12: Apple Development).
-fn apple_identity_of(dir: &Dir, legacy: bool, out: &str, stem: &str, cn: &str, oid_leaf: &str) {
+pub(crate) fn apple_identity_of(
+    dir: &Dir,
+    legacy: bool,
+    out: &str,
+    stem: &str,
+    cn: &str,
+    oid_leaf: &str,
+) {
     dir.write(
         "ext.cnf",
         format!(

@@ -38,4 +38,6 @@ mod remote;
 mod remote_menu;
 // `signet credentials list|show|upload|delete|restore|export|expiring` against a server.
 mod remote_credentials;
+// Per-app build sets, pairs and slots; robots, members and the audit log, from the CLI.
+mod remote_apps;
 mod util;

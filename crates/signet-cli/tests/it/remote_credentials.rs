@@ -69,8 +69,9 @@ fn keystores(backend: Backend) {
     let err = team.run(owner, &["credentials"]).fails_with(2);
     assert_eq!(
         err,
-        "error: name an action: `signet credentials list|show|upload|delete|restore|export|expiring` \
-         (the menu needs a terminal; see `signet credentials --help`)\n"
+        "error: `signet credentials` without an action is a menu for a terminal; off one, name \
+         the action (`signet credentials list|show|upload|delete|…`, see --help) and its flags \
+         (--app, -p/--platform, …)\n"
     );
     let with_flags = team
         .run(

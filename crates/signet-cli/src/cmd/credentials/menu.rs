@@ -12,9 +12,10 @@ use signet_client::{
 use signet_formats::Password;
 
 use super::{delete, export, upload};
+use crate::cmd::credentials_android::build_sets::{self, KeystoreSource, NewKeystore};
 use crate::{
     UsageError,
-    flags::RemoteArgs,
+    flags::{AndroidTarget, RemoteArgs},
     remote::{self, Remote, table::Table},
 };
 
@@ -313,18 +314,14 @@ fn set_up_keystore(
         })
         .interact_text()
         .context("cannot read the answer from the terminal")?;
-    let keystore = match select(
+    let source = match select(
         "How do you want to set up the keystore?",
         &[
             "Generate a new Android Keystore",
             "I want to upload my own keystore",
         ],
     )? {
-        0 => {
-            let upload =
-                upload::generated_keystore(Some(format!("{app} {application_id} {name}")))?;
-            upload::upload(remote, &upload)?
-        }
+        0 => KeystoreSource::Generate(NewKeystore::from_flags(None, None, None)?),
         _ => {
             let file = PathBuf::from(input("Path to the keystore file")?);
             let store_pass = rpassword::prompt_password("Keystore password: ")
@@ -346,31 +343,28 @@ fn set_up_keystore(
                 (!key_pass.is_empty()).then(|| Password::new(key_pass)),
                 None,
             )?;
-            upload::upload(remote, &upload)?
+            KeystoreSource::Existing(upload::upload(remote, &upload)?.id)
         }
     };
-    let default = first
-        || Confirm::new()
+    let default = !first
+        && Confirm::new()
             .with_prompt("Make it the default build credentials?")
             .default(true)
             .interact()
             .context("cannot read the answer from the terminal")?;
-    let set = remote.block_on(remote.client.put_build_set(
-        &remote.org,
-        app,
-        application_id,
-        &name,
-        &keystore.id,
-        default,
-        None,
-    ))?;
-    let Metadata::AndroidKeystore(m) = &keystore.metadata else {
-        unreachable!("the server stored a keystore")
+    let target = AndroidTarget {
+        app: app.to_owned(),
+        application_id: application_id.to_owned(),
+    };
+    let created = build_sets::create(remote, &target, &name, source, default)?;
+    let set = &created.build_set;
+    let sha256 = match created.keystore.as_ref().map(|k| &k.metadata) {
+        Some(Metadata::AndroidKeystore(m)) => m.certificate.sha256.clone(),
+        _ => "?".to_owned(),
     };
     eprintln!(
-        "Keystore {} stored on the server (SHA-256 {}); build set {}{} of {application_id}.",
-        keystore.id,
-        m.certificate.sha256,
+        "Keystore {} stored on the server (SHA-256 {sha256}); build set {}{} of {application_id}.",
+        set.keystore_id,
         set.name,
         if set.is_default { ", the default" } else { "" }
     );

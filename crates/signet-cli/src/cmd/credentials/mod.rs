@@ -16,18 +16,16 @@ pub mod show;
 pub mod upload;
 
 use serde::Serialize;
-use signet_client::{Credential, Metadata};
-use time::OffsetDateTime;
+use signet_client::Credential;
 
 use crate::{
     flags::{CredentialsArgs, CredentialsCommand, PlatformArg, RemoteArgs},
     remote::Remote,
 };
 
-/// Days before expiry from which a credential is marked in tables (SPEC: under 30).
-pub const WARN_DAYS: i64 = 30;
-
-const DAY_MS: i64 = 86_400_000;
+pub use crate::remote::describe::{
+    WARN_DAYS, days_left, expiry as expiry_cell, fingerprint as short_id, now_ms, short_fingerprint,
+};
 
 /// `signet credentials …`.
 pub fn run(args: &CredentialsArgs) -> anyhow::Result<()> {
@@ -39,6 +37,8 @@ pub fn run(args: &CredentialsArgs) -> anyhow::Result<()> {
         Some(CredentialsCommand::Restore(a)) => restore::restore_cmd(a),
         Some(CredentialsCommand::Export(a)) => export::export_cmd(a),
         Some(CredentialsCommand::Expiring(a)) => expiring::expiring_cmd(a),
+        Some(CredentialsCommand::Android(c)) => crate::cmd::credentials_android::run(c),
+        Some(CredentialsCommand::Ios(c)) => crate::cmd::credentials_ios::run(c),
         None => menu::run(
             &RemoteArgs {
                 server: std::env::var("SIGNET_SERVER").ok(),
@@ -50,62 +50,6 @@ pub fn run(args: &CredentialsArgs) -> anyhow::Result<()> {
             }),
             args.app.as_deref(),
         ),
-    }
-}
-
-/// Now, in milliseconds since the epoch (the API's times).
-pub fn now_ms() -> i64 {
-    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-/// Whole days from `now` to `expires_at` (negative once expired).
-pub fn days_left(expires_at: i64, now: i64) -> i64 {
-    (expires_at - now).div_euclid(DAY_MS)
-}
-
-/// The expiry column: `412 days`, `⚠ 12 days` under [`WARN_DAYS`], `⚠ expired`, or `-` for
-/// what does not expire.
-pub fn expiry_cell(expires_at: Option<i64>, now: i64) -> String {
-    let Some(at) = expires_at else {
-        return "-".to_owned();
-    };
-    if at <= now {
-        return "⚠ expired".to_owned();
-    }
-    let days = days_left(at, now);
-    let text = match days {
-        0 => "today".to_owned(),
-        1 => "1 day".to_owned(),
-        n => format!("{n} days"),
-    };
-    if days < WARN_DAYS {
-        format!("⚠ {text}")
-    } else {
-        text
-    }
-}
-
-/// The first 8 pairs of a colon-separated fingerprint.
-pub fn short_fingerprint(fingerprint: &str) -> String {
-    fingerprint.split(':').take(8).collect::<Vec<_>>().join(":")
-}
-
-/// What identifies a credential at a glance: the SHA-256 of a keystore's certificate (as
-/// the Play Console shows it), the SHA-1 of an Apple certificate (as Xcode and profiles
-/// name it), a profile's UUID, a key's id, an FCM key's ends.
-pub fn short_id(c: &Credential) -> String {
-    match &c.metadata {
-        Metadata::AndroidKeystore(k) => short_fingerprint(&k.certificate.sha256),
-        Metadata::AppleDistributionCertificate(k) => short_fingerprint(&k.certificate.sha1),
-        Metadata::AppleProvisioningProfile(p) => format!("uuid {}", p.uuid),
-        Metadata::ApplePushKey(k) => format!("key {}", k.key_id),
-        Metadata::AscApiKey(k) => format!("key {}", k.key_id),
-        Metadata::GoogleServiceAccountKey(k) => format!(
-            "key {}",
-            k.private_key_id.get(..8).unwrap_or(&k.private_key_id)
-        ),
-        Metadata::FcmLegacyKey(k) => format!("{}…{}", k.first4, k.last4),
-        Metadata::AppleTeam(t) => format!("team {}", t.team_id),
     }
 }
 
@@ -144,30 +88,4 @@ pub fn with_usage(remote: &Remote, credentials: Vec<Credential>) -> anyhow::Resu
             purge_after: None,
         })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expiry_cells() {
-        let now = 1_000 * DAY_MS;
-        assert_eq!(expiry_cell(None, now), "-");
-        assert_eq!(expiry_cell(Some(now - 1), now), "⚠ expired");
-        assert_eq!(expiry_cell(Some(now), now), "⚠ expired");
-        assert_eq!(expiry_cell(Some(now + 1), now), "⚠ today");
-        assert_eq!(expiry_cell(Some(now + DAY_MS + 5), now), "⚠ 1 day");
-        assert_eq!(expiry_cell(Some(now + 10 * DAY_MS - 1), now), "⚠ 9 days");
-        assert_eq!(expiry_cell(Some(now + 30 * DAY_MS), now), "30 days");
-    }
-
-    #[test]
-    fn short_fingerprints_keep_eight_pairs() {
-        assert_eq!(
-            short_fingerprint("AA:BB:CC:DD:EE:FF:00:11:22:33"),
-            "AA:BB:CC:DD:EE:FF:00:11"
-        );
-        assert_eq!(short_fingerprint("AA:BB"), "AA:BB");
-    }
 }

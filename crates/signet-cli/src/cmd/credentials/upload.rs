@@ -171,39 +171,6 @@ pub fn keystore_upload(
     }))
 }
 
-/// A new upload keystore made here for the server, never written to disk: PKCS#12, one
-/// RSA 2048 key (keytool's and Android Studio's default) under a random alias, subject
-/// `CN=Android Upload Key`, valid 10,000 days (past Play's 2033-10-22), with a random
-/// password (the key's too) that only the server keeps.
-pub fn generated_keystore(name: Option<String>) -> anyhow::Result<Upload> {
-    let alias = signet_formats::random_hex32()?;
-    let password = Password::new(signet_formats::random_hex32()?);
-    let subject = signet_formats::DistinguishedName::parse("CN=Android Upload Key")?;
-    let entry = signet_formats::generate::key_entry(
-        &alias,
-        signet_formats::KeyAlgorithm::Rsa2048,
-        &subject,
-        10_000,
-    )?;
-    let bytes = zeroize::Zeroizing::new(signet_formats::write(
-        &[entry],
-        &[],
-        &signet_formats::WriteOptions {
-            kind: signet_formats::KeystoreType::Pkcs12,
-            store_password: password.clone(),
-            key_password: None,
-            pkcs12_encryption: signet_formats::Pkcs12Encryption::Modern,
-        },
-    )?);
-    Ok(Upload::AndroidKeystore(KeystoreUpload {
-        name,
-        keystore: SecretString::new(b64(&bytes)),
-        store_password: secret(&password),
-        key_alias: Some(alias),
-        key_password: None,
-    }))
-}
-
 // --- Apple certificate ---------------------------------------------------------------
 
 fn dist_cert_args(a: &UploadDistCertArgs) -> anyhow::Result<Upload> {
