@@ -132,6 +132,12 @@ fn set_up_and_delete(backend: Backend) {
         if deleted {
             expect(&mut s, "Backed up to");
             expect(&mut s, "Deleted");
+            // Back in the keystore menu: the build set's keystore shows as deleted.
+            let table = expect(&mut s, "Go back");
+            assert!(table.contains("(deleted)"), "{table}");
+            choose(&mut s, 4);
+            expect(&mut s, "Exit");
+            choose(&mut s, 3);
             assert_eq!(crate::serve::mode(&path), 0o600);
             let listing = team.site.dir.tool(
                 "keytool",
@@ -148,7 +154,7 @@ fn set_up_and_delete(backend: Backend) {
             expect(&mut s, "cancelled; nothing was changed");
             assert!(!path.exists());
         }
-        s.expect(expectrl::Eof).ok();
+        s.expect(expectrl::Eof).expect("the menu ends");
         let record = team.api(
             "GET",
             &format!("/v1/orgs/{}/credentials/{keystore_id}", team.org),
