@@ -13,9 +13,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::serve::{
-    Backend, Site, current_key_id, free_port, id_of, list_all, mode, problem_type, unb64,
-};
+use crate::serve::{Backend, Site, current_key_id, free_port, mode};
 
 /// What the refused start prints, for a data dir `data` whose key file is missing while
 /// the database holds `secrets` secrets sealed under `key_id`.
@@ -88,14 +86,16 @@ fn is_new_key_id(id: &str) -> bool {
 fn restart_without_the_key_file(backend: Backend) {
     let site = Site::new(backend);
     let keystores = site.keystores(1, "m");
-    let mut server = site.start("data");
+    let server = site.start("data");
     let org = site.owner(&server, "data");
-    let creds = format!("/v1/orgs/{}/credentials", org.id);
-    let id = id_of(
-        &server
-            .post(&creds, Some(&org.token), &keystores[0].upload())
-            .expect(201, "upload"),
-    );
+    let id = server
+        .ok(
+            "upload",
+            server
+                .client(&org.token)
+                .upload(&org.id, &keystores[0].upload()),
+        )
+        .id;
     server.kill();
 
     let key_file = site.dir.path("data/master.key");
@@ -145,18 +145,14 @@ fn restart_without_the_key_file(backend: Backend) {
     // Put back, the server starts and the credential exports as uploaded.
     std::fs::rename(&away, &key_file).unwrap();
     let server = site.start("data");
-    let listed = list_all(&server, &org.token, &org.id, "credentials");
-    assert_eq!(
-        listed.iter().map(id_of).collect::<Vec<_>>(),
-        vec![id.clone()]
+    let owner = server.client(&org.token);
+    let listed = server.credentials(&owner, &org.id);
+    assert_eq!(listed.iter().map(|c| &c.id).collect::<Vec<_>>(), vec![&id]);
+    let export = server.ok(
+        "export after the key file is back",
+        owner.export(&org.id, &id),
     );
-    let v = server
-        .get(&format!("{creds}/{id}/secret"), &org.token)
-        .expect(200, "export after the key file is back");
-    assert_eq!(
-        unb64(v["secret"]["keystore"].as_str().unwrap()),
-        keystores[0].bytes
-    );
+    keystores[0].assert_exported(&export, "export after the key file is back");
     // Everything in the database is sealed under the one key of the file.
     let v = site.admin("rewrap", "data", &["--json"]).json();
     assert_eq!(
@@ -191,12 +187,10 @@ fn uploads_are_refused_while_the_key_file_is_missing() {
     let keystores = site.keystores(2, "g");
     let server = site.start("data");
     let org = site.owner(&server, "data");
-    let creds = format!("/v1/orgs/{}/credentials", org.id);
-    let first = id_of(
-        &server
-            .post(&creds, Some(&org.token), &keystores[0].upload())
-            .expect(201, "upload"),
-    );
+    let owner = server.client(&org.token);
+    let first = server
+        .ok("upload", owner.upload(&org.id, &keystores[0].upload()))
+        .id;
     let key_file = site.dir.path("data/master.key");
     let away = site.dir.path("master.key.away");
     let key_id = current_key_id(&key_file);
@@ -208,12 +202,14 @@ fn uploads_are_refused_while_the_key_file_is_missing() {
 
     // Uploads are refused (twice: the server logs the missing file once).
     for attempt in ["upload", "upload again"] {
-        let v = server
-            .post(&creds, Some(&org.token), &keystores[1].upload())
-            .problem(503, &format!("{attempt} without the key file"));
+        let p = server.refused(
+            &format!("{attempt} without the key file"),
+            503,
+            owner.upload(&org.id, &keystores[1].upload()),
+        );
+        let v = p.body;
         assert_eq!(
-            problem_type(&v),
-            "https://signet.invalid/problems/master-key-unavailable",
+            v["type"], "https://signet.invalid/problems/master-key-unavailable",
             "{v}"
         );
         assert_eq!(
@@ -227,24 +223,19 @@ fn uploads_are_refused_while_the_key_file_is_missing() {
         }
     }
     // Exports go on with the key loaded.
-    let v = server
-        .get(&format!("{creds}/{first}/secret"), &org.token)
-        .expect(200, "export without the key file");
-    assert_eq!(
-        unb64(v["secret"]["keystore"].as_str().unwrap()),
-        keystores[0].bytes
-    );
+    let export = server.ok("export without the key file", owner.export(&org.id, &first));
+    keystores[0].assert_exported(&export, "export without the key file");
     // Nothing new in the database, no new key file.
-    let listed = list_all(&server, &org.token, &org.id, "credentials");
+    let listed = server.credentials(&owner, &org.id);
     assert_eq!(
-        listed.iter().map(id_of).collect::<Vec<_>>(),
-        vec![first.clone()]
+        listed.iter().map(|c| &c.id).collect::<Vec<_>>(),
+        vec![&first]
     );
-    let audit = list_all(&server, &org.token, &org.id, "audit");
+    let audit = server.audit(&owner, &org.id);
     assert_eq!(
         audit
             .iter()
-            .filter(|r| r["action"] == "credential.create")
+            .filter(|r| r.action == "credential.create")
             .count(),
         1,
         "{audit:?}"
@@ -261,18 +252,17 @@ fn uploads_are_refused_while_the_key_file_is_missing() {
 
     // Back: uploads work again, under the same key.
     std::fs::rename(&away, &key_file).unwrap();
-    let second = id_of(
-        &server
-            .post(&creds, Some(&org.token), &keystores[1].upload())
-            .expect(201, "upload after the key file is back"),
+    let second = server
+        .ok(
+            "upload after the key file is back",
+            owner.upload(&org.id, &keystores[1].upload()),
+        )
+        .id;
+    let export = server.ok(
+        "export of the upload after the key file is back",
+        owner.export(&org.id, &second),
     );
-    let v = server
-        .get(&format!("{creds}/{second}/secret"), &org.token)
-        .expect(200, "export of the upload after the key file is back");
-    assert_eq!(
-        unb64(v["secret"]["keystore"].as_str().unwrap()),
-        keystores[1].bytes
-    );
+    keystores[1].assert_exported(&export, "export of the upload after the key file is back");
     assert!(
         server
             .log_text()
@@ -322,12 +312,14 @@ fn a_fresh_data_dir_gets_a_key_with_a_new_id() {
 fn rotate_key_never_reuses_a_key_id_of_the_database() {
     let site = Site::new(Backend::Sqlite);
     let keystores = site.keystores(1, "r");
-    let mut server = site.start("data");
+    let server = site.start("data");
     let org = site.owner(&server, "data");
-    let creds = format!("/v1/orgs/{}/credentials", org.id);
-    server
-        .post(&creds, Some(&org.token), &keystores[0].upload())
-        .expect(201, "upload");
+    server.ok(
+        "upload",
+        server
+            .client(&org.token)
+            .upload(&org.id, &keystores[0].upload()),
+    );
     server.kill();
     let key_file = site.dir.path("data/master.key");
     let first = current_key_id(&key_file);
@@ -360,15 +352,10 @@ fn rotate_key_never_reuses_a_key_id_of_the_database() {
 fn sqlite_files_are_private() {
     let site = Site::new(Backend::Sqlite);
     let keystores = site.keystores(1, "p");
-    let mut server = site.start("data");
+    let server = site.start("data");
     let org = site.owner(&server, "data");
-    server
-        .post(
-            &format!("/v1/orgs/{}/credentials", org.id),
-            Some(&org.token),
-            &keystores[0].upload(),
-        )
-        .expect(201, "upload");
+    let owner = server.client(&org.token);
+    server.ok("upload", owner.upload(&org.id, &keystores[0].upload()));
     let files = ["signet.db", "signet.db-wal", "signet.db-shm"];
     for f in files {
         assert_eq!(mode(&site.dir.path(&format!("data/{f}"))), 0o600, "{f}");
@@ -396,9 +383,10 @@ fn sqlite_files_are_private() {
             "{f}: {log}"
         );
     }
-    server
-        .get(&format!("/v1/orgs/{}", org.id), &org.token)
-        .expect(200, "the server works after the change");
+    server.ok(
+        "the server works after the change",
+        server.client(&org.token).org(&org.id),
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -411,16 +399,18 @@ fn sqlite_files_are_private() {
 fn a_key_file_without_the_datas_keys_is_refused() {
     let site = Site::new(Backend::Sqlite);
     let keystores = site.keystores(1, "w");
-    let mut server = site.start("data");
+    let server = site.start("data");
     let org = site.owner(&server, "data");
-    let creds = format!("/v1/orgs/{}/credentials", org.id);
-    server
-        .post(&creds, Some(&org.token), &keystores[0].upload())
-        .expect(201, "upload");
+    server.ok(
+        "upload",
+        server
+            .client(&org.token)
+            .upload(&org.id, &keystores[0].upload()),
+    );
     server.kill();
     let needed = current_key_id(&site.dir.path("data/master.key"));
     // Another data dir's key file.
-    let mut other = site.start("other");
+    let other = site.start("other");
     other.kill();
     std::fs::copy(
         site.dir.path("other/master.key"),

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     ios::{ProfileSpec, apns_key, apple_identity, apple_identity_of, profile_from},
     remote::{Person, Team},
-    serve::{Backend, b64, id_of, list_all, unb64},
+    serve::{Backend, b64, id_of},
     util::keytool_fingerprints,
 };
 
@@ -35,7 +35,9 @@ fn set_named<'a>(sets: &'a [Value], name: &str) -> &'a Value {
 }
 
 fn credentials_count(team: &Team) -> usize {
-    list_all(&team.server, &team.owner.token, &team.org, "credentials").len()
+    let owner = team.server.client(&team.owner.token);
+    let org = team.org.parse().expect("an organization id");
+    team.server.credentials(&owner, &org).len()
 }
 
 fn build_sets_flow(backend: Backend) {
@@ -75,7 +77,11 @@ fn build_sets_flow(backend: Backend) {
         !created.to_string().contains(&keystore_b64[..40]),
         "{created}"
     );
-    team.site.dir.write("exported.jks", unb64(&keystore_b64));
+    team.site.dir.write(
+        "exported.jks",
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &keystore_b64)
+            .expect("base64"),
+    );
     let listing = team
         .site
         .dir
@@ -124,7 +130,7 @@ fn build_sets_flow(backend: Backend) {
     let ks2 = id_of(&team.api(
         "POST",
         &format!("/v1/orgs/{}/credentials", team.org),
-        &second.upload(),
+        &serde_json::to_value(second.upload()).expect("an upload as JSON"),
     ));
     let out = build_set(&team, owner, &["create", "beta", "--keystore", &ks2]).ok();
     assert_eq!(

@@ -5,6 +5,12 @@
 //! dir (and, on PostgreSQL, a fresh database), captures their output to files, and kills
 //! them when it ends. PostgreSQL at 127.0.0.1:5432 (`SIGNET_TEST_POSTGRES_URL` overrides)
 //! must be reachable: these tests fail, never skip, without it.
+//!
+//! The tests call the servers as clients do, with signet-client (each [`Server`] has a
+//! runtime of its own to block on); requests no client sends (bodies it could not build, a
+//! forwarded-for header, odd query strings) and checks of the response itself (ETag, content
+//! type, the raw body) go through reqwest; the transport tests (slow bodies and headers,
+//! connection limits) write to a `TcpStream`.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -22,6 +28,12 @@ use std::{
 
 use base64::Engine as _;
 use serde_json::{Value, json};
+use signet_client::{
+    AuditRecord, Client, ClientError, Credential, CredentialFilter, CredentialId, Export, Kind, Me,
+    Metadata, NewRobot, OrgId, PageRequest, Problem, Role, SecretMaterial, SecretString, Upload,
+    types::KeystoreSecret,
+};
+use signet_store::validate::{CertificateUpload, KeystoreUpload, ProfileUpload, PushKeyUpload};
 
 use crate::{
     ios,
@@ -47,26 +59,6 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-pub(crate) fn unb64(text: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .unwrap_or_else(|e| panic!("not base64 ({e}): {text}"))
-}
-
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// Waits for `done`, failing after a minute (a hang, not a slow machine).
 fn wait_for(what: &str, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -77,21 +69,49 @@ fn wait_for(what: &str, done: impl Fn() -> bool) {
 }
 
 // ---------------------------------------------------------------------------------------
-// A tiny HTTP/1.1 client: one connection per request, `Connection: close`.
+// Answers: signet-client's, and reqwest's for the requests it does not send.
 
-/// A server's answer.
+/// Asserts that a call of signet-client was refused with a problem of `status` (its
+/// `status` member the same, a `detail` for a person) and returns the problem.
+pub(crate) fn refusal<T: std::fmt::Debug>(
+    result: Result<T, ClientError>,
+    status: u16,
+    what: &str,
+) -> Problem {
+    match result {
+        Err(ClientError::Problem(p)) => {
+            assert_eq!(p.status, status, "{what}: {}", p.body);
+            assert_eq!(p.body["status"], status, "{what}: {}", p.body);
+            assert!(
+                p.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "{what}: {}",
+                p.body
+            );
+            *p
+        }
+        Ok(v) => panic!("{what}: expected {status}, the call succeeded: {v:?}"),
+        Err(e) => panic!("{what}: expected a {status} problem: {e} ({e:?})"),
+    }
+}
+
+/// The keystore of an export.
+pub(crate) fn keystore_secret(export: &Export) -> &KeystoreSecret {
+    match &export.secret {
+        SecretMaterial::AndroidKeystore(k) => k,
+        other => panic!("{}: not a keystore: {other:?}", export.credential.id),
+    }
+}
+
+/// A server's answer to a request sent with reqwest, read whole.
 pub(crate) struct Response {
     pub(crate) status: u16,
-    headers: Vec<(String, String)>,
+    headers: reqwest::header::HeaderMap,
     body: Vec<u8>,
 }
 
 impl Response {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     pub(crate) fn text(&self) -> String {
@@ -131,96 +151,6 @@ impl Response {
 
 pub(crate) fn problem_type(v: &Value) -> &str {
     v["type"].as_str().unwrap_or_default()
-}
-
-fn dechunk(mut b: &[u8]) -> std::io::Result<Vec<u8>> {
-    let bad = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "bad chunked body");
-    let mut out = Vec::new();
-    loop {
-        let nl = b.windows(2).position(|w| w == b"\r\n").ok_or_else(bad)?;
-        let line = std::str::from_utf8(&b[..nl]).map_err(|_| bad())?;
-        let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
-            .map_err(|_| bad())?;
-        b = &b[nl + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if b.len() < size + 2 {
-            return Err(bad());
-        }
-        out.extend_from_slice(&b[..size]);
-        b = &b[size + 2..];
-    }
-}
-
-fn parse_response(raw: &[u8]) -> std::io::Result<Response> {
-    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, what.to_owned());
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no complete response head"))?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| bad("response head not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("no status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let rest = &raw[end + 4..];
-    let find = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-    let body = if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        dechunk(rest)?
-    } else if let Some(len) = find("content-length") {
-        let len: usize = len.parse().map_err(|_| bad("bad content-length"))?;
-        if rest.len() < len {
-            return Err(bad("truncated body"));
-        }
-        rest[..len].to_vec()
-    } else {
-        rest.to_vec()
-    };
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> std::io::Result<Response> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    for (n, v) in headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    if !body.is_empty() {
-        head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    head.push_str("\r\n");
-    let mut message = head.into_bytes();
-    message.extend_from_slice(&body);
-    stream.write_all(&message)?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    parse_response(&raw)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -288,14 +218,43 @@ pub(crate) enum Backend {
 // ---------------------------------------------------------------------------------------
 // Servers and the site they run in.
 
-/// A running `signet serve`, killed when dropped.
+/// A running `signet serve`, killed when dropped, and what the tests call it with: an
+/// anonymous signet-client [`Client`], a runtime to block on, and a reqwest client that
+/// opens a connection per request (as a client per process would).
 pub(crate) struct Server {
-    child: Child,
+    child: Mutex<Child>,
     addr: String,
     pub(crate) log: PathBuf,
+    client: Client,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Server {
+    fn new(child: Child, addr: String, log: PathBuf) -> Server {
+        // Two workers: requests of many test threads at once (block_on from each) make
+        // progress together.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let client = Client::new(&format!("http://{addr}")).expect("the server's URL");
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("an HTTP client");
+        Server {
+            child: Mutex::new(child),
+            addr,
+            log,
+            client,
+            http,
+            runtime,
+        }
+    }
+
     pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -305,6 +264,107 @@ impl Server {
         &self.addr
     }
 
+    fn pid(&self) -> u32 {
+        self.child.lock().unwrap().id()
+    }
+
+    /// A client of this server without a token.
+    pub(crate) fn anonymous(&self) -> &Client {
+        &self.client
+    }
+
+    /// A client of this server calling with `token`.
+    pub(crate) fn client(&self, token: &str) -> Client {
+        self.client.clone().with_token(SecretString::new(token))
+    }
+
+    /// Runs a call to completion on the server's runtime.
+    pub(crate) fn block_on<F: Future>(&self, call: F) -> F::Output {
+        self.runtime.block_on(call)
+    }
+
+    /// Runs a call that must succeed; its value.
+    pub(crate) fn ok<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, ClientError>>,
+    ) -> T {
+        self.block_on(call).unwrap_or_else(|e| {
+            panic!(
+                "{what} on {}: {e} ({e:?})\nserver log:\n{}",
+                self.addr,
+                self.log_text()
+            )
+        })
+    }
+
+    /// Runs a call that must be refused with a problem of `status` ([`refusal`]).
+    pub(crate) fn refused<T: std::fmt::Debug>(
+        &self,
+        what: &str,
+        status: u16,
+        call: impl Future<Output = Result<T, ClientError>>,
+    ) -> Problem {
+        refusal(self.block_on(call), status, what)
+    }
+
+    /// Every live credential of `org`, page after page.
+    pub(crate) fn credentials(&self, client: &Client, org: &OrgId) -> Vec<Credential> {
+        self.ok(
+            "list the credentials",
+            client.all(async |page| {
+                client
+                    .credentials(org, CredentialFilter::default(), &page)
+                    .await
+            }),
+        )
+    }
+
+    /// The whole audit log of `org`, newest first.
+    pub(crate) fn audit(&self, client: &Client, org: &OrgId) -> Vec<AuditRecord> {
+        self.ok(
+            "read the audit log",
+            client.all(async |page| client.audit(org, &page).await),
+        )
+    }
+
+    /// A request with reqwest: `body`, when given, as `application/json`.
+    fn try_send_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> reqwest::Result<Response> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self
+            .http
+            .request(method, format!("http://{}{path}", self.addr));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        self.block_on(async {
+            let response = request.send().await?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?.to_vec();
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
+        })
+    }
+
     fn try_send(
         &self,
         method: &str,
@@ -312,10 +372,12 @@ impl Server {
         token: Option<&str>,
         headers: &[(&str, &str)],
         body: Option<&Value>,
-    ) -> std::io::Result<Response> {
-        request(&self.addr, method, path, token, headers, body)
+    ) -> reqwest::Result<Response> {
+        let body = body.map(|b| b.to_string().into_bytes());
+        self.try_send_bytes(method, path, token, headers, body)
     }
 
+    /// A request with reqwest that must be answered.
     pub(crate) fn send(
         &self,
         method: &str,
@@ -342,20 +404,21 @@ impl Server {
         self.send("POST", path, token, &[], Some(body))
     }
 
-    /// `kill -9`.
-    pub(crate) fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// `kill -9` (requests in flight on other threads fail).
+    pub(crate) fn kill(&self) {
+        let mut child = self.child.lock().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     /// Waits for `/healthz`; `Err` when the process exited first.
-    fn wait_healthy(&mut self) -> Result<(), String> {
+    fn wait_healthy(&self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
+            if let Some(status) = self.child.lock().unwrap().try_wait().expect("try_wait") {
                 return Err(format!("exited ({status}):\n{}", self.log_text()));
             }
-            if let Ok(r) = request(&self.addr, "GET", "/healthz", None, &[], None)
+            if let Ok(r) = self.try_send("GET", "/healthz", None, &[], None)
                 && r.status == 200
             {
                 assert_eq!(r.text(), "ok");
@@ -386,7 +449,7 @@ pub(crate) fn free_port() -> u16 {
 
 /// An organization and its owner's session token.
 pub(crate) struct Org {
-    pub(crate) id: String,
+    pub(crate) id: OrgId,
     pub(crate) token: String,
 }
 
@@ -398,8 +461,28 @@ pub(crate) struct Keystore {
 }
 
 impl Keystore {
-    pub(crate) fn upload(&self) -> Value {
-        json!({ "type": "android-keystore", "keystore": self.b64, "store_password": self.password })
+    /// Its upload (the alias left to the server: the keystore holds one key).
+    pub(crate) fn upload(&self) -> Upload {
+        Upload::AndroidKeystore(KeystoreUpload {
+            name: None,
+            keystore: SecretString::new(&self.b64),
+            store_password: SecretString::new(&self.password),
+            key_alias: None,
+            key_password: None,
+        })
+    }
+
+    /// Asserts that an export holds this keystore and its store password.
+    pub(crate) fn assert_exported(&self, export: &Export, what: &str) {
+        let k = keystore_secret(export);
+        assert!(
+            k.keystore.expose() == self.bytes,
+            "{what}: another keystore"
+        );
+        assert!(
+            k.store_password.expose() == self.password,
+            "{what}: another store password"
+        );
     }
 }
 
@@ -536,7 +619,7 @@ impl Site {
                 .spawn()
                 .expect("spawn signet serve");
             self.logs.lock().unwrap().push(log.clone());
-            let mut server = Server { child, addr, log };
+            let server = Server::new(child, addr, log);
             match server.wait_healthy() {
                 Ok(()) => return server,
                 // Another process took the port between asking and binding.
@@ -564,14 +647,13 @@ impl Site {
     }
 
     fn login(&self, server: &Server, email: &str, password: &str) -> String {
-        let v = server
-            .post(
-                "/v1/auth/login",
-                None,
-                &json!({ "email": email, "password": password }),
-            )
-            .expect(201, "login");
-        let token = v["token"].as_str().expect("a token").to_owned();
+        let logged = server.ok(
+            "login",
+            server
+                .anonymous()
+                .login(email, &SecretString::new(password)),
+        );
+        let token = logged.token.expose().to_owned();
         assert!(token.starts_with("sgu_") && token.len() == 36, "{token}");
         self.secret(&token);
         token
@@ -583,25 +665,20 @@ impl Site {
         let v = self.create_user(data, "owner@acme.test", &password, Some("Acme"));
         assert_eq!(v["org"]["name"], "Acme", "{v}");
         Org {
-            id: v["org"]["id"].as_str().expect("org id").to_owned(),
+            id: OrgId::parse(v["org"]["id"].as_str().expect("org id")).expect("an org id"),
             token: self.login(server, "owner@acme.test", &password),
         }
     }
 
     /// A user added to the organization with `role`; returns their session token.
-    fn member(&self, server: &Server, data: &str, org: &Org, email: &str, role: &str) -> String {
-        let password = self.password(role);
+    fn member(&self, server: &Server, data: &str, org: &Org, email: &str, role: Role) -> String {
+        let password = self.password(role.name());
         self.create_user(data, email, &password, None);
-        let v = server
-            .send(
-                "PUT",
-                &format!("/v1/orgs/{}/members", org.id),
-                Some(&org.token),
-                &[],
-                Some(&json!({ "email": email, "role": role })),
-            )
-            .expect(200, "add member");
-        assert_eq!(v["role"], role, "{v}");
+        let member = server.ok(
+            "add member",
+            server.client(&org.token).set_member(&org.id, email, role),
+        );
+        assert_eq!((member.email.as_str(), member.role), (email, role));
         self.login(server, email, &password)
     }
 
@@ -684,24 +761,6 @@ impl Site {
     }
 }
 
-/// Every item of a paginated list (`credentials`, `audit`), following cursors.
-pub(crate) fn list_all(server: &Server, token: &str, org: &str, what: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/v1/orgs/{org}/{what}?limit=500");
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={}", encode(c)));
-        }
-        let v = server.get(&path, token).expect(200, &path);
-        items.extend(v["items"].as_array().expect("items").iter().cloned());
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return items,
-        }
-    }
-}
-
 pub(crate) fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path)
@@ -730,7 +789,7 @@ pub(crate) fn id_of(v: &Value) -> String {
 
 fn bootstrap(backend: Backend) {
     let site = Site::new(backend);
-    let mut server = site.start("data");
+    let server = site.start("data");
     let token_file = site.dir.path("data/setup-token");
     assert_eq!(mode(&token_file), 0o600, "setup-token");
     assert_eq!(mode(&site.dir.path("data/master.key")), 0o600, "master.key");
@@ -745,65 +804,73 @@ fn bootstrap(backend: Backend) {
     );
     site.secret(&setup_token);
     let password = site.password("first");
+    let (setup_token, password) = (SecretString::new(setup_token), SecretString::new(password));
 
     // Nobody can log in yet.
-    let v = server
-        .post(
-            "/v1/auth/login",
-            None,
-            &json!({ "email": "first@acme.test", "password": password }),
-        )
-        .problem(401, "login before setup");
-    assert!(problem_type(&v).ends_with("/unauthenticated"), "{v}");
+    let p = server.refused(
+        "login before setup",
+        401,
+        server.anonymous().login("first@acme.test", &password),
+    );
+    assert_eq!(p.kind, "unauthenticated", "{}", p.body);
 
-    let body = json!({
-        "setup_token": setup_token,
-        "email": "first@acme.test",
-        "password": password,
-        "org": "Acme",
-    });
-    let v = server.post("/v1/setup", None, &body).expect(201, "setup");
-    assert_eq!(v["user"]["email"], "first@acme.test", "{v}");
-    assert_eq!(v["org"]["name"], "Acme", "{v}");
-    assert_eq!(v["org"]["role"], "owner", "{v}");
-    let org = id_of(&v["org"]);
+    let done = server.ok(
+        "setup",
+        server
+            .anonymous()
+            .setup(&setup_token, "first@acme.test", &password, "Acme"),
+    );
+    assert_eq!(done.user.email, "first@acme.test", "{done:?}");
+    assert_eq!(done.org.name, "Acme", "{done:?}");
+    assert_eq!(done.org.role, Some(Role::Owner), "{done:?}");
+    let org = done.org.id;
 
     // Setup is over: the same request, or another user, is refused.
-    let v = server
-        .post("/v1/setup", None, &body)
-        .problem(410, "setup token reused");
-    assert!(problem_type(&v).ends_with("/setup-closed"), "{v}");
-    let other = json!({
-        "setup_token": setup_token,
-        "email": "intruder@evil.test",
-        "password": "intruder-password",
-        "org": "Evil",
-    });
-    server
-        .post("/v1/setup", None, &other)
-        .problem(410, "setup token reused by someone else");
+    let p = server.refused(
+        "setup token reused",
+        410,
+        server
+            .anonymous()
+            .setup(&setup_token, "first@acme.test", &password, "Acme"),
+    );
+    assert_eq!(p.kind, "setup-closed", "{}", p.body);
+    let p = server.refused(
+        "setup token reused by someone else",
+        410,
+        server.anonymous().setup(
+            &setup_token,
+            "intruder@evil.test",
+            &SecretString::new("intruder-password"),
+            "Evil",
+        ),
+    );
+    assert_eq!(p.kind, "setup-closed", "{}", p.body);
 
     // The first user owns the organization.
-    let token = site.login(&server, "first@acme.test", &password);
-    let me = server.get("/v1/me", &token).expect(200, "me");
-    assert_eq!(me["kind"], "user", "{me}");
-    assert_eq!(me["orgs"].as_array().unwrap().len(), 1, "{me}");
-    assert_eq!(me["orgs"][0]["id"], org.as_str(), "{me}");
-    assert_eq!(me["orgs"][0]["role"], "owner", "{me}");
-    let v = server
-        .get(&format!("/v1/orgs/{org}"), &token)
-        .expect(200, "org");
-    assert_eq!(v["name"], "Acme");
+    let token = site.login(&server, "first@acme.test", password.expose());
+    let owner = server.client(&token);
+    let Me::User { orgs, .. } = server.ok("me", owner.me()) else {
+        panic!("a robot's token from a login")
+    };
+    assert_eq!(orgs.len(), 1, "{orgs:?}");
+    assert_eq!(orgs[0].id, org, "{orgs:?}");
+    assert_eq!(orgs[0].role, Some(Role::Owner), "{orgs:?}");
+    assert_eq!(server.ok("org", owner.org(&org)).name, "Acme");
 
     // A restart issues no new token and the old one stays spent.
     let token_before = std::fs::read(&token_file).ok();
     server.kill();
     let server = site.start("data");
     assert_eq!(std::fs::read(&token_file).ok(), token_before);
-    server
-        .post("/v1/setup", None, &body)
-        .problem(410, "setup token after restart");
-    server.get("/v1/me", &token).expect(200, "session survives");
+    let p = server.refused(
+        "setup token after restart",
+        410,
+        server
+            .anonymous()
+            .setup(&setup_token, "first@acme.test", &password, "Acme"),
+    );
+    assert_eq!(p.kind, "setup-closed", "{}", p.body);
+    server.ok("session survives", server.client(&token).me());
     assert_eq!(mode(&site.dir.path("data/master.key")), 0o600, "master.key");
     site.assert_no_secrets_in_logs();
 }
@@ -834,9 +901,10 @@ fn two_replicas_on_postgres() {
         );
     }
     let org = site.owner(&a, "a");
-    let admin = site.member(&b, "b", &org, "admin@acme.test", "admin");
+    let admin = site.member(&b, "b", &org, "admin@acme.test", Role::Admin);
+    let admin_on_b = b.client(&admin);
 
-    // A write through A is read through B.
+    // A write through A is read through B (with reqwest: the ETag headers are checked).
     let server_key = format!("AAAA{}{}", random_hex(), random_hex());
     site.secret(&server_key);
     let creds = format!("/v1/orgs/{}/credentials", org.id);
@@ -855,17 +923,22 @@ fn two_replicas_on_postgres() {
     assert_eq!(got["type"], "fcm-legacy-key");
     assert_eq!(got["name"], created["name"]);
     assert_eq!(got["version"], 1);
-    let listed = list_all(&b, &admin, &org.id, "credentials");
+    let listed = b.credentials(&admin_on_b, &org.id);
     assert_eq!(
-        listed.iter().map(id_of).collect::<Vec<_>>(),
-        vec![id.clone()]
+        listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        vec![id.as_str()]
     );
-    let secret = b
-        .get(&format!("{path}/secret"), &admin)
-        .expect(200, "export through B");
-    assert_eq!(secret["secret"]["server_key"], server_key.as_str());
+    let exported_key = |server: &Server, what: &str| {
+        let export = server.ok(what, server.client(&admin).export(&org.id, &listed[0].id));
+        match export.secret {
+            SecretMaterial::FcmLegacyKey { server_key } => server_key.expose().to_owned(),
+            other => panic!("{what}: not an FCM key: {other:?}"),
+        }
+    };
+    assert!(exported_key(&b, "export through B") == server_key);
 
-    // 50 concurrent If-Match renames per version, through both: one wins each round.
+    // 50 concurrent If-Match renames per version, through both: one wins each round
+    // (with reqwest: the winner's ETag is checked).
     let mut winners = Vec::new();
     for round in 0..5 {
         let version = round + 1;
@@ -937,24 +1010,21 @@ fn two_replicas_on_postgres() {
     }
     // The secret survived the renames, readable through both.
     for server in [&a, &b] {
-        let v = server
-            .get(&format!("{path}/secret"), &admin)
-            .expect(200, "export after renames");
-        assert_eq!(v["secret"]["server_key"], server_key.as_str());
+        assert!(exported_key(server, "export after renames") == server_key);
     }
 
     // The audit log holds exactly the five winning renames, newest first.
-    let audit = list_all(&b, &admin, &org.id, "audit");
-    let renames: Vec<&Value> = audit
+    let audit = b.audit(&admin_on_b, &org.id);
+    let renames: Vec<&AuditRecord> = audit
         .iter()
-        .filter(|r| r["action"] == "credential.rename")
+        .filter(|r| r.action == "credential.rename")
         .collect();
     assert_eq!(renames.len(), 5, "{audit:?}");
     let mut names: Vec<String> = renames
         .iter()
         .map(|r| {
-            assert_eq!(r["target"], id.as_str(), "{r}");
-            let detail: Value = serde_json::from_str(r["detail"].as_str().unwrap()).unwrap();
+            assert_eq!(r.target, id, "{r:?}");
+            let detail: Value = serde_json::from_str(&r.detail).unwrap();
             detail["name"].as_str().unwrap().to_owned()
         })
         .collect();
@@ -962,7 +1032,7 @@ fn two_replicas_on_postgres() {
     assert_eq!(names, winners);
     let creates = audit
         .iter()
-        .filter(|r| r["action"] == "credential.create")
+        .filter(|r| r.action == "credential.create")
         .count();
     assert_eq!(creates, 1, "{audit:?}");
     drop((a, b));
@@ -1004,21 +1074,17 @@ fn replicas_start_together_on_postgres() {
                 continue;
             };
             site.secret(token.trim());
-            let password = site.password("first");
-            let r = servers[i].post(
-                "/v1/setup",
-                None,
-                &json!({
-                    "setup_token": token.trim(),
-                    "email": format!("first-{d}@acme.test"),
-                    "password": password,
-                    "org": "Acme",
-                }),
-            );
-            if r.status == 201 {
+            let password = SecretString::new(site.password("first"));
+            let setup = servers[i].block_on(servers[i].anonymous().setup(
+                &SecretString::new(token.trim()),
+                &format!("first-{d}@acme.test"),
+                &password,
+                "Acme",
+            ));
+            if setup.is_ok() {
                 created += 1;
             } else {
-                r.problem(401, "a second setup");
+                refusal(setup, 401, "a second setup");
             }
         }
         assert_eq!(created, 1, "round {round}: setups completed");
@@ -1029,9 +1095,6 @@ fn replicas_start_together_on_postgres() {
 
 // ---------------------------------------------------------------------------------------
 // 3. kill -9 during uploads.
-
-/// An upload whose headers and first half of the body are sent, the rest never: the
-/// server is reading it until the connection goes.
 fn start_slow_upload(addr: &str, path: &str, token: &str, body: &Value) -> TcpStream {
     let body = body.to_string().into_bytes();
     let mut stream = TcpStream::connect(addr).expect("connect");
@@ -1069,28 +1132,37 @@ fn kill_9_during_uploads(backend: Backend) {
     let mut keystores = site.keystores(33, "k");
     // Three uploads are cut in the middle of their bodies by the kill.
     let slow_keystores = keystores.split_off(30);
-    let mut server = site.start("data");
+    let server = site.start("data");
     let org = site.owner(&server, "data");
+    let owner = server.client(&org.token);
     let creds = format!("/v1/orgs/{}/credentials", org.id);
     let mut slow: Vec<TcpStream> = slow_keystores
         .iter()
-        .map(|ks| start_slow_upload(&server.addr, &creds, &org.token, &ks.upload()))
+        .map(|ks| {
+            let body = serde_json::to_value(ks.upload()).expect("an upload's JSON");
+            start_slow_upload(&server.addr, &creds, &org.token, &body)
+        })
         .collect();
 
-    let addr = server.addr.clone();
-    let answered: Mutex<Vec<(usize, Response)>> = Mutex::new(Vec::new());
+    let answered: Mutex<Vec<(usize, Result<Credential, ClientError>)>> = Mutex::new(Vec::new());
     let finished = AtomicUsize::new(0);
     let barrier = Barrier::new(keystores.len() + 1);
     thread::scope(|s| {
         for (i, ks) in keystores.iter().enumerate() {
-            let (barrier, addr, creds, token) = (&barrier, &addr, &creds, &org.token);
+            let (barrier, server, owner, org) = (&barrier, &server, &owner, &org.id);
             let (answered, finished) = (&answered, &finished);
             s.spawn(move || {
-                let body = ks.upload();
+                let upload = ks.upload();
                 barrier.wait();
-                // A connection cut by the kill is an error here, not a failure.
-                if let Ok(r) = request(addr, "POST", creds, Some(token), &[], Some(&body)) {
-                    answered.lock().unwrap().push((i, r));
+                // A connection cut by the kill is an error here, not a failure; any answer
+                // (a refusal too) is one.
+                match server.block_on(owner.upload(org, &upload)) {
+                    Err(
+                        ClientError::Connect { .. }
+                        | ClientError::Transport { .. }
+                        | ClientError::Timeout { .. },
+                    ) => {}
+                    answer => answered.lock().unwrap().push((i, answer)),
                 }
                 finished.fetch_add(1, Ordering::SeqCst);
             });
@@ -1127,29 +1199,30 @@ fn kill_9_during_uploads(backend: Backend) {
     );
 
     let server = site.start("data");
-    let listed = list_all(&server, &org.token, &org.id, "credentials");
+    let owner = server.client(&org.token);
+    let listed = server.credentials(&owner, &org.id);
     eprintln!(
         "kill -9 ({backend:?}): {} credentials after the restart",
         listed.len()
     );
-    let ids: BTreeSet<String> = listed.iter().map(id_of).collect();
+    let ids: BTreeSet<String> = listed.iter().map(|c| c.id.to_string()).collect();
     assert_eq!(ids.len(), listed.len());
     assert!(listed.len() <= keystores.len());
     // Every upload the client saw succeed is there, with its own file.
     let mut expected: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, r) in &answered {
-        let v = r.expect(201, "upload answered before the kill");
-        assert!(ids.contains(&id_of(&v)), "{v} lost after kill -9");
-        expected.insert(id_of(&v), *i);
+    for (i, answer) in &answered {
+        let c = answer
+            .as_ref()
+            .unwrap_or_else(|e| panic!("upload {i} answered before the kill: {e} ({e:?})"));
+        assert!(ids.contains(c.id.as_str()), "{} lost after kill -9", c.id);
+        expected.insert(c.id.to_string(), *i);
     }
     // Every credential there is whole: it decrypts to one of the uploaded keystores.
     for c in &listed {
-        assert_eq!(c["type"], "android-keystore", "{c}");
-        let id = id_of(c);
-        let v = server
-            .get(&format!("{creds}/{id}/secret"), &org.token)
-            .expect(200, "export after kill -9");
-        let bytes = unb64(v["secret"]["keystore"].as_str().unwrap());
+        assert_eq!(c.kind, Kind::AndroidKeystore, "{c:?}");
+        let id = c.id.to_string();
+        let export = server.ok("export after kill -9", owner.export(&org.id, &c.id));
+        let bytes = keystore_secret(&export).keystore.expose();
         assert!(
             slow_keystores.iter().all(|k| k.bytes != bytes),
             "{id} holds an upload the kill cut in the middle of its body"
@@ -1158,27 +1231,25 @@ fn kill_9_during_uploads(backend: Backend) {
             .iter()
             .position(|k| k.bytes == bytes)
             .unwrap_or_else(|| panic!("{id} decrypts to a keystore that was never uploaded"));
-        assert_eq!(
-            v["secret"]["store_password"],
-            keystores[i].password.as_str()
-        );
+        keystores[i].assert_exported(&export, &id);
         if let Some(&j) = expected.get(&id) {
             assert_eq!(i, j, "{id} holds another upload's keystore");
         }
     }
     // The audit log agrees: one create record per credential there, and none for others.
-    let audit = list_all(&server, &org.token, &org.id, "audit");
+    let audit = server.audit(&owner, &org.id);
     let created: Vec<String> = audit
         .iter()
-        .filter(|r| r["action"] == "credential.create")
-        .map(|r| r["target"].as_str().unwrap().to_owned())
+        .filter(|r| r.action == "credential.create")
+        .map(|r| r.target.clone())
         .collect();
     assert_eq!(created.len(), ids.len(), "{created:?}");
     assert_eq!(created.into_iter().collect::<BTreeSet<_>>(), ids);
     // The restarted server takes uploads.
-    server
-        .post(&creds, Some(&org.token), &keystores[0].upload())
-        .expect(201, "upload after restart");
+    server.ok(
+        "upload after restart",
+        owner.upload(&org.id, &keystores[0].upload()),
+    );
     drop(server);
     site.assert_no_secrets_in_logs();
 }
@@ -1199,11 +1270,11 @@ fn kill_9_during_uploads_on_postgres() {
 /// Clients uploading keystores and exporting them again, recording every failure.
 struct Load<'a> {
     server: &'a Server,
-    creds: &'a str,
-    token: &'a str,
+    client: Client,
+    org: &'a OrgId,
     keystores: &'a [Keystore],
     /// (credential id, index of its keystore)
-    stored: Mutex<Vec<(String, usize)>>,
+    stored: Mutex<Vec<(CredentialId, usize)>>,
     failures: Mutex<Vec<String>>,
     stop: AtomicBool,
     rounds: AtomicUsize,
@@ -1220,34 +1291,22 @@ impl Load<'_> {
         let index = step % self.keystores.len();
         let upload = self.keystores[index].upload();
         self.requests.fetch_add(1, Ordering::SeqCst);
-        match self
-            .server
-            .try_send("POST", self.creds, Some(self.token), &[], Some(&upload))
-        {
-            Ok(r) if r.status == 201 => {
-                self.stored.lock().unwrap().push((id_of(&r.json()), index));
-            }
-            Ok(r) => self.fail(format!("upload: {} {}", r.status, r.text())),
-            Err(e) => self.fail(format!("upload: {e}")),
+        match self.server.block_on(self.client.upload(self.org, &upload)) {
+            Ok(c) => self.stored.lock().unwrap().push((c.id, index)),
+            Err(e) => self.fail(format!("upload: {e} ({e:?})")),
         }
         let (id, expected) = {
             let stored = self.stored.lock().unwrap();
             stored[(step * 7) % stored.len()].clone()
         };
-        let path = format!("{}/{id}/secret", self.creds);
         self.requests.fetch_add(1, Ordering::SeqCst);
-        match self
-            .server
-            .try_send("GET", &path, Some(self.token), &[], None)
-        {
-            Ok(r) if r.status == 200 => {
-                let got = unb64(r.json()["secret"]["keystore"].as_str().unwrap_or_default());
-                if got != self.keystores[expected].bytes {
-                    self.fail(format!("export of {id}: wrong bytes"));
-                }
-            }
-            Ok(r) => self.fail(format!("export of {id}: {} {}", r.status, r.text())),
-            Err(e) => self.fail(format!("export of {id}: {e}")),
+        match self.server.block_on(self.client.export(self.org, &id)) {
+            Ok(export) => match &export.secret {
+                SecretMaterial::AndroidKeystore(k)
+                    if k.keystore.expose() == self.keystores[expected].bytes => {}
+                _ => self.fail(format!("export of {id}: wrong bytes")),
+            },
+            Err(e) => self.fail(format!("export of {id}: {e} ({e:?})")),
         }
         self.rounds.fetch_add(1, Ordering::SeqCst);
     }
@@ -1257,17 +1316,16 @@ impl Load<'_> {
 fn rotate_and_rewrap_under_load() {
     let site = Site::new(Backend::Sqlite);
     let keystores = site.keystores(8, "r");
-    let mut server = site.start("data");
+    let server = site.start("data");
     let org = site.owner(&server, "data");
-    let creds = format!("/v1/orgs/{}/credentials", org.id);
     let key_file = site.dir.path("data/master.key");
     let k1 = current_key_id(&key_file);
 
     // Secrets sealed under the first key before the rotation.
     let load = Load {
         server: &server,
-        creds: &creds,
-        token: &org.token,
+        client: server.client(&org.token),
+        org: &org.id,
         keystores: &keystores,
         stored: Mutex::new(Vec::new()),
         failures: Mutex::new(Vec::new()),
@@ -1276,10 +1334,8 @@ fn rotate_and_rewrap_under_load() {
         requests: AtomicUsize::new(0),
     };
     for (index, ks) in keystores.iter().enumerate().take(4) {
-        let v = server
-            .post(&creds, Some(&org.token), &ks.upload())
-            .expect(201, "upload");
-        load.stored.lock().unwrap().push((id_of(&v), index));
+        let c = server.ok("upload", load.client.upload(&org.id, &ks.upload()));
+        load.stored.lock().unwrap().push((c.id, index));
     }
 
     thread::scope(|s| {
@@ -1315,7 +1371,8 @@ fn rotate_and_rewrap_under_load() {
         failures.len(),
         load.requests.load(Ordering::SeqCst)
     );
-    let stored: BTreeMap<String, usize> = load.stored.lock().unwrap().iter().cloned().collect();
+    let stored: BTreeMap<CredentialId, usize> =
+        load.stored.lock().unwrap().iter().cloned().collect();
     drop(load);
 
     // The first key seals nothing any more: it can go.
@@ -1337,24 +1394,15 @@ fn rotate_and_rewrap_under_load() {
     // After a restart (k2 only) every credential exports its own keystore.
     server.kill();
     let server = site.start("data");
-    let listed = list_all(&server, &org.token, &org.id, "credentials");
+    let owner = server.client(&org.token);
+    let listed = server.credentials(&owner, &org.id);
     assert_eq!(
-        listed.iter().map(id_of).collect::<BTreeSet<_>>(),
+        listed.iter().map(|c| c.id.clone()).collect::<BTreeSet<_>>(),
         stored.keys().cloned().collect::<BTreeSet<_>>()
     );
     for (id, &i) in &stored {
-        let v = server
-            .get(&format!("{creds}/{id}/secret"), &org.token)
-            .expect(200, "export after rotation");
-        assert_eq!(
-            unb64(v["secret"]["keystore"].as_str().unwrap()),
-            keystores[i].bytes,
-            "{id}"
-        );
-        assert_eq!(
-            v["secret"]["store_password"],
-            keystores[i].password.as_str()
-        );
+        let export = server.ok("export after rotation", owner.export(&org.id, id));
+        keystores[i].assert_exported(&export, id.as_str());
     }
     drop(server);
     site.assert_no_secrets_in_logs();
@@ -1368,42 +1416,38 @@ fn rotate_and_rewrap_under_load() {
 fn no_upload_sealed_under_a_removed_key() {
     let site = Site::new(Backend::Sqlite);
     let keystores = site.keystores(2, "x");
-    let mut server = site.start("data");
+    let server = site.start("data");
     let org = site.owner(&server, "data");
-    let creds = format!("/v1/orgs/{}/credentials", org.id);
+    let owner = server.client(&org.token);
     let k1 = current_key_id(&site.dir.path("data/master.key"));
-    let first = id_of(
-        &server
-            .post(&creds, Some(&org.token), &keystores[0].upload())
-            .expect(201, "upload before the rotation"),
-    );
+    let first = server
+        .ok(
+            "upload before the rotation",
+            owner.upload(&org.id, &keystores[0].upload()),
+        )
+        .id;
     // The server has the keyring loaded (an export uses it) when the key file changes
     // under it: its next write must see the new key.
-    server
-        .get(&format!("{creds}/{first}/secret"), &org.token)
-        .expect(200, "export before the rotation");
+    server.ok("export before the rotation", owner.export(&org.id, &first));
     site.rotate_key("data", "k2").ok();
     let v = site.admin("rewrap", "data", &["--json"]).json();
     assert_eq!(v["remaining_under_other_keys"], 0, "{v}");
     let removed = site.admin("remove-key", "data", &["--key-id", &k1]);
-    let second = id_of(
-        &server
-            .post(&creds, Some(&org.token), &keystores[1].upload())
-            .expect(201, "upload after the removal"),
-    );
+    let second = server
+        .ok(
+            "upload after the removal",
+            owner.upload(&org.id, &keystores[1].upload()),
+        )
+        .id;
     let check = |server: &Server, when: &str| {
         for (id, ks) in [(&first, &keystores[0]), (&second, &keystores[1])] {
-            let v = server
-                .get(&format!("{creds}/{id}/secret"), &org.token)
-                .expect(
-                    200,
-                    &format!(
-                        "export {when} (remove-key {k1} exited {}: {})",
-                        removed.code(),
-                        removed.stderr().trim()
-                    ),
-                );
-            assert_eq!(unb64(v["secret"]["keystore"].as_str().unwrap()), ks.bytes);
+            let what = format!(
+                "export {when} (remove-key {k1} exited {}: {})",
+                removed.code(),
+                removed.stderr().trim()
+            );
+            let export = server.ok(&what, server.client(&org.token).export(&org.id, id));
+            ks.assert_exported(&export, &what);
         }
     };
     check(&server, "after the removal");
@@ -1449,39 +1493,68 @@ fn bad_uploads(backend: Backend) {
         p8.push(pem);
     }
     let push_key = |n: usize| {
-        json!({
-            "type": "apple-push-key",
-            "p8": p8[n],
-            "key_id": format!("PUSHKEY00{n}"),
-            "team_id": "A1B2C3D4E5",
+        Upload::ApplePushKey(PushKeyUpload {
+            name: None,
+            p8: SecretString::new(&p8[n]),
+            key_id: format!("PUSHKEY00{n}"),
+            team_id: "A1B2C3D4E5".into(),
         })
     };
 
     let server = site.start("data");
     let org = site.owner(&server, "data");
+    let owner = server.client(&org.token);
     let creds = format!("/v1/orgs/{}/credentials", org.id);
-    let upload = |body: &Value| server.post(&creds, Some(&org.token), body);
 
     // The good versions of each file go through, so each bad one fails for its reason.
-    let keystore = upload(&ks.upload()).expect(201, "keystore");
-    let alias = keystore["metadata"]["alias"].as_str().unwrap().to_owned();
-    upload(&json!({ "type": "apple-distribution-certificate", "p12": p12, "password": "p12-pass", "team_id": "A1B2C3D4E5" }))
-        .expect(201, "certificate");
-    upload(&json!({ "type": "apple-provisioning-profile", "profile": profile, "bundle_id": "com.acme.app", "team_id": "A1B2C3D4E5" }))
-        .expect(201, "profile");
-    let first = id_of(&upload(&push_key(0)).expect(201, "first push key"));
-    let second = id_of(&upload(&push_key(1)).expect(201, "second push key"));
-    upload(&json!({ "type": "android-keystore", "keystore": ks.b64, "store_password": ks.password, "key_alias": alias }))
-        .expect(201, "keystore with its alias");
+    let keystore = server.ok("keystore", owner.upload(&org.id, &ks.upload()));
+    let Metadata::AndroidKeystore(metadata) = keystore.metadata else {
+        panic!("a keystore's metadata: {:?}", keystore.metadata)
+    };
+    let certificate = Upload::AppleDistributionCertificate(CertificateUpload {
+        name: None,
+        p12: Some(SecretString::new(&p12)),
+        password: Some(SecretString::new("p12-pass")),
+        private_key: None,
+        certificate: None,
+        team_id: Some("A1B2C3D4E5".into()),
+    });
+    server.ok("certificate", owner.upload(&org.id, &certificate));
+    let app_profile = Upload::AppleProvisioningProfile(ProfileUpload {
+        name: None,
+        profile: profile.clone(),
+        bundle_id: Some("com.acme.app".into()),
+        team_id: Some("A1B2C3D4E5".into()),
+    });
+    server.ok("profile", owner.upload(&org.id, &app_profile));
+    let first = server
+        .ok("first push key", owner.upload(&org.id, &push_key(0)))
+        .id;
+    let second = server
+        .ok("second push key", owner.upload(&org.id, &push_key(1)))
+        .id;
+    let with_alias = Upload::AndroidKeystore(KeystoreUpload {
+        name: None,
+        keystore: SecretString::new(&ks.b64),
+        store_password: SecretString::new(&ks.password),
+        key_alias: Some(metadata.alias),
+        key_password: None,
+    });
+    server.ok(
+        "keystore with its alias",
+        owner.upload(&org.id, &with_alias),
+    );
 
+    // Everything listed, and the audit log, as the API shows them.
     let snapshot = || {
         (
-            list_all(&server, &org.token, &org.id, "credentials"),
-            list_all(&server, &org.token, &org.id, "audit"),
+            serde_json::to_value(server.credentials(&owner, &org.id)).expect("JSON"),
+            serde_json::to_value(server.audit(&owner, &org.id)).expect("JSON"),
         )
     };
     let before = snapshot();
-    assert_eq!(before.0.len(), 7, "{:?}", before.0); // with the implicit Apple team
+    // With the implicit Apple team.
+    assert_eq!(before.0.as_array().map(Vec::len), Some(7), "{}", before.0);
 
     let wrong_store_password = format!("wrong-{}", random_hex());
     let wrong_p12_password = format!("wrong-p12-{}", random_hex());
@@ -1521,9 +1594,10 @@ fn bad_uploads(backend: Backend) {
             "team_id",
         ),
     ];
+    // Sent with reqwest: the answer's content type and raw body are checked.
     let secrets = site.secrets.lock().unwrap().clone();
     for (what, body, field) in &cases {
-        let r = upload(body);
+        let r = server.post(&creds, Some(&org.token), body);
         let v = r.problem(422, what);
         assert!(problem_type(&v).ends_with("/invalid"), "{what}: {v}");
         assert_eq!(v["field"], *field, "{what}: {v}");
@@ -1545,8 +1619,9 @@ fn bad_uploads(backend: Backend) {
     }
 
     // A third push key for the team: 409 naming the limit and the two that hold it.
-    let v = upload(&push_key(2)).problem(409, "third push key");
-    assert!(problem_type(&v).ends_with("/limit"), "{v}");
+    let p = server.refused("third push key", 409, owner.upload(&org.id, &push_key(2)));
+    assert_eq!(p.kind, "limit", "{}", p.body);
+    let v = p.body;
     assert_eq!(v["max"], 2, "{v}");
     assert!(v["limit"].as_str().unwrap().contains("push keys"), "{v}");
     let holders: BTreeSet<&str> = v["occupied_by"]
@@ -1593,27 +1668,31 @@ fn no_secrets_in_logs() {
         .to_owned();
     site.secret(&setup_token);
     let password = site.password("owner");
-    let v = server
-        .post(
-            "/v1/setup",
-            None,
-            &json!({ "setup_token": setup_token, "email": "owner@acme.test", "password": password, "org": "Acme" }),
-        )
-        .expect(201, "setup");
-    let org = id_of(&v["org"]);
+    let done = server.ok(
+        "setup",
+        server.anonymous().setup(
+            &SecretString::new(setup_token),
+            "owner@acme.test",
+            &SecretString::new(&password),
+            "Acme",
+        ),
+    );
+    let org = done.org.id;
     let token = site.login(&server, "owner@acme.test", &password);
+    let owner = server.client(&token);
     let creds = format!("/v1/orgs/{org}/credentials");
 
     // Secrets in the wrong places: a wrong password, an unknown field's value, a value of
-    // the wrong type, a body cut short, a query string, an unknown bearer token.
+    // the wrong type, a body cut short, a query string, an unknown bearer token. What
+    // signet-client cannot send goes with reqwest.
     let wrong = site.password("typo");
-    server
-        .post(
-            "/v1/auth/login",
-            None,
-            &json!({ "email": "owner@acme.test", "password": wrong }),
-        )
-        .problem(401, "wrong password");
+    server.refused(
+        "wrong password",
+        401,
+        server
+            .anonymous()
+            .login("owner@acme.test", &SecretString::new(wrong)),
+    );
     let stray = site.password("stray");
     let v = server
         .post(
@@ -1632,16 +1711,9 @@ fn no_secrets_in_logs() {
         .problem(422, "wrong type");
     assert!(!v.to_string().contains(&ks.password), "{v}");
     let cut = format!("{{\"email\":\"owner@acme.test\",\"password\":\"{password}");
-    let mut stream = TcpStream::connect(&server.addr).unwrap();
-    write!(
-        stream,
-        "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{cut}",
-        cut.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let r = parse_response(&raw).unwrap();
+    let r = server
+        .try_send_bytes("POST", "/v1/auth/login", None, &[], Some(cut.into_bytes()))
+        .expect("an answer to a body cut short");
     r.problem(400, "body cut short");
     assert!(!r.text().contains(&password));
     let in_query = site.password("query");
@@ -1650,54 +1722,84 @@ fn no_secrets_in_logs() {
         .problem(422, "secret in the query string");
     let forged = format!("sgu_{}", "A".repeat(32));
     site.secret(&forged);
-    server.get(&creds, &forged).problem(401, "unknown token");
+    let p = server.refused(
+        "unknown token",
+        401,
+        server.client(&forged).credentials(
+            &org,
+            CredentialFilter::default(),
+            &PageRequest::default(),
+        ),
+    );
+    assert_eq!(p.kind, "unauthenticated", "{}", p.body);
     let wrong_store = site.password("wrong-store");
-    server
-        .post(
-            &creds,
-            Some(&token),
-            &json!({ "type": "android-keystore", "keystore": ks.b64, "store_password": wrong_store }),
-        )
-        .problem(422, "wrong store password");
+    let p = server.refused(
+        "wrong store password",
+        422,
+        owner.upload(
+            &org,
+            &Upload::AndroidKeystore(KeystoreUpload {
+                name: None,
+                keystore: SecretString::new(&ks.b64),
+                store_password: SecretString::new(wrong_store),
+                key_alias: None,
+                key_password: None,
+            }),
+        ),
+    );
+    assert_eq!(p.field.as_deref(), Some("store_password"), "{}", p.body);
 
     // Secrets where they belong: uploads, a robot token, exports.
-    let id = id_of(
-        &server
-            .post(&creds, Some(&token), &ks.upload())
-            .expect(201, "keystore"),
+    let id = server.ok("keystore", owner.upload(&org, &ks.upload())).id;
+    let created = server.ok(
+        "robot",
+        owner.create_robot(
+            &org,
+            &NewRobot {
+                name: "ci".into(),
+                role: Role::Developer,
+                app_ids: None,
+                expires_in_days: None,
+            },
+        ),
     );
-    let v = server
-        .post(
-            &format!("/v1/orgs/{org}/robots"),
-            Some(&token),
-            &json!({ "name": "ci", "role": "developer" }),
-        )
-        .expect(201, "robot");
-    let robot = v["token"].as_str().unwrap().to_owned();
+    let robot = created.token.expose().to_owned();
     assert!(robot.starts_with("sgr_"), "{robot}");
     site.secret(&robot);
-    let push = server
-        .post(
-            &creds,
-            Some(&robot),
-            &json!({ "type": "apple-push-key", "p8": p8, "key_id": "ABC123DEFG", "team_id": "A1B2C3D4E5" }),
-        )
-        .expect(201, "push key by the robot");
-    let v = server
-        .get(&format!("{creds}/{id}/secret"), &token)
-        .expect(200, "export keystore");
-    assert_eq!(v["secret"]["keystore"], ks.b64.as_str());
-    let v = server
-        .get(&format!("{creds}/{}/secret", id_of(&push)), &token)
-        .expect(200, "export push key");
-    assert_eq!(v["secret"]["p8"], p8.as_str());
-    server
-        .get(&format!("{creds}/{id}/secret"), &robot)
-        .problem(403, "a developer robot cannot export");
-    server
-        .send("POST", "/v1/auth/logout", Some(&token), &[], None)
-        .expect(204, "logout");
-    server.get(&creds, &token).problem(401, "logged out");
+    let push = server.ok(
+        "push key by the robot",
+        server.client(&robot).upload(
+            &org,
+            &Upload::ApplePushKey(PushKeyUpload {
+                name: None,
+                p8: SecretString::new(&p8),
+                key_id: "ABC123DEFG".into(),
+                team_id: "A1B2C3D4E5".into(),
+            }),
+        ),
+    );
+    let export = server.ok("export keystore", owner.export(&org, &id));
+    ks.assert_exported(&export, "export keystore");
+    let export = server.ok("export push key", owner.export(&org, &push.id));
+    match export.secret {
+        SecretMaterial::ApplePushKey { p8: exported, .. } => {
+            assert!(exported.expose() == p8, "another push key");
+        }
+        other => panic!("not a push key: {other:?}"),
+    }
+    let p = server.refused(
+        "a developer robot cannot export",
+        403,
+        server.client(&robot).export(&org, &id),
+    );
+    assert_eq!(p.kind, "forbidden", "{}", p.body);
+    server.ok("logout", owner.logout());
+    let p = server.refused(
+        "logged out",
+        401,
+        owner.credentials(&org, CredentialFilter::default(), &PageRequest::default()),
+    );
+    assert_eq!(p.kind, "unauthenticated", "{}", p.body);
 
     // A database URL's password is never printed, not even when opening the database
     // fails (here: a database that does not exist on the test server).
@@ -1761,7 +1863,7 @@ fn login_flood_is_bounded_in_memory() {
     // connections one address may hold stop them; only the bounded hashing does.
     let server = site.start_with("data", &["--trusted-proxy", "127.0.0.1"]);
     site.owner(&server, "data");
-    let pid = server.child.id();
+    let pid = server.pid();
     let (before, _) = memory_kib(pid);
     let flooding = AtomicBool::new(true);
     let start = Barrier::new(401);
@@ -1906,14 +2008,27 @@ fn max_flags_set_the_limits_per_apple_team() {
         ios::apns_key(d, &name);
         let pem = String::from_utf8(d.read(&name)).unwrap();
         site.pem_secret(&pem);
-        json!({ "type": "apple-push-key", "p8": pem, "key_id": format!("PUSHKEY00{n}"),
-                "team_id": "A1B2C3D4E5" })
+        Upload::ApplePushKey(PushKeyUpload {
+            name: None,
+            p8: SecretString::new(pem),
+            key_id: format!("PUSHKEY00{n}"),
+            team_id: "A1B2C3D4E5".into(),
+        })
     };
-    let certificate =
-        json!({ "type": "apple-distribution-certificate", "p12": p12, "password": "p12-pass" });
-    let refused = |r: Response, what: &str, limit: &str, max: usize| {
-        let v = r.problem(409, what);
-        assert!(problem_type(&v).ends_with("/limit"), "{what}: {v}");
+    let certificate = || {
+        Upload::AppleDistributionCertificate(CertificateUpload {
+            name: None,
+            p12: Some(SecretString::new(&p12)),
+            password: Some(SecretString::new("p12-pass")),
+            private_key: None,
+            certificate: None,
+            team_id: None,
+        })
+    };
+    let refused = |r: Result<Credential, ClientError>, what: &str, limit: &str, max: usize| {
+        let p = refusal(r, 409, what);
+        let v = &p.body;
+        assert_eq!(p.kind, "limit", "{what}: {v}");
         assert_eq!(v["max"], max, "{what}: {v}");
         assert!(v["limit"].as_str().unwrap().contains(limit), "{what}: {v}");
     };
@@ -1928,33 +2043,33 @@ fn max_flags_set_the_limits_per_apple_team() {
         ],
     );
     let org = site.owner(&server, "data");
-    let creds = format!("/v1/orgs/{}/credentials", org.id);
-    let limits = &server
-        .get(&format!("/v1/orgs/{}", org.id), &org.token)
-        .expect(200, "org")["limits"];
-    assert_eq!(limits["push_keys_per_apple_team"], 3, "{limits}");
+    let owner = server.client(&org.token);
+    let limits = server.ok("org", owner.org(&org.id)).limits;
+    assert_eq!(limits.push_keys_per_apple_team, 3, "{limits:?}");
     assert_eq!(
-        limits["distribution_certificates_per_apple_team"], 2,
-        "{limits}"
+        limits.distribution_certificates_per_apple_team, 2,
+        "{limits:?}"
     );
     for n in 1..=3 {
-        server
-            .post(&creds, Some(&org.token), &push_key(n))
-            .expect(201, &format!("push key {n} of 3"));
+        server.ok(
+            &format!("push key {n} of 3"),
+            owner.upload(&org.id, &push_key(n)),
+        );
     }
     refused(
-        server.post(&creds, Some(&org.token), &push_key(4)),
+        server.block_on(owner.upload(&org.id, &push_key(4))),
         "a fourth push key",
         "push keys",
         3,
     );
     for n in 1..=2 {
-        server
-            .post(&creds, Some(&org.token), &certificate)
-            .expect(201, &format!("certificate {n} of 2"));
+        server.ok(
+            &format!("certificate {n} of 2"),
+            owner.upload(&org.id, &certificate()),
+        );
     }
     refused(
-        server.post(&creds, Some(&org.token), &certificate),
+        server.block_on(owner.upload(&org.id, &certificate())),
         "a third certificate",
         "distribution certificates",
         2,
@@ -1971,22 +2086,23 @@ fn max_flags_set_the_limits_per_apple_team() {
             "1",
         ],
     );
-    let token = &org.token;
+    let owner = server.client(&org.token);
     refused(
-        server.post(&creds, Some(token), &push_key(5)),
+        server.block_on(owner.upload(&org.id, &push_key(5))),
         "a push key over the lowered limit",
         "push keys",
         1,
     );
     refused(
-        server.post(&creds, Some(token), &certificate),
+        server.block_on(owner.upload(&org.id, &certificate())),
         "a certificate over the lowered limit",
         "distribution certificates",
         1,
     );
-    let pushed = list_all(&server, token, &org.id, "credentials")
+    let pushed = server
+        .credentials(&owner, &org.id)
         .iter()
-        .filter(|c| c["type"] == "apple-push-key")
+        .filter(|c| c.kind == Kind::ApplePushKey)
         .count();
     assert_eq!(pushed, 3);
     drop(server);
@@ -2002,51 +2118,35 @@ fn restore_window_days_sets_how_long_a_restore_is_allowed() {
     let ks = site.keystores(1, "r").remove(0);
     let server = site.start_with("data", &["--restore-window-days", "0"]);
     let org = site.owner(&server, "data");
-    let creds = format!("/v1/orgs/{}/credentials", org.id);
-    let id = id_of(
-        &server
-            .post(&creds, Some(&org.token), &ks.upload())
-            .expect(201, "keystore"),
-    );
-    let path = format!("{creds}/{id}");
-    server
-        .send("DELETE", &path, Some(&org.token), &[], None)
-        .expect(200, "delete");
+    let owner = server.client(&org.token);
+    let id = server
+        .ok("keystore", owner.upload(&org.id, &ks.upload()))
+        .id;
+    let deleted = server.ok("delete", owner.delete_credential(&org.id, &id));
+    assert_eq!(deleted.deleted, id);
     thread::sleep(Duration::from_millis(20));
-    let v = server
-        .send(
-            "POST",
-            &format!("{path}/restore"),
-            Some(&org.token),
-            &[],
-            None,
-        )
-        .problem(409, "restore after a window of 0 days");
-    assert!(problem_type(&v).ends_with("/restore-window-passed"), "{v}");
-    assert!(v["detail"].as_str().unwrap().contains("0 days"), "{v}");
-    let v = server.get(&path, &org.token).expect(200, "still deleted");
-    assert!(v["deleted_at"].is_i64(), "{v}");
+    let p = server.refused(
+        "restore after a window of 0 days",
+        409,
+        owner.restore(&org.id, &id),
+    );
+    assert_eq!(p.kind, "restore-window-passed", "{}", p.body);
+    assert!(p.detail.contains("0 days"), "{}", p.body);
+    let c = server.ok("still deleted", owner.credential(&org.id, &id));
+    assert!(c.deleted_at.is_some(), "{c:?}");
     drop(server);
 
     let server = site.start_with("data", &["--restore-window-days", "1"]);
-    let limits = &server
-        .get(&format!("/v1/orgs/{}", org.id), &org.token)
-        .expect(200, "org")["limits"];
-    assert_eq!(limits["restore_window_days"], 1, "{limits}");
-    let v = server
-        .send(
-            "POST",
-            &format!("{path}/restore"),
-            Some(&org.token),
-            &[],
-            None,
-        )
-        .expect(200, "restore within a window of 1 day");
-    assert!(v["deleted_at"].is_null(), "{v}");
-    let v = server
-        .get(&format!("{path}/secret"), &org.token)
-        .expect(200, "export after restore");
-    assert_eq!(v["secret"]["keystore"], ks.b64.as_str());
+    let owner = server.client(&org.token);
+    let limits = server.ok("org", owner.org(&org.id)).limits;
+    assert_eq!(limits.restore_window_days, 1, "{limits:?}");
+    let c = server.ok(
+        "restore within a window of 1 day",
+        owner.restore(&org.id, &id),
+    );
+    assert!(c.deleted_at.is_none(), "{c:?}");
+    let export = server.ok("export after restore", owner.export(&org.id, &id));
+    ks.assert_exported(&export, "export after restore");
     drop(server);
     site.assert_no_secrets_in_logs();
 }
@@ -2061,25 +2161,20 @@ fn json_logs_are_json_lines_without_secrets() {
     let server = site.start_with("data", &["--log-format", "json"]);
     let password = site.password("owner");
     let v = site.create_user("data", "owner@acme.test", &password, Some("Acme"));
-    let org = id_of(&v["org"]);
+    let org = OrgId::parse(v["org"]["id"].as_str().expect("org id")).expect("an org id");
     let token = site.login(&server, "owner@acme.test", &password);
+    let owner = server.client(&token);
     let wrong = site.password("wrong");
-    server
-        .post(
-            "/v1/auth/login",
-            None,
-            &json!({ "email": "owner@acme.test", "password": wrong }),
-        )
-        .problem(401, "wrong password");
-    let creds = format!("/v1/orgs/{org}/credentials");
-    let id = id_of(
-        &server
-            .post(&creds, Some(&token), &ks.upload())
-            .expect(201, "keystore"),
+    server.refused(
+        "wrong password",
+        401,
+        server
+            .anonymous()
+            .login("owner@acme.test", &SecretString::new(&wrong)),
     );
-    server
-        .get(&format!("{creds}/{id}/secret"), &token)
-        .expect(200, "export");
+    let creds = format!("/v1/orgs/{org}/credentials");
+    let id = server.ok("keystore", owner.upload(&org, &ks.upload())).id;
+    server.ok("export", owner.export(&org, &id));
     drop(server);
 
     let text = std::fs::read_to_string(&site.logs.lock().unwrap()[0]).unwrap();
