@@ -18,8 +18,8 @@ use signet_formats::FormatError;
 use signet_sign::apk::ArchiveKind;
 
 use crate::flags::{
-    AdminCommand, ApkCommand, AppCommand, ArchiveCommand, Cli, Command, IosCommand, IpaCommand,
-    KeystoreCommand,
+    AdminCommand, ApkCommand, AppCommand, ArchiveCommand, BuildCredentialsCommand, Cli, Command,
+    CredentialsCommand, IosCommand, IpaCommand, KeystoreCommand,
 };
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
@@ -68,6 +68,10 @@ fn main() -> ExitCode {
         Command::Whoami(args) => cmd::session::whoami(&args),
         Command::App(AppCommand::List(args)) => cmd::app::list(&args),
         Command::App(AppCommand::Create(args)) => cmd::app::create(&args),
+        Command::Credentials(CredentialsCommand::Sync(args)) => cmd::credentials_sync::run(&args),
+        Command::BuildCredentials(BuildCredentialsCommand::Fetch(args)) => {
+            cmd::build_credentials::fetch(&args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod app;
 pub mod archive;
+pub mod build_credentials;
+pub mod credentials_sync;
 pub mod inspect;
 pub mod ios;
 pub mod ipa;

@@ -5,6 +5,9 @@
 
 mod admin;
 mod archive;
+mod build_credentials;
+mod credentials;
+mod credentials_sync;
 mod inspect;
 mod ios;
 mod ipa;
@@ -18,6 +21,9 @@ pub use admin::{AdminCommand, CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateK
 pub use archive::{
     ApkCommand, ApkLineageArgs, ApkRotateArgs, ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs,
 };
+pub use build_credentials::{BuildCredentialsCommand, FetchArgs, PlatformArg};
+pub use credentials::CredentialsCommand;
+pub use credentials_sync::{SyncArgs, SyncPlatform, TargetArg};
 pub use inspect::InspectArgs;
 pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
 pub use ipa::{IpaCommand, IpaSignArgs, IpaVerifyArgs};
@@ -73,6 +79,12 @@ pub enum Command {
     /// The organization's apps.
     #[command(subcommand)]
     App(AppCommand),
+    /// The organization's credentials.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+    /// Build credentials for CI.
+    #[command(subcommand)]
+    BuildCredentials(BuildCredentialsCommand),
 }
 
 /// Secret arguments: `pass:VALUE`, `env:VAR`, `file:PATH` or `stdin` (apksigner's syntax).

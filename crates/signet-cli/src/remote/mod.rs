@@ -196,7 +196,6 @@ pub fn interactive() -> bool {
 
 /// Asks before a destructive action. `--yes` answers for the user; off a terminal without
 /// it, the action is refused (exit 2), never assumed.
-#[expect(dead_code, reason = "used by the commands that land next")]
 pub fn confirm(question: &str, yes: bool) -> anyhow::Result<()> {
     if yes {
         return Ok(());

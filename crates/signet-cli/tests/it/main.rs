@@ -34,4 +34,6 @@ mod messages;
 mod serve;
 // The commands that talk to a server (login, apps, credentials, …) and their harness.
 mod remote;
+// `credentials sync` both ways and `build-credentials fetch`, with eas-cli's reader and apksigner.
+mod remote_sync;
 mod util;
