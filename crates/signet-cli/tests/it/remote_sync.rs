@@ -476,8 +476,37 @@ fn ios_targets(backend: Backend) {
          Widget=BUNDLE_ID\n"
     );
 
-    // --to-remote of what the server has: nothing to change.
+    // Refused locally, before any change: a wrong .p12 password; a profile of another
+    // distribution type.
     let before = credential_ids(&team);
+    let json_file = project.join("credentials.json");
+    let good_json = std::fs::read(&json_file).unwrap();
+    let mut bad: Value = serde_json::from_slice(&good_json).unwrap();
+    bad["ios"]["Widget"]["distributionCertificate"]["password"] = json!("wrong");
+    std::fs::write(&json_file, bad.to_string()).unwrap();
+    let err = sync(&team, owner, &with(&["--to-remote", "--yes"])).fails_with(1);
+    assert_eq!(
+        err,
+        "error: project/credentials.json: ios.Widget.distributionCertificate.password \
+         (credentials/ios/Widget-dist-cert.p12): .p12 password is incorrect; nothing was \
+         changed on the server\n"
+    );
+    std::fs::write(&json_file, &good_json).unwrap();
+    let err = sync(
+        &team,
+        owner,
+        &with(&["--to-remote", "--yes", "--distribution", "ad-hoc"]),
+    )
+    .fails_with(1);
+    assert_eq!(
+        err,
+        "error: project/credentials.json: ios.App.provisioningProfilePath \
+         (credentials/ios/App-profile.mobileprovision, for com.acme.app ad-hoc builds): the \
+         profile is for app-store builds, not ad-hoc; nothing was changed on the server\n"
+    );
+    assert_eq!(credential_ids(&team), before);
+
+    // --to-remote of what the server has: nothing to change.
     let out = sync(&team, owner, &with(&["--to-remote"])).ok();
     assert!(
         out.contains(&format!(

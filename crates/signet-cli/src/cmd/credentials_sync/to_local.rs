@@ -9,7 +9,6 @@
 
 use serde::Serialize;
 use signet_client::{AppCredentials, BuildCredentials, BuildQuery};
-use signet_formats::credentials_json::{self, Ios};
 
 use super::{
     SyncInputs, android_material, application_id, ios_material, only_bundle_id,
@@ -201,17 +200,9 @@ fn ios_targets(
         return Ok(Vec::new());
     }
     // The targets credentials.json names already: each needs a bundle id, or it would be
-    // dropped from the file.
-    let existing = match project.existing.as_deref() {
-        Some(bytes) => credentials_json::read_ios(bytes).map_err(|e| {
-            anyhow::Error::new(e).context(project::shown(&project.credentials_json()))
-        })?,
-        None => None,
-    };
-    let named: Vec<String> = match &existing {
-        Some(Ios::Targets(map)) => map.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
+    // dropped from the file. Read from the `ios` object alone, so that a file eas-cli
+    // refuses elsewhere can still be repaired.
+    let named = named_targets(project.existing.as_deref().map(Vec::as_slice));
     let targets: Vec<(String, String)> = if inputs.targets.is_empty() {
         if named.len() > 1 {
             return Err(UsageError(format!(
@@ -280,6 +271,29 @@ fn ios_targets(
         ));
     }
     Ok(targets)
+}
+
+/// The target names of credentials.json's `ios` map (none for the single-target form, or
+/// without one).
+fn named_targets(existing: Option<&[u8]>) -> Vec<String> {
+    let root: Option<serde_json::Value> = existing.and_then(|b| serde_json::from_slice(b).ok());
+    let Some(ios) = root
+        .as_ref()
+        .and_then(|r| r.get("ios"))
+        .and_then(|i| i.as_object())
+    else {
+        return Vec::new();
+    };
+    if ios
+        .get("provisioningProfilePath")
+        .is_some_and(serde_json::Value::is_string)
+    {
+        return Vec::new();
+    }
+    ios.iter()
+        .filter(|(name, target)| !name.is_empty() && target.is_object())
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// Where a build's credentials came from, for the report.

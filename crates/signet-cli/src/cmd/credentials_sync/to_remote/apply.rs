@@ -146,7 +146,8 @@ pub(super) fn apply(
                     keystore_upload(&k.section, &k.bytes),
                     "the keystore".to_owned(),
                 ),
-                None => continue,
+                // Only a keystore read from credentials.json is ever pending.
+                None => return Err((done, anyhow::anyhow!("no keystore to upload"))),
             },
             Pending::Certificate(t) => {
                 let t = &targets[*t];

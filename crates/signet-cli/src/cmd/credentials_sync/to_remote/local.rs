@@ -256,8 +256,8 @@ pub(super) fn local_target(
             } => (cert_at.clone(), cert_file),
             _ => (profile_at.clone(), profile_file),
         };
-        let target = format!("{bundle_id}, {}", inputs.distribution);
-        refused(json_path, &field, &format!("{file}; {target}"), e)
+        let file = format!("{file}, for {bundle_id} {} builds", inputs.distribution);
+        refused(json_path, &field, &file, e)
     })?;
     Ok(LocalTarget {
         name,
