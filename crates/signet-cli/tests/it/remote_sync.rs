@@ -232,7 +232,12 @@ fn android_round_trip(backend: Backend) {
          pass --yes to confirm (standard input is not a terminal)\n"
     );
     assert_eq!(std::fs::read(&keystore_file).unwrap(), b"local edits");
-    sync(&team, owner, &["--to-local", "--yes"]).ok();
+    let report = sync(&team, owner, &["--to-local", "--yes", "--json"]).json();
+    assert_eq!(
+        report["written"],
+        json!(["project/credentials/android/keystore.jks"])
+    );
+    assert_no_secret(&report.to_string(), &[&store1, &key1, &b64(&jks1)[..40]]);
     assert_eq!(std::fs::read(&keystore_file).unwrap(), jks1);
 
     // A new keystore locally, with credentials.json updated (a wrong password first).
@@ -562,6 +567,40 @@ fn ios_targets(backend: Backend) {
     assert_eq!(
         eas_read(&project, &["ios", "App", "Widget"]).unwrap(),
         expected(&app_profile, &widget2)
+    );
+
+    // CI fetches one target's pair into a directory of its own, in the single-target
+    // form eas-cli reads as the application target's.
+    let fetched = team
+        .run(
+            owner,
+            &[
+                "build-credentials",
+                "fetch",
+                "--app",
+                "acme-app",
+                "--platform",
+                "ios",
+                "--bundle-id",
+                widget_id,
+                "--out-dir",
+                "ci",
+                "--json",
+            ],
+        )
+        .json();
+    assert_eq!(
+        fetched["files"],
+        json!([
+            "ci/credentials/ios/profile.mobileprovision",
+            "ci/credentials/ios/dist-cert.p12",
+            "ci/credentials.json"
+        ])
+    );
+    assert!(!fetched.to_string().contains("p12-pass"), "{fetched}");
+    assert_eq!(
+        eas_read(&site.path("ci"), &["ios", "App"]).unwrap()["App"],
+        expected(&app_profile, &widget2)["Widget"]
     );
 
     // All or nothing: the Widget's app is linked to another Apple team, so its pair is
