@@ -18,8 +18,8 @@ use signet_formats::FormatError;
 use signet_sign::apk::ArchiveKind;
 
 use crate::flags::{
-    AdminCommand, ApkCommand, AppCommand, ArchiveCommand, Cli, Command, IosCommand, IpaCommand,
-    KeystoreCommand,
+    AdminCommand, ApkCommand, AppCommand, ArchiveCommand, BuildCredentialsCommand, Cli, Command,
+    IosCommand, IpaCommand, KeystoreCommand,
 };
 
 /// A command was used wrongly in a way clap cannot see (exit code 2).
@@ -72,6 +72,9 @@ fn main() -> ExitCode {
         Command::Robot(c) => cmd::team::robot(&c),
         Command::Member(c) => cmd::team::member(&c),
         Command::Audit(args) => cmd::team::audit(&args),
+        Command::BuildCredentials(BuildCredentialsCommand::Fetch(args)) => {
+            cmd::build_credentials::fetch(&args)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

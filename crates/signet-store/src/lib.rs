@@ -59,7 +59,7 @@ pub mod validate;
 mod versions;
 
 pub use crate::{
-    apps::{AppCredentials, BuildCredentials, DISTRIBUTIONS, SLOTS},
+    apps::{AppCredentials, BuildCredentials, DISTRIBUTIONS, SLOTS, check_pair_metadata},
     db::{Backend, Limits, PageRequest, Store},
     envelope::{Binding, Sealed},
     error::{Rule, StoreError},

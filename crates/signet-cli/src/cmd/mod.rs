@@ -3,9 +3,11 @@
 pub mod admin;
 pub mod app;
 pub mod archive;
+pub mod build_credentials;
 pub mod credentials;
 pub mod credentials_android;
 pub mod credentials_ios;
+pub mod credentials_sync;
 pub mod inspect;
 pub mod ios;
 pub mod ipa;

@@ -49,6 +49,9 @@ pub enum CredentialsCommand {
     Export(CredentialsExportArgs),
     /// Credentials that expire within N days, soonest first (expired ones included).
     Expiring(CredentialsExpiringArgs),
+    /// Move a project's credentials between eas-cli's credentials.json (and its files)
+    /// and the server, either way.
+    Sync(super::SyncArgs),
     /// An app's Android credentials: build sets (keystores), FCM and service-account slots.
     #[command(subcommand)]
     Android(super::CredentialsAndroidCommand),

@@ -5,9 +5,11 @@
 
 mod admin;
 mod archive;
+mod build_credentials;
 mod credentials;
 mod credentials_android;
 mod credentials_ios;
+mod credentials_sync;
 mod inspect;
 mod ios;
 mod ipa;
@@ -22,6 +24,7 @@ pub use admin::{AdminCommand, CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateK
 pub use archive::{
     ApkCommand, ApkLineageArgs, ApkRotateArgs, ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs,
 };
+pub use build_credentials::{BuildCredentialsCommand, BuildPlatformArg, FetchArgs};
 pub use credentials::{
     CredentialsArgs, CredentialsCommand, CredentialsDeleteArgs, CredentialsExpiringArgs,
     CredentialsExportArgs, CredentialsListArgs, CredentialsRestoreArgs, CredentialsShowArgs,
@@ -36,6 +39,7 @@ pub use credentials_android::{
 pub use credentials_ios::{
     BuildPairCommand, CredentialsIosCommand, IosShowArgs, IosSlot, IosSlotCommand, IosTarget,
 };
+pub use credentials_sync::{SyncArgs, SyncPlatform, TargetArg};
 pub use inspect::InspectArgs;
 pub use ios::{ApnsTokenArgs, DistributionArg, IosCheckArgs, IosCommand, IosCsrArgs, IosP12Args};
 pub use ipa::{IpaCommand, IpaSignArgs, IpaVerifyArgs};
@@ -102,6 +106,9 @@ pub enum Command {
     Member(MemberCommand),
     /// The organization's audit log, newest first.
     Audit(AuditArgs),
+    /// Build credentials for CI.
+    #[command(subcommand)]
+    BuildCredentials(BuildCredentialsCommand),
 }
 
 /// Secret arguments: `pass:VALUE`, `env:VAR`, `file:PATH` or `stdin` (apksigner's syntax).

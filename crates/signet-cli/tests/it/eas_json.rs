@@ -47,7 +47,7 @@ fn eas_cli_modules() -> String {
 
 /// What eas-cli's reader returned for the project in `project` (`Ok`), or the message it
 /// refused the file with (`Err`).
-fn eas_read(project: &Path, args: &[&str]) -> Result<Value, String> {
+pub(crate) fn eas_read(project: &Path, args: &[&str]) -> Result<Value, String> {
     let out = Command::new("node")
         .arg(READ_CREDENTIALS_JS)
         .arg(project)

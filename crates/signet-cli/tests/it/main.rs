@@ -40,4 +40,6 @@ mod remote_menu;
 mod remote_credentials;
 // Per-app build sets, pairs and slots; robots, members and the audit log, from the CLI.
 mod remote_apps;
+// `credentials sync` both ways and `build-credentials fetch`, with eas-cli's reader and apksigner.
+mod remote_sync;
 mod util;

@@ -77,11 +77,9 @@ fn build_sets_flow(backend: Backend) {
         !created.to_string().contains(&keystore_b64[..40]),
         "{created}"
     );
-    team.site.dir.write(
-        "exported.jks",
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &keystore_b64)
-            .expect("base64"),
-    );
+    team.site
+        .dir
+        .write("exported.jks", crate::serve::unb64(&keystore_b64));
     let listing = team
         .site
         .dir

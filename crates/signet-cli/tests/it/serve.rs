@@ -55,6 +55,11 @@ fn random_hex() -> String {
     random_bytes(6).iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Base64 text back to bytes.
+pub(crate) fn unb64(text: &str) -> Vec<u8> {
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text).expect("base64")
+}
+
 pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }

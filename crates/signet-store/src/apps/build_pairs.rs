@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use super::{DISTRIBUTIONS, PAIR_COLUMNS, check_identifier, invalid, pair_row};
 use crate::{
-    Actor, App, BuildPair, BuildPairId, Credential, CredentialId, Kind, Named, OrgId, Scope, Store,
-    StoreError,
+    Actor, App, BuildPair, BuildPairId, Credential, CredentialId, Kind, Metadata, Named, OrgId,
+    Scope, Store, StoreError,
     db::{audit, now},
     metadata::CertificateKind,
 };
@@ -195,9 +195,29 @@ fn check_pair(
     distribution: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    let (Some(cert_meta), Some(profile_meta)) =
-        (cert.metadata.certificate(), profile.metadata.profile())
-    else {
+    check_pair_metadata(
+        (&cert.metadata, cert.expires_at),
+        (&profile.metadata, profile.expires_at),
+        bundle_id,
+        distribution,
+        now_ms,
+    )
+}
+
+/// The pairing rules [`Store::put_build_pair`] checks, on a certificate's and a profile's
+/// metadata with their expiry (ms since the epoch, as the rows hold it): what
+/// [`validate`](crate::validate::validate) derives from files before they are uploaded
+/// gives the answer the server will, so a client can check a pair before changing
+/// anything. The first rule broken is [`StoreError::Invalid`] naming `certificate_id` or
+/// `profile_id`.
+pub fn check_pair_metadata(
+    cert: (&Metadata, Option<i64>),
+    profile: (&Metadata, Option<i64>),
+    bundle_id: &str,
+    distribution: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let (Some(cert_meta), Some(profile_meta)) = (cert.0.certificate(), profile.0.profile()) else {
         return Err(StoreError::Malformed("pair of other credential types"));
     };
     let at = |ms: i64| {
@@ -206,7 +226,7 @@ fn check_pair(
     };
     // Expiry from the rows' `expires_at`, as the expiring report reads it.
     let never = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
-    let expiry = |c: &Credential| c.expires_at.map_or(Ok(never), at);
+    let expiry = |ms: Option<i64>| ms.map_or(Ok(never), at);
     let pairing = Pairing {
         certificate: Some(PairCertificate {
             kind: Some(match cert_meta.kind {
@@ -216,14 +236,14 @@ fn check_pair(
             }),
             sha1: &cert_meta.certificate.sha1,
             team_id: Some(&cert_meta.team_id),
-            not_after: expiry(cert)?,
+            not_after: expiry(cert.1)?,
         }),
         profile: Some(PairProfile {
             kind: profile_meta.kind,
             certificates: &profile_meta.certificates,
             bundle_id: &profile_meta.bundle_id,
             team_id: &profile_meta.team_id,
-            expires: expiry(profile)?,
+            expires: expiry(profile.1)?,
         }),
         bundle_id: Some(bundle_id),
         distribution: Some(Distribution::parse(distribution).ok_or_else(|| {

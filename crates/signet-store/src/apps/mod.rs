@@ -16,6 +16,8 @@ use crate::{
 };
 
 mod build_pairs;
+
+pub use build_pairs::check_pair_metadata;
 mod build_sets;
 mod fetch;
 mod slots;

@@ -37,6 +37,7 @@ pub fn run(args: &CredentialsArgs) -> anyhow::Result<()> {
         Some(CredentialsCommand::Restore(a)) => restore::restore_cmd(a),
         Some(CredentialsCommand::Export(a)) => export::export_cmd(a),
         Some(CredentialsCommand::Expiring(a)) => expiring::expiring_cmd(a),
+        Some(CredentialsCommand::Sync(a)) => crate::cmd::credentials_sync::run(a),
         Some(CredentialsCommand::Android(c)) => crate::cmd::credentials_android::run(c),
         Some(CredentialsCommand::Ios(c)) => crate::cmd::credentials_ios::run(c),
         None => menu::run(
