@@ -8,9 +8,12 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 /// Prints `value` as pretty JSON on standard output.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    // An I/O error stays one (a closed pipe, `signet … --json | head`, is no failure).
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
     Ok(())
 }
 

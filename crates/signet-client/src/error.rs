@@ -66,6 +66,27 @@ pub enum ClientError {
         /// The HTTP status.
         status: u16,
     },
+    /// The server answered with a redirect, which this client does not follow: a request
+    /// carries a token or secrets, which go to the server named and nowhere else.
+    #[error(
+        "{server} answered {status}, a redirect to {location}: give the URL it redirects to as the server"
+    )]
+    Redirected {
+        /// The server's URL.
+        server: String,
+        /// The HTTP status.
+        status: u16,
+        /// Where it redirects (`Location`), or `(no Location)`.
+        location: String,
+    },
+    /// An answer larger than any the API gives.
+    #[error("{server} sent more than {limit} bytes in one answer: is it a signet server?")]
+    TooLarge {
+        /// The server's URL.
+        server: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A success whose body this client cannot read.
     #[error(
         "{server} sent a response this client cannot read ({what}): is it a signet server of this version?"
@@ -101,13 +122,13 @@ pub(crate) fn problem(status: u16, retry_after: Option<u64>, body: &[u8]) -> Opt
     let body: Value = serde_json::from_slice(body).ok()?;
     let kind = body.get("type")?.as_str()?;
     let kind = kind.rsplit('/').next().unwrap_or(kind).to_owned();
-    let detail = body
-        .get("detail")
-        .and_then(Value::as_str)
-        .or_else(|| body.get("title").and_then(Value::as_str))
-        .unwrap_or("the request failed")
-        .to_owned();
-    let field = body.get("field").and_then(Value::as_str).map(str::to_owned);
+    let detail = printable(
+        body.get("detail")
+            .and_then(Value::as_str)
+            .or_else(|| body.get("title").and_then(Value::as_str))
+            .unwrap_or("the request failed"),
+    );
+    let field = body.get("field").and_then(Value::as_str).map(printable);
     Some(Problem {
         status,
         kind,
@@ -116,6 +137,14 @@ pub(crate) fn problem(status: u16, retry_after: Option<u64>, body: &[u8]) -> Opt
         retry_after,
         body,
     })
+}
+
+/// A server's text as one printable line: control characters (terminal escapes, line
+/// breaks that could fake an `error:` line) become U+FFFD.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -134,6 +163,17 @@ mod tests {
         assert_eq!(p.kind, "invalid");
         assert_eq!(p.field.as_deref(), Some("store_password"));
         assert_eq!(p.to_string(), "invalid `store_password`: wrong");
+    }
+
+    #[test]
+    fn a_servers_detail_cannot_move_the_cursor_or_fake_a_line() {
+        let p = problem(
+            400,
+            None,
+            br#"{"type":"x","detail":"bad\u001b[2J\nerror: fake"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.detail, "bad\u{fffd}[2J\u{fffd}error: fake");
     }
 
     #[test]

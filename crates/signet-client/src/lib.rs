@@ -47,6 +47,11 @@ pub use crate::{
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole request may take (the server's own limit is 60 s).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+/// The largest answer read: above any the API gives (an export of the largest credential
+/// the server accepts, 4 MiB of request, base64 in JSON), far below what would hurt.
+const MAX_RESPONSE: usize = 32 << 20;
+/// The most pages [`Client::all`] follows.
+const MAX_PAGES: usize = 100_000;
 
 /// Which page of a list: where to start (a `next_cursor` the server gave) and how many.
 #[derive(Debug, Clone, Default)]
@@ -166,6 +171,9 @@ impl Client {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+            // Requests carry a token or secrets (a password, a keystore): they go to the
+            // server named, never where a redirect points (a 307/308 would resend the body).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError::Transport {
                 server: server.to_owned(),
@@ -206,7 +214,7 @@ impl Client {
         url
     }
 
-    async fn send(&self, call: Call<'_>) -> Result<(StatusCode, bytes::Bytes), ClientError> {
+    async fn send(&self, call: Call<'_>) -> Result<(StatusCode, Vec<u8>), ClientError> {
         let url = self.url(&call.path, &call.query);
         let mut request = self
             .http
@@ -221,14 +229,45 @@ impl Client {
         if let Some(body) = &call.body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| self.transport(&e))?;
+        let mut response = request.send().await.map_err(|e| self.transport(&e))?;
         let status = response.status();
         let retry_after = response
             .headers()
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let body = response.bytes().await.map_err(|e| self.transport(&e))?;
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map_or_else(
+                    || "(no Location)".to_owned(),
+                    |l| l.chars().filter(|c| !c.is_control()).collect(),
+                );
+            return Err(ClientError::Redirected {
+                server: self.server().to_owned(),
+                status: status.as_u16(),
+                location,
+            });
+        }
+        let too_large = || ClientError::TooLarge {
+            server: self.server().to_owned(),
+            limit: MAX_RESPONSE,
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_RESPONSE as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(&e))? {
+            if body.len() + chunk.len() > MAX_RESPONSE {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         if status.is_success() {
             return Ok((status, body));
         }
@@ -782,15 +821,21 @@ impl Client {
         mut page: impl AsyncFnMut(PageRequest) -> Result<Page<T>, ClientError>,
     ) -> Result<Vec<T>, ClientError> {
         let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let p = page(PageRequest::after(cursor)).await?;
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let p = page(PageRequest::after(cursor.clone())).await?;
             items.extend(p.items);
             match p.next_cursor {
+                // A server that hands back the cursor it was given would be followed forever.
+                Some(next) if cursor.as_ref() == Some(&next) => break,
                 Some(next) => cursor = Some(next),
                 None => return Ok(items),
             }
         }
+        Err(ClientError::Decode {
+            server: self.server().to_owned(),
+            what: "a list whose pages do not end (a cursor repeated)".into(),
+        })
     }
 
     async fn items<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<Vec<T>, ClientError> {
@@ -904,6 +949,69 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("sgu_secret"), "{shown}");
         assert!(shown.contains("[redacted]"), "{shown}");
+    }
+
+    /// A server that answers every request with `response`, and counts connections.
+    fn answering(
+        response: &'static str,
+    ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = std::sync::Arc::clone(&count);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        (url, count)
+    }
+
+    #[tokio::test]
+    async fn redirects_are_refused_and_the_body_goes_nowhere_else() {
+        let (elsewhere, reached) = answering("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
+        let redirect: &'static str = Box::leak(
+            format!(
+                "HTTP/1.1 308 Permanent Redirect\r\nlocation: {elsewhere}/v1/auth/login\r\n\
+                 content-length: 0\r\n\r\n"
+            )
+            .into_boxed_str(),
+        );
+        let (server, _) = answering(redirect);
+        let c = Client::new(&server).unwrap();
+        match c.login("a@b.c", &SecretString::new("hunter22")).await {
+            Err(ClientError::Redirected {
+                status, location, ..
+            }) => {
+                assert_eq!(status, 308);
+                assert_eq!(location, format!("{elsewhere}/v1/auth/login"));
+            }
+            other => panic!("expected Redirected, got {other:?}"),
+        }
+        assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_limit_is_refused() {
+        let huge: &'static str = Box::leak(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                MAX_RESPONSE + 1
+            )
+            .into_boxed_str(),
+        );
+        let (server, _) = answering(huge);
+        let c = Client::new(&server)
+            .unwrap()
+            .with_token(SecretString::new("sgu_x"));
+        assert!(
+            matches!(c.me().await, Err(ClientError::TooLarge { limit, .. }) if limit == MAX_RESPONSE)
+        );
     }
 
     #[tokio::test]

@@ -388,22 +388,7 @@ pub fn set_slot(
     slot: IosSlot,
     credential: &CredentialId,
 ) -> anyhow::Result<(Link, Option<CredentialId>)> {
-    let details = describe::app(remote, &target.app)?;
-    let slot = slot_name(slot);
-    let before = details
-        .links
-        .iter()
-        .find(|l| l.platform == "ios" && l.identifier == target.bundle_id && l.slot == slot)
-        .map(|l| l.credential_id.clone());
-    let link = remote.block_on(remote.client.set_slot(
-        &remote.org,
-        details.app.id.as_str(),
-        "ios",
-        &target.bundle_id,
-        slot,
-        credential,
-    ))?;
-    Ok((link, before.filter(|b| b != credential)))
+    remote::slots::set(remote, &slot_ref(target, slot), credential)
 }
 
 /// Empties a slot after showing what stops and asking; the credential stays.
@@ -413,32 +398,15 @@ pub fn clear_slot(
     slot: IosSlot,
     yes: bool,
 ) -> anyhow::Result<Link> {
-    let details = describe::app(remote, &target.app)?;
-    let slot = slot_name(slot);
-    let Some(link) = details
-        .links
-        .iter()
-        .find(|l| l.platform == "ios" && l.identifier == target.bundle_id && l.slot == slot)
-        .cloned()
-    else {
-        bail!(
-            "{slot} of {} in app {} is empty",
-            target.bundle_id,
-            details.app.slug
-        );
-    };
-    eprintln!(
-        "Without it, {}. Credential {} stays on the server.",
-        slot_impact(slot, &target.bundle_id),
-        link.credential_id
-    );
-    remote::confirm(&format!("Clear {slot} of {}", target.bundle_id), yes)?;
-    remote.block_on(remote.client.remove_slot(
-        &remote.org,
-        details.app.id.as_str(),
-        "ios",
-        &target.bundle_id,
-        slot,
-    ))?;
-    Ok(link)
+    let at = slot_ref(target, slot);
+    remote::slots::clear(remote, &at, &slot_impact(at.slot, &target.bundle_id), yes)
+}
+
+fn slot_ref(target: &IosTarget, slot: IosSlot) -> remote::slots::SlotRef<'_> {
+    remote::slots::SlotRef {
+        app: &target.app,
+        platform: "ios",
+        identifier: &target.bundle_id,
+        slot: slot_name(slot),
+    }
 }

@@ -50,8 +50,13 @@ pub fn login(args: &LoginArgs) -> anyhow::Result<()> {
                                 .into(),
                         )
                     })?;
-            let logged_in =
-                runtime.block_on(client.login(&email, &SecretString::new(password.expose())))?;
+            let logged_in = runtime
+                .block_on(client.login(&email, &SecretString::new(password.expose())))
+                .map_err(|e| match e {
+                    // Not a session that expired (the hint a 401 gets elsewhere).
+                    ClientError::Problem(p) if p.status == 401 => anyhow::anyhow!("{}", p.detail),
+                    other => other.into(),
+                })?;
             (logged_in.token, Some(email))
         }
     };
@@ -153,11 +158,20 @@ fn pick_org<'a>(orgs: &'a [Org], wanted: Option<&str>) -> anyhow::Result<Option<
 
 pub fn logout(args: &LogoutArgs) -> anyhow::Result<()> {
     let config = Config::load()?;
-    let Some(token) = config.token.clone() else {
+    let (Some(token), Some(server)) = (config.token.clone(), config.server.clone()) else {
         println!("Not logged in.");
         return Ok(());
     };
-    let server = remote::server_url(&args.remote, &config)?;
+    // The saved session is revoked on its own server, and its token sent nowhere else.
+    if let Some(other) = &args.remote.server {
+        if !remote::same_server(other, &server) {
+            return Err(UsageError(format!(
+                "the saved login is for {server}, not {other}: `signet logout` without \
+                 --server (or SIGNET_SERVER) logs out of it"
+            ))
+            .into());
+        }
+    }
     let revoked = if token.expose().starts_with("sgu_") {
         let client = Client::new(&server)?.with_token(token);
         match remote::runtime()?.block_on(client.logout()) {
@@ -187,13 +201,27 @@ pub fn logout(args: &LogoutArgs) -> anyhow::Result<()> {
 pub fn whoami(args: &WhoamiArgs) -> anyhow::Result<()> {
     let remote = Remote::connect(&args.remote)?;
     let me = remote.block_on(remote.client.me())?;
-    let org = remote.block_on(remote.client.org(&remote.org))?;
+    // A robot limited to apps may not read the organization: its own record says enough.
+    let org = match (&me, remote.block_on(remote.client.org(&remote.org))) {
+        (_, Ok(org)) => Some(org),
+        (Me::Robot { .. }, Err(ClientError::Problem(p))) if p.status == 403 => None,
+        (_, Err(e)) => return Err(e.into()),
+    };
+    let role = match (&org, &me) {
+        (Some(o), _) => o.role,
+        (None, Me::Robot { role, .. }) => *role,
+        (None, Me::User { .. }) => unreachable!("a user's organization is read or refused"),
+    };
     if args.output.json {
         let who = match &me {
             Me::User { user, .. } => json!({ "kind": "user", "user": user }),
             Me::Robot {
                 token_id, app_ids, ..
             } => json!({ "kind": "robot", "token_id": token_id, "app_ids": app_ids }),
+        };
+        let org = match &org {
+            Some(o) => json!(o),
+            None => json!({ "id": remote.org, "role": role }),
         };
         return output::json(&json!({
             "server": remote.client.server(),
@@ -226,8 +254,11 @@ pub fn whoami(args: &WhoamiArgs) -> anyhow::Result<()> {
             );
         }
     }
-    f.add("Organization", format!("{} ({})", org.name, org.id));
-    f.add("Role", org.role.name());
+    match &org {
+        Some(o) => f.add("Organization", format!("{} ({})", o.name, o.id)),
+        None => f.add("Organization", remote.org.to_string()),
+    };
+    f.add("Role", role.name());
     print!("{}", f.render());
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod describe;
+pub mod slots;
 pub mod table;
 
 use std::{collections::HashMap, io::IsTerminal};
@@ -50,13 +51,27 @@ pub fn server_url(args: &RemoteArgs, config: &Config) -> anyhow::Result<String> 
         })
 }
 
-/// `SIGNET_TOKEN`, else the saved token.
-fn token(config: &Config) -> Option<SecretString> {
-    std::env::var("SIGNET_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .map(SecretString::new)
-        .or_else(|| config.token.clone())
+/// `SIGNET_TOKEN`, else the saved token, which is only ever sent to the server it was
+/// saved for.
+fn token(server: &str, config: &Config) -> anyhow::Result<SecretString> {
+    if let Some(token) = std::env::var("SIGNET_TOKEN").ok().filter(|t| !t.is_empty()) {
+        return Ok(SecretString::new(token));
+    }
+    match (&config.token, &config.server) {
+        (Some(token), Some(saved)) if same_server(saved, server) => Ok(token.clone()),
+        (Some(_), Some(saved)) => Err(anyhow::Error::new(ClientError::NoToken).context(format!(
+            "not logged in to {server} (the saved login is for {saved}, and its token is sent \
+             to no other server): `signet login --server {server}`, or set SIGNET_TOKEN"
+        ))),
+        _ => Err(anyhow::Error::new(ClientError::NoToken).context(format!(
+            "log in first: `signet login --server {server}` (or set SIGNET_TOKEN)"
+        ))),
+    }
+}
+
+/// Whether two server URLs name the same server (a trailing `/` aside).
+pub fn same_server(a: &str, b: &str) -> bool {
+    a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
 }
 
 impl Remote {
@@ -65,16 +80,15 @@ impl Remote {
     pub fn connect(args: &RemoteArgs) -> anyhow::Result<Remote> {
         let config = Config::load()?;
         let server = server_url(args, &config)?;
-        let token = token(&config).ok_or_else(|| {
-            anyhow::Error::new(ClientError::NoToken).context(format!(
-                "log in first: `signet login --server {server}` (or set SIGNET_TOKEN)"
-            ))
-        })?;
+        let token = token(&server, &config)?;
         let client = Client::new(&server)?.with_token(token);
         let runtime = runtime()?;
         let wanted = args.org.clone().or_else(|| {
             // The saved organization belongs to the saved server and login.
-            (args.server.is_none() || args.server == config.server)
+            config
+                .server
+                .as_deref()
+                .is_some_and(|saved| same_server(saved, &server))
                 .then(|| config.org.clone())
                 .flatten()
         });

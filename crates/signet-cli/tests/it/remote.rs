@@ -231,6 +231,36 @@ fn session_flow(backend: Backend) {
         "{err}"
     );
 
+    // The saved token goes to the saved server only: another one named by --server (or
+    // SIGNET_SERVER) gets nothing, not even a connection.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    other.set_nonblocking(true).unwrap();
+    let other_url = format!("http://{}", other.local_addr().unwrap());
+    let err = team
+        .run(owner, &["app", "list", "--server", &other_url])
+        .fails_with(1);
+    assert!(
+        err.starts_with(&format!(
+            "error: not logged in to {other_url} (the saved login is for {}, and its token is sent to no other server)",
+            team.url
+        )),
+        "{err}"
+    );
+    let err = team
+        .run_with(owner, &["logout"], &[("SIGNET_SERVER", other_url.as_str())])
+        .fails_with(2);
+    assert!(
+        err.contains(&format!(
+            "error: the saved login is for {}, not {other_url}",
+            team.url
+        )),
+        "{err}"
+    );
+    assert!(
+        matches!(other.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the other server was contacted"
+    );
+
     // Logging out revokes the session on the server, and forgets it here.
     team.run(owner, &["logout"]).ok();
     assert!(!config.exists());

@@ -177,6 +177,14 @@ fn password_file(passwords: &[(&'static str, SecretString)]) -> Zeroizing<String
 pub fn export(remote: &Remote, id: &CredentialId, to: ExportTo<'_>) -> anyhow::Result<Exported> {
     output_file::check_writable(to.out, to.force)?;
     if let Some(p) = to.password_out {
+        if p == to.out {
+            return Err(UsageError(format!(
+                "--password-out and --out are the same file ({}): the password would replace \
+                 the credential",
+                p.display()
+            ))
+            .into());
+        }
         output_file::check_writable(p, to.force)?;
     }
     let export = remote.block_on(remote.client.export(&remote.org, id))?;

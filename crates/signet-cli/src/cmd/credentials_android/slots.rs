@@ -1,11 +1,10 @@
 //! An application id's slots: the FCM server key and the Google service accounts.
 
-use anyhow::{Context, bail};
 use signet_client::{CredentialId, Link};
 
 use crate::{
     flags::{AndroidSlot, AndroidTarget},
-    remote::{self, Remote, describe},
+    remote::{self, Remote},
 };
 
 /// The API's name of a slot.
@@ -37,24 +36,7 @@ pub fn set_slot(
     slot: AndroidSlot,
     credential: &CredentialId,
 ) -> anyhow::Result<(Link, Option<CredentialId>)> {
-    let details = describe::app(remote, &target.app)?;
-    let slot = slot_name(slot);
-    let before = details
-        .links
-        .iter()
-        .find(|l| {
-            l.platform == "android" && l.identifier == target.application_id && l.slot == slot
-        })
-        .map(|l| l.credential_id.clone());
-    let link = remote.block_on(remote.client.set_slot(
-        &remote.org,
-        details.app.id.as_str(),
-        "android",
-        &target.application_id,
-        slot,
-        credential,
-    ))?;
-    Ok((link, before.filter(|b| b != credential)))
+    remote::slots::set(remote, &slot_ref(target, slot), credential)
 }
 
 /// Empties a slot after showing what stops and asking; the credential stays.
@@ -64,36 +46,20 @@ pub fn clear_slot(
     slot: AndroidSlot,
     yes: bool,
 ) -> anyhow::Result<Link> {
-    let details = describe::app(remote, &target.app)?;
-    let slot = slot_name(slot);
-    let Some(link) = details
-        .links
-        .iter()
-        .find(|l| {
-            l.platform == "android" && l.identifier == target.application_id && l.slot == slot
-        })
-        .cloned()
-    else {
-        bail!(
-            "{slot} of {} in app {} is empty",
-            target.application_id,
-            details.app.slug
-        );
-    };
-    eprintln!(
-        "Without it, {}. Credential {} stays on the server.",
-        slot_impact(slot, &target.application_id),
-        link.credential_id
-    );
-    remote::confirm(&format!("Clear {slot} of {}", target.application_id), yes)?;
-    remote
-        .block_on(remote.client.remove_slot(
-            &remote.org,
-            details.app.id.as_str(),
-            "android",
-            &target.application_id,
-            slot,
-        ))
-        .context("clearing the slot")?;
-    Ok(link)
+    let at = slot_ref(target, slot);
+    remote::slots::clear(
+        remote,
+        &at,
+        &slot_impact(at.slot, &target.application_id),
+        yes,
+    )
+}
+
+fn slot_ref(target: &AndroidTarget, slot: AndroidSlot) -> remote::slots::SlotRef<'_> {
+    remote::slots::SlotRef {
+        app: &target.app,
+        platform: "android",
+        identifier: &target.application_id,
+        slot: slot_name(slot),
+    }
 }

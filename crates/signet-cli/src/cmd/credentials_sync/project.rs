@@ -239,6 +239,15 @@ pub fn plan(
 }
 
 fn planned(project: &Project, path: &str, what: &str, bytes: &[u8]) -> anyhow::Result<PlannedFile> {
+    // credentials.json may come with the repository (a pull request can change it): what
+    // it names is written only inside the project directory.
+    if !inside(path) {
+        return Err(crate::UsageError(format!(
+            "credentials.json names `{path}` for the {what}: signet writes credentials only \
+             inside the project directory (a relative path without `..`); change the path"
+        ))
+        .into());
+    }
     let full = project.resolve(path);
     let state = match std::fs::read(&full) {
         Ok(old) if old == bytes => FileState::Unchanged,
@@ -254,6 +263,15 @@ fn planned(project: &Project, path: &str, what: &str, bytes: &[u8]) -> anyhow::R
         bytes: Zeroizing::new(bytes.to_vec()),
         state,
     })
+}
+
+/// Whether `path` stays inside the directory it is relative to: not absolute, no `..`.
+fn inside(path: &str) -> bool {
+    use std::path::Component;
+    !path.is_empty()
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// What writing `new` over `existing` does to credentials.json, and the sections it
@@ -364,6 +382,8 @@ pub fn not_ignored(dir: &Path, files: &[(String, String)]) -> Vec<String> {
             .arg("-C")
             .arg(dir)
             .args(args)
+            // A repository's own config can run programs (core.fsmonitor): they get no token.
+            .env_remove("SIGNET_TOKEN")
             .stdin(Stdio::null())
             .stderr(Stdio::null())
             .output()
@@ -398,5 +418,20 @@ pub fn not_ignored_warning(dir: &Path, files: &[(String, String)]) -> Option<Str
              git-crypt); they hold signing credentials",
             many.join(", ")
         )),
+    }
+}
+
+#[cfg(test)]
+mod confinement_tests {
+    use super::inside;
+
+    #[test]
+    fn only_relative_paths_without_dot_dot_are_inside() {
+        assert!(inside("credentials/android/keystore.jks"));
+        assert!(inside("./keystore.jks"));
+        assert!(!inside("/tmp/victim"));
+        assert!(!inside("../victim.jks"));
+        assert!(!inside("credentials/../../victim.jks"));
+        assert!(!inside(""));
     }
 }
