@@ -94,7 +94,7 @@ pub enum ClientError {
     Decode {
         /// The server's URL.
         server: String,
-        /// What was being read, and serde's reason (which names no value).
+        /// What was being read, and where it went wrong (never a value of the answer).
         what: String,
     },
     /// A call that needs a token was made without one.

@@ -214,7 +214,10 @@ impl Client {
         url
     }
 
-    async fn send(&self, call: Call<'_>) -> Result<(StatusCode, Vec<u8>), ClientError> {
+    async fn send(
+        &self,
+        call: Call<'_>,
+    ) -> Result<(StatusCode, zeroize::Zeroizing<Vec<u8>>), ClientError> {
         let url = self.url(&call.path, &call.query);
         let mut request = self
             .http
@@ -261,7 +264,8 @@ impl Client {
         {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        // The answer may hold secrets (an export, build credentials): zeroized when dropped.
+        let mut body = zeroize::Zeroizing::new(Vec::new());
         while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(&e))? {
             if body.len() + chunk.len() > MAX_RESPONSE {
                 return Err(too_large());
@@ -302,9 +306,21 @@ impl Client {
     async fn call<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ClientError> {
         let what = format!("{} {}", call.method, call.path.join("/"));
         let (_, body) = self.send(call).await?;
+        // serde's message can quote a value of the answer, which may be a secret: only
+        // where and what kind of error is said.
         serde_json::from_slice(&body).map_err(|e| ClientError::Decode {
             server: self.server().to_owned(),
-            what: format!("{what}: {e}"),
+            what: format!(
+                "{what}: {} at line {}, column {}",
+                match e.classify() {
+                    serde_json::error::Category::Io => "a read error",
+                    serde_json::error::Category::Syntax => "not JSON",
+                    serde_json::error::Category::Data => "JSON of another shape",
+                    serde_json::error::Category::Eof => "JSON cut short",
+                },
+                e.line(),
+                e.column()
+            ),
         })
     }
 

@@ -59,7 +59,10 @@ pub mod validate;
 mod versions;
 
 pub use crate::{
-    apps::{AppCredentials, BuildCredentials, DISTRIBUTIONS, SLOTS, check_pair_metadata},
+    apps::{
+        AppCredentials, BuildCredentials, DISTRIBUTIONS, SLOTS, check_build_set_name,
+        check_identifier, check_pair_metadata,
+    },
     db::{Backend, Limits, PageRequest, Store},
     envelope::{Binding, Sealed},
     error::{Rule, StoreError},

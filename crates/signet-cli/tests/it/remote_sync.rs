@@ -136,10 +136,16 @@ fn assert_no_secret(text: &str, secrets: &[&str]) {
 }
 
 /// The single directory under `dir`.
+/// The one backup in `dir` (beside the `.gitignore` that keeps backups out of git).
 fn only_entry(dir: &Path) -> std::path::PathBuf {
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".gitignore")).expect("the backups' .gitignore"),
+        "*\n"
+    );
     let entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_some_and(|n| n != ".gitignore"))
         .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries[0].clone()
@@ -289,6 +295,20 @@ fn android_round_trip(backend: Backend) {
     );
     assert_eq!(credential_ids(&team), before);
     assert!(!project.join("credentials-backup").exists());
+
+    // A name the server would refuse is refused before anything is uploaded.
+    let err = sync(
+        &team,
+        owner,
+        &["--to-remote", "--yes", "--application-id", "bad..id"],
+    )
+    .fails_with(1);
+    assert_eq!(
+        err,
+        "error: invalid `application_id`: `bad..id` is not an application or bundle \
+         identifier; nothing was changed on the server\n"
+    );
+    assert_eq!(credential_ids(&team), before);
 
     // A developer can: the backup is read with the build-credentials fetch, not the
     // export (admin).
@@ -739,6 +759,27 @@ fn robot_fetch(backend: Backend) {
 
     // A developer robot of the app fetches into a new directory.
     let robot = team.robot("developer", Some(&[app.as_str()]));
+
+    // A credentials.json in the out dir (it may come with the repository) cannot send the
+    // keystore outside it: nothing is written.
+    std::fs::create_dir_all(site.path("hostile")).expect("a project dir");
+    site.write(
+        "hostile/credentials.json",
+        br#"{"android":{"keystore":{"keystorePath":"../escaped.jks","keystorePassword":"x","keyAlias":"x","keyPassword":"x"}}}"#,
+    );
+    let err = as_robot(
+        &robot,
+        &["--application-id", APP_ID, "--out-dir", "hostile"],
+    )
+    .fails_with(2);
+    assert_eq!(
+        err,
+        "error: credentials.json names `../escaped.jks` for the keystore: signet writes \
+         credentials only inside the project directory (a relative path without `..`); change \
+         the path\n"
+    );
+    assert!(!site.exists("escaped.jks"));
+
     let run = as_robot(
         &robot,
         &["--application-id", APP_ID, "--out-dir", "ci", "--json"],

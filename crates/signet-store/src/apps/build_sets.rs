@@ -46,9 +46,7 @@ impl Store {
         scope: &Scope,
     ) -> Result<(BuildSet, bool), StoreError> {
         check_identifier("application_id", application_id)?;
-        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-            return Err(invalid("name", "1 to 100 printable characters"));
-        }
+        super::check_build_set_name(name)?;
         let mut tx = self.begin().await?;
         let keystore = self
             .expect_kind(

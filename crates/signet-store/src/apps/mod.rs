@@ -50,8 +50,9 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> StoreError {
     }
 }
 
-/// Application ids (`com.acme.app`) and bundle ids: dot-separated identifiers.
-fn check_identifier(field: &'static str, id: &str) -> Result<(), StoreError> {
+/// Application ids (`com.acme.app`) and bundle ids: dot-separated identifiers. (Public so
+/// that a client can check one before it changes anything.)
+pub fn check_identifier(field: &'static str, id: &str) -> Result<(), StoreError> {
     let ok = !id.is_empty()
         && id.len() <= 255
         && id.split('.').all(|part| {
@@ -68,6 +69,14 @@ fn check_identifier(field: &'static str, id: &str) -> Result<(), StoreError> {
             format!("`{id}` is not an application or bundle identifier"),
         ))
     }
+}
+
+/// A build set's name: 1 to 100 printable characters.
+pub fn check_build_set_name(name: &str) -> Result<(), StoreError> {
+    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(invalid("name", "1 to 100 printable characters"));
+    }
+    Ok(())
 }
 
 fn check_slug(slug: &str) -> Result<(), StoreError> {

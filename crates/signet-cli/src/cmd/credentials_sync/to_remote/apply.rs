@@ -71,6 +71,13 @@ pub(super) fn backup(
     }
     let parent = project.resolve(BACKUP_DIR);
     project::make_private_dirs(&parent)?;
+    // Old keystores and certificates do not belong in the repository: the backup directory
+    // ignores itself, whatever the project's .gitignore says.
+    let ignore = parent.join(".gitignore");
+    if !ignore.exists() {
+        crate::output_file::write_atomic(&ignore, b"*\n", false, false)
+            .with_context(|| format!("cannot write {}", shown(&ignore)))?;
+    }
     let stamp = format!(
         "{:04}-{:02}-{:02}T{:02}-{:02}-{:02}Z",
         now.year(),

@@ -202,6 +202,20 @@ pub fn run(remote: &Remote, inputs: &SyncInputs) -> anyhow::Result<Report> {
         None => Vec::new(),
     };
 
+    // The names the server will be asked to use, checked as it checks them, so that a bad
+    // one is refused before anything is uploaded.
+    let checked = |e: signet_store::StoreError| fail(UsageError(e.to_string()).into());
+    if keystore.is_some() {
+        if let Some(id) = &inputs.application_id {
+            signet_store::check_identifier("application_id", id).map_err(checked)?;
+        }
+        signet_store::check_build_set_name(inputs.name.as_deref().unwrap_or(NEW_BUILD_SET))
+            .map_err(checked)?;
+    }
+    for target in &targets {
+        signet_store::check_identifier("bundle_id", &target.bundle_id).map_err(checked)?;
+    }
+
     // 2. What the server has, and what changes.
     let mut pending: Vec<Pending> = Vec::new();
     let android_step = match &keystore {
