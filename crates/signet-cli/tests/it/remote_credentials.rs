@@ -81,6 +81,19 @@ fn keystores(backend: Backend) {
         .fails_with(2);
     assert_eq!(with_flags, err);
 
+    // A credential that is not there is named.
+    let missing = "cred_000000000000000000000000";
+    let err = team
+        .run(owner, &["credentials", "show", missing])
+        .fails_with(1);
+    assert_eq!(
+        err,
+        format!(
+            "error: credential {missing} is not in this organization (or was destroyed after \
+             its restore window): no such resource\n"
+        )
+    );
+
     // A JKS made by keytool, its key password apart from the store password.
     let store_pw = team.site.password("jks-store");
     let key_pw = team.site.password("jks-key");

@@ -63,7 +63,9 @@ struct DeletedJson<'a> {
 
 /// Shows the impact, offers a keystore's backup, asks, writes the backup, deletes.
 pub fn delete(remote: &Remote, id: &CredentialId, options: &DeleteOptions) -> anyhow::Result<()> {
-    let credential = remote.block_on(remote.client.credential(&remote.org, id))?;
+    let credential = remote
+        .block_on(remote.client.credential(&remote.org, id))
+        .map_err(|e| super::about(id, e))?;
     let impact = remote.block_on(remote.client.impact(&remote.org, id))?;
     let window = remote
         .block_on(remote.client.org(&remote.org))?

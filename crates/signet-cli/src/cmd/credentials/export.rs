@@ -187,7 +187,9 @@ pub fn export(remote: &Remote, id: &CredentialId, to: ExportTo<'_>) -> anyhow::R
         }
         output_file::check_writable(p, to.force)?;
     }
-    let export = remote.block_on(remote.client.export(&remote.org, id))?;
+    let export = remote
+        .block_on(remote.client.export(&remote.org, id))
+        .map_err(|e| super::about(id, e))?;
     let c = export.credential;
     let m = material(c.kind, &export.secret)?;
     if to.password_out.is_some() && m.passwords.is_empty() {

@@ -54,6 +54,17 @@ pub fn run(args: &CredentialsArgs) -> anyhow::Result<()> {
     }
 }
 
+/// An error about credential `id`: a 404 says which credential was not found.
+pub fn about(id: &signet_client::CredentialId, e: signet_client::ClientError) -> anyhow::Error {
+    match e.status() {
+        Some(404) => anyhow::Error::new(e).context(format!(
+            "credential {id} is not in this organization (or was destroyed after its restore \
+             window)"
+        )),
+        _ => e.into(),
+    }
+}
+
 /// A credential with what uses it, as lists print it (`--json` too).
 #[derive(Debug, Clone, Serialize)]
 pub struct Listed {

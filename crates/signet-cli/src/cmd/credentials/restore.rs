@@ -22,5 +22,7 @@ pub fn restore_cmd(args: &CredentialsRestoreArgs) -> anyhow::Result<()> {
 
 /// Restores a deleted credential.
 pub fn restore(remote: &Remote, id: &CredentialId) -> anyhow::Result<Credential> {
-    Ok(remote.block_on(remote.client.restore(&remote.org, id))?)
+    remote
+        .block_on(remote.client.restore(&remote.org, id))
+        .map_err(|e| super::about(id, e))
 }

@@ -27,7 +27,9 @@ struct Shown<'a> {
 
 /// Prints one credential with its impact and kept versions.
 pub fn show(remote: &Remote, id: &CredentialId, json: bool) -> anyhow::Result<()> {
-    let credential = remote.block_on(remote.client.credential(&remote.org, id))?;
+    let credential = remote
+        .block_on(remote.client.credential(&remote.org, id))
+        .map_err(|e| super::about(id, e))?;
     let impact = remote.block_on(remote.client.impact(&remote.org, id))?;
     let versions = remote.block_on(remote.client.versions(&remote.org, id))?;
     if json {
