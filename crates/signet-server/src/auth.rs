@@ -39,7 +39,7 @@ pub struct Caller {
 /// The caller's address and request id, for the audit log, without authentication.
 pub struct Origin(pub Actor);
 
-fn origin(parts: &Parts) -> Actor {
+pub(crate) fn origin(parts: &Parts) -> Actor {
     let ip = parts
         .extensions
         .get::<ClientAddr>()
@@ -159,7 +159,11 @@ async fn authenticate(state: &AppState, parts: &Parts) -> Result<Caller, ApiErro
 }
 
 /// The role of `caller` in `org`; 404 when it is not theirs.
-async fn role_in(state: &AppState, caller: &Caller, org: &OrgId) -> Result<Role, ApiError> {
+pub(crate) async fn role_in(
+    state: &AppState,
+    caller: &Caller,
+    org: &OrgId,
+) -> Result<Role, ApiError> {
     match &caller.principal {
         Principal::User { user_id, .. } => state
             .store
@@ -173,7 +177,7 @@ async fn role_in(state: &AppState, caller: &Caller, org: &OrgId) -> Result<Role,
 
 /// The app `app_ref` (id or slug) of `org`, if `scope` reaches it: 404 when there is
 /// none, 403 when it is another app's.
-async fn app_in_scope(
+pub(crate) async fn app_in_scope(
     state: &AppState,
     org: &OrgId,
     app_ref: &str,

@@ -119,6 +119,21 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The human detail (never a secret).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The field at fault, for invalid input.
+    pub fn field(&self) -> Option<&str> {
+        self.extra.get("field").and_then(Value::as_str)
+    }
+
+    /// Why the field is refused, for invalid input (the detail without the field's name).
+    pub fn reason(&self) -> Option<&str> {
+        self.extra.get("reason").and_then(Value::as_str)
+    }
 }
 
 impl From<StoreError> for ApiError {

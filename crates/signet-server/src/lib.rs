@@ -17,6 +17,7 @@ pub mod login_limit;
 pub mod openapi;
 pub mod routes;
 mod start;
+pub mod web;
 
 pub use start::{
     Config, LogFormat, MASTER_KEY_FILE, SETUP_TOKEN_FILE, StartError, StoreConfig, open_store,
@@ -147,6 +148,7 @@ pub struct RequestId(pub String);
 /// rule, limits, request logging, and errors that are all problem+json.
 pub fn router(state: Arc<AppState>) -> Router {
     routes::router(&state)
+        .merge(web::router(&state))
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -166,11 +168,15 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// status, keeping headers such as `Allow` and `Retry-After`.
 async fn problem_json(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
+    // The web pages' errors are pages (HTML), made by `web`.
+    let is_problem_or_page = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_problem_or_page {
         return response;
     }
     let (mut parts, _) = response.into_parts();

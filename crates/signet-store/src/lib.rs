@@ -74,6 +74,7 @@ pub use crate::{
         Actor, App, AuditRecord, BuildPair, BuildSet, Credential, CredentialVersion, Impact, Kind,
         Link, Member, Org, Page, Role, Scope, TokenInfo, User,
     },
+    reports::AuditFilter,
     throttle::Budget,
     tokens::Principal,
     users::{MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, SetupToken},

@@ -1,6 +1,8 @@
 //! What the store reports about credentials: the impact of losing one, the expiring
 //! report, the audit log.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, Row};
 
 use crate::{
@@ -169,6 +171,18 @@ impl Store {
         org: &OrgId,
         page: &PageRequest,
     ) -> Result<Page<crate::AuditRecord>, StoreError> {
+        self.audit_log_where(org, &AuditFilter::default(), page)
+            .await
+    }
+
+    /// The audit log of an organization, newest first, only the records that match
+    /// `filter` (each given part exactly).
+    pub async fn audit_log_where(
+        &self,
+        org: &OrgId,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::AuditRecord>, StoreError> {
         let limit = page.limit();
         // An audit id is 24 lower-case hex digits (`db::audit_id`); nothing else is a cursor.
         let cursor = match page.cursor.as_deref() {
@@ -180,12 +194,20 @@ impl Store {
             Some(_) => return Err(bad_cursor()),
             None => "~".into(),
         };
+        let part = |p: &Option<String>| p.clone().unwrap_or_default();
         let rows = sqlx::query(
             "SELECT id, at, actor, action, target, ip, request_id, detail FROM audit \
-             WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+             WHERE org_id = $1 AND id < $2 AND ($3 = '' OR action = $4) \
+             AND ($5 = '' OR actor = $6) AND ($7 = '' OR target = $8) ORDER BY id DESC LIMIT $9",
         )
         .bind(org)
         .bind(cursor)
+        .bind(part(&filter.action))
+        .bind(part(&filter.action))
+        .bind(part(&filter.actor))
+        .bind(part(&filter.actor))
+        .bind(part(&filter.target))
+        .bind(part(&filter.target))
         .bind(limit + 1)
         .fetch_all(&self.pool)
         .await?;
@@ -206,4 +228,73 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(paginate(items, limit, |a| a.id.clone()))
     }
+
+    /// What uses each credential of an organization, by credential id, in the words of
+    /// [`Impact::used_by`]: three queries for the whole organization (the credentials
+    /// page's "used by" column), where [`Store::impact`] answers for one.
+    pub async fn uses(&self, org: &OrgId) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        let mut uses: HashMap<String, Vec<String>> = HashMap::new();
+        let sets = sqlx::query(
+            "SELECT s.keystore_id, a.slug, s.application_id, s.name FROM android_build_sets s \
+             JOIN apps a ON a.id = s.app_id WHERE s.org_id = $1 ORDER BY a.slug, s.name",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &sets {
+            let slug: String = r.try_get("slug")?;
+            let appid: String = r.try_get("application_id")?;
+            let name: String = r.try_get("name")?;
+            uses.entry(r.try_get("keystore_id")?)
+                .or_default()
+                .push(format!("app {slug} / android {appid} / build set {name}"));
+        }
+        let pairs = sqlx::query(
+            "SELECT p.certificate_id, p.profile_id, a.slug, p.bundle_id, p.distribution \
+             FROM ios_build_pairs p JOIN apps a ON a.id = p.app_id WHERE p.org_id = $1 \
+             ORDER BY a.slug, p.bundle_id",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &pairs {
+            let slug: String = r.try_get("slug")?;
+            let bundle: String = r.try_get("bundle_id")?;
+            let dist: String = r.try_get("distribution")?;
+            let line = format!("app {slug} / ios {bundle} / {dist} builds");
+            for column in ["certificate_id", "profile_id"] {
+                uses.entry(r.try_get(column)?)
+                    .or_default()
+                    .push(line.clone());
+            }
+        }
+        let links = sqlx::query(
+            "SELECT l.credential_id, a.slug, l.platform, l.identifier, l.slot FROM app_links l \
+             JOIN apps a ON a.id = l.app_id WHERE l.org_id = $1 ORDER BY a.slug, l.identifier",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &links {
+            let slug: String = r.try_get("slug")?;
+            let platform: String = r.try_get("platform")?;
+            let ident: String = r.try_get("identifier")?;
+            let slot: String = r.try_get("slot")?;
+            uses.entry(r.try_get("credential_id")?)
+                .or_default()
+                .push(format!("app {slug} / {platform} {ident} / {slot}"));
+        }
+        Ok(uses)
+    }
+}
+
+/// Which audit records to list: each part given must match exactly.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// The action (`credential.create`, …).
+    pub action: Option<String>,
+    /// The actor (`user:<id>`, `robot:<token id>`).
+    pub actor: Option<String>,
+    /// The target (a credential's id, …).
+    pub target: Option<String>,
 }

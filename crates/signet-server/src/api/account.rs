@@ -6,8 +6,10 @@ use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use signet_store::{
-    MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Principal, StoreError, TokenId, validate::SecretString,
+    MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, Principal, StoreError, TokenId, TokenInfo, User,
+    validate::SecretString,
 };
+use zeroize::Zeroizing;
 
 use crate::{
     ApiJson, AppState,
@@ -66,13 +68,30 @@ pub(crate) async fn login(
     Origin(actor): Origin,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<axum::response::Response> {
-    if body.email.len() > MAX_EMAIL_BYTES {
+    let (user, info, token) =
+        checked_login(&state, &actor, &body.email, body.password.expose()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "user": user, "session": info, "token": token.as_str() })),
+    )
+        .into_response())
+}
+
+/// A login as `POST /v1/auth/login` checks it (the web page's sign-in too): sizes, the
+/// attempt budgets of [`crate::login_limit`], then the password.
+pub(crate) async fn checked_login(
+    state: &AppState,
+    actor: &signet_store::Actor,
+    email: &str,
+    password: &str,
+) -> ApiResult<(User, TokenInfo, Zeroizing<String>)> {
+    if email.len() > MAX_EMAIL_BYTES {
         return Err(ApiError::invalid(
             "email",
             format!("at most {MAX_EMAIL_BYTES} bytes"),
         ));
     }
-    if body.password.expose().len() > MAX_PASSWORD_BYTES {
+    if password.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::invalid(
             "password",
             format!("at most {MAX_PASSWORD_BYTES} bytes"),
@@ -84,13 +103,10 @@ pub(crate) async fn login(
     let budgets = [
         (login_limit::client_key(&actor.ip), &login_limit::PER_CLIENT),
         (
-            login_limit::address_key(&body.email, &actor.ip),
+            login_limit::address_key(email, &actor.ip),
             &login_limit::PER_ADDRESS,
         ),
-        (
-            login_limit::account_key(&body.email),
-            &login_limit::PER_ACCOUNT,
-        ),
+        (login_limit::account_key(email), &login_limit::PER_ACCOUNT),
     ];
     for (taken, (key, budget)) in budgets.iter().enumerate() {
         if let Err(e) = store.take_attempt(key, budget).await {
@@ -101,37 +117,30 @@ pub(crate) async fn login(
         }
     }
     let [(client, _), (address, _), (account, _)] = &budgets;
-    let (user, info, token) = match store
-        .login(&actor, &body.email, body.password.expose())
-        .await
-    {
+    match store.login(actor, email, password).await {
         Ok(ok) => {
             store.forget_attempts(address).await?;
             store.refund_attempt(account).await?;
             store.refund_attempt(client).await?;
-            ok
+            Ok(ok)
         }
-        Err(StoreError::Unauthenticated) => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "wrong e-mail or password",
-            ));
-        }
+        Err(StoreError::Unauthenticated) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            WRONG_LOGIN,
+        )),
         Err(other) => {
             // Busy (503): no password was checked; give the attempts back.
             for (key, _) in &budgets {
                 store.refund_attempt(key).await?;
             }
-            return Err(other.into());
+            Err(other.into())
         }
-    };
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "user": user, "session": info, "token": token.as_str() })),
-    )
-        .into_response())
+    }
 }
+
+/// The answer to a wrong e-mail or password (the API's detail, the sign-in page's error).
+pub(crate) const WRONG_LOGIN: &str = "wrong e-mail or password";
 
 /// `POST /v1/auth/logout`: revokes the session used.
 pub(crate) async fn logout(

@@ -62,7 +62,7 @@ impl<'de> serde::Deserialize<'de> for UploadBody {
 /// An upload read from its body: an unknown type or a missing required field is 422
 /// `invalid` naming the field (as validation's refusals are), any other wrong shape 422
 /// `invalid-body` whose detail names the field.
-fn upload(body: Value) -> Result<Upload, ApiError> {
+pub(crate) fn upload(body: Value) -> Result<Upload, ApiError> {
     Upload::from_json(body).map_err(|e| match e {
         UploadError::Invalid(e) => ApiError::from(e),
         UploadError::Shape(detail) => {
@@ -73,7 +73,9 @@ fn upload(body: Value) -> Result<Upload, ApiError> {
 
 /// Validates an upload on a blocking thread: opening a keystore runs its password-based
 /// key derivation, which must not hold up the async workers.
-async fn validated(upload: Upload) -> Result<signet_store::validate::Validated, ApiError> {
+pub(crate) async fn validated(
+    upload: Upload,
+) -> Result<signet_store::validate::Validated, ApiError> {
     tokio::task::spawn_blocking(move || {
         signet_store::validate::validate(&upload, time::OffsetDateTime::now_utc())
     })
