@@ -18,8 +18,12 @@ use std::{
 
 use serde_json::{Value, json};
 
+use signet_client::{Credential, CredentialId, OrgId};
+
 use crate::{
-    serve::{Backend, Site, free_port, unb64},
+    ios::{ProfileSpec, apns_key, apple_identity, profile_from},
+    remote::{Person, Team},
+    serve::{Backend, Site, b64, free_port, unb64},
     util::Dir,
 };
 
@@ -92,7 +96,6 @@ pub(crate) struct Browser<'s> {
     _profile: Dir,
 }
 
-#[allow(dead_code, reason = "the page tests use the rest")]
 impl<'s> Browser<'s> {
     /// Chromium on `origin` (a server's `http://host:port`) for the test `test`, which names
     /// its screenshots.
@@ -270,7 +273,12 @@ impl<'s> Browser<'s> {
     /// Types `value` into the field named `name` (emptied first); a file input gets the
     /// file's path.
     pub(crate) fn fill(&self, name: &str, value: &str) {
-        let field = self.find(&format!("[name=\"{name}\"]"));
+        self.fill_css(&format!("[name=\"{name}\"]"), value);
+    }
+
+    /// [`Browser::fill`] on the field `css` selects.
+    pub(crate) fn fill_css(&self, css: &str, value: &str) {
+        let field = self.find(css);
         let kind = self.call("GET", &format!("/element/{field}/attribute/type"), None);
         if kind != "file" {
             self.call("POST", &format!("/element/{field}/clear"), Some(&json!({})));
@@ -294,14 +302,51 @@ impl<'s> Browser<'s> {
         );
     }
 
-    /// Clicks the element with id `id` (a submit button waits for the next page).
+    /// Clicks the element with id `id` (a link or a form's button) and waits for the page
+    /// it leads to.
     pub(crate) fn click(&self, id: &str) {
-        let element = self.find(&format!("[id=\"{id}\"]"));
+        self.click_css(&format!("[id=\"{id}\"]"));
+    }
+
+    /// [`Browser::click`] on the element `css` selects.
+    pub(crate) fn click_css(&self, css: &str) {
+        let element = self.find(css);
+        let old = self.find("html");
         self.call(
             "POST",
             &format!("/element/{element}/click"),
             Some(&json!({})),
         );
+        // WebDriver's click may return before the navigation it starts: wait until the
+        // page's root is gone and the new one has loaded.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut replaced = false;
+        loop {
+            if !replaced {
+                match self.try_call("GET", &format!("/element/{old}/name"), None) {
+                    Err(e) if e.error == "stale element reference" => replaced = true,
+                    Ok(_) => {}
+                    Err(e) => panic!("after clicking {css}: {}: {}", e.error, e.message),
+                }
+            }
+            if replaced
+                && self
+                    .try_call(
+                        "POST",
+                        "/execute/sync",
+                        Some(&json!({ "script": "return document.readyState", "args": [] })),
+                    )
+                    .is_ok_and(|state| state == "complete")
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} on {} led to no new page in 30 s",
+                self.path()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The rendered text of the element `css` selects, if there is one.
@@ -406,7 +451,6 @@ impl Drop for Browser<'_> {
     }
 }
 
-#[allow(dead_code, reason = "the page tests use it")]
 /// `application/x-www-form-urlencoded`'s escaping of one name or value.
 fn percent(text: &str) -> String {
     text.bytes()
@@ -522,4 +566,594 @@ fn healthz_in_chromium() {
         };
         assert_eq!(width, laid_out, "{}", file.display());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The pages, by the contract at the top of signet-server's `web/mod.rs` (URLs, field
+// names, ids, error texts). SQLite is enough here: the store's behaviour is tested on both
+// backends elsewhere.
+
+const APP: &str = "acme-app";
+const PKG: &str = "com.acme.app";
+
+/// What the web page says for a refused delete confirmation (`web::CONFIRM_MISMATCH`).
+const CONFIRM_MISMATCH: &str = "type the credential's name exactly to confirm";
+
+impl Browser<'_> {
+    /// Signs in through the login form; the session cookie's value becomes a secret of
+    /// the site (no page may show it).
+    fn sign_in(&self, person: &Person) {
+        self.goto("/login");
+        self.fill("email", &person.email);
+        self.fill("password", &person.password);
+        self.click("login-submit");
+        let cookie = self
+            .session_cookie()
+            .unwrap_or_else(|| panic!("no session cookie after signing in: {}", self.body()));
+        self.site
+            .secret(cookie["value"].as_str().expect("a cookie's value"));
+    }
+
+    /// The `signet_session` cookie, if the browser has one.
+    fn session_cookie(&self) -> Option<Value> {
+        self.cookies()
+            .into_iter()
+            .find(|c| c["name"] == "signet_session")
+    }
+
+    /// The CSRF token of the page's forms (the sign-out form's hidden field).
+    fn csrf(&self) -> String {
+        let value = self.execute(
+            "return document.querySelector('#logout-form input[name=csrf]').value",
+            &[],
+        );
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("no CSRF field on {}", self.path()))
+            .to_owned()
+    }
+
+    /// A screenshot of the page as `page` ([`Browser::shot`]: no secret in its HTML),
+    /// after asserting, on a phone, that the page is laid out at the phone's width (its
+    /// viewport meta tag) with nothing wider than the screen.
+    fn page(&self, page: &str) -> PathBuf {
+        if self.viewport == Viewport::Phone {
+            let widths = self.execute(
+                "return [window.innerWidth, document.documentElement.scrollWidth]",
+                &[],
+            );
+            assert_eq!(
+                widths,
+                json!([390, 390]),
+                "{page} ({}) on a phone: [layout width, content width]",
+                self.path()
+            );
+        }
+        self.shot(page)
+    }
+}
+
+/// A keystore file made by `signet keystore generate` in the site's directory: its path,
+/// its store password and its base64 (both secrets of the site).
+struct KeystoreFile {
+    path: PathBuf,
+    password: String,
+    b64: String,
+}
+
+fn keystore_file(site: &Site, name: &str, dname: &str, validity_days: u32) -> KeystoreFile {
+    let password = site.password("store");
+    let file = format!("{name}.p12");
+    site.dir
+        .signet(&[
+            "keystore",
+            "generate",
+            "--out",
+            &file,
+            "--store-pass",
+            &format!("pass:{password}"),
+            "--key-alg",
+            "ec",
+            "--dname",
+            dname,
+            "--validity-days",
+            &validity_days.to_string(),
+        ])
+        .ok();
+    let b64 = b64(&site.dir.read(&file));
+    site.secret(&b64);
+    KeystoreFile {
+        path: site.dir.path(&file),
+        password,
+        b64,
+    }
+}
+
+/// Acme on SQLite with an app and the owner's keystore `name` uploaded through the API,
+/// the default build set `release` of [`PKG`] signing with it; the keystore's id.
+fn acme_with_keystore(name: &str) -> (Team, CredentialId) {
+    let team = Team::new(Backend::Sqlite);
+    let id = upload_keystore(&team, name, "CN=Acme Release, O=Acme", 3650);
+    let owner = team.server.client(&team.owner.token);
+    let org = org_id(&team);
+    team.server.ok("an app", owner.create_app(&org, APP));
+    team.server.ok(
+        "a build set",
+        owner.put_build_set(&org, APP, PKG, "release", &id, true, None),
+    );
+    (team, id)
+}
+
+/// Uploads a keystore named `name` as the owner through the API; its id.
+fn upload_keystore(team: &Team, name: &str, dname: &str, validity_days: u32) -> CredentialId {
+    let file = keystore_file(&team.site, name, dname, validity_days);
+    let v = team.api(
+        "POST",
+        &format!("/v1/orgs/{}/credentials", team.org),
+        &json!({
+            "type": "android-keystore",
+            "name": name,
+            "keystore": file.b64,
+            "store_password": file.password,
+        }),
+    );
+    CredentialId::parse(v["id"].as_str().expect("an id")).expect("a credential id")
+}
+
+fn org_id(team: &Team) -> OrgId {
+    OrgId::parse(&team.org).expect("an org id")
+}
+
+/// Acme's live credentials, through the API as its owner.
+fn live_credentials(team: &Team) -> Vec<Credential> {
+    let owner = team.server.client(&team.owner.token);
+    team.server.credentials(&owner, &org_id(team))
+}
+
+/// Signing in and out; a wrong password refused at the form, with no cookie set.
+#[test]
+fn sign_in_wrong_password_and_sign_out() {
+    let team = Team::new(Backend::Sqlite);
+    let org = &team.org;
+    let b = Browser::new(&team.site, &team.url, "sign-in", Viewport::Desktop);
+    // Not signed in: the pages send to the login form.
+    b.goto(&format!("/orgs/{org}"));
+    assert_eq!(b.path(), "/login");
+    b.page("login");
+
+    // A wrong password: the form again, the reason in words, no session, and the
+    // password not echoed (the page's check of secrets).
+    let wrong = team.site.password("wrong");
+    b.fill("email", &team.owner.email);
+    b.fill("password", &wrong);
+    b.click("login-submit");
+    assert_eq!(b.path(), "/login");
+    assert_eq!(
+        b.text("p#login-error.form-error").as_deref(),
+        Some("wrong e-mail or password")
+    );
+    assert!(b.session_cookie().is_none(), "{:?}", b.cookies());
+    b.page("login-wrong-password");
+
+    // The right one: the organization's overview, with a cookie scripts cannot read.
+    b.sign_in(&team.owner);
+    assert_eq!(b.path(), format!("/orgs/{org}"));
+    let cookie = b.session_cookie().expect("the session cookie");
+    assert_eq!(cookie["httpOnly"], true, "{cookie}");
+    assert_eq!(cookie["sameSite"], "Strict", "{cookie}");
+    assert_eq!(b.execute("return document.cookie", &[]), "");
+    let token = cookie["value"].as_str().expect("a value").to_owned();
+    assert!(token.starts_with("sgu_"), "a session token");
+    team.server
+        .ok("the session works", team.server.client(&token).me());
+    b.page("overview");
+
+    // Signing out revokes the session on the server and forgets the cookie.
+    b.click("logout-submit");
+    assert_eq!(b.path(), "/login");
+    assert!(b.session_cookie().is_none(), "{:?}", b.cookies());
+    assert_eq!(team.server.get("/v1/me", &token).status, 401);
+    b.goto(&format!("/orgs/{org}"));
+    assert_eq!(b.path(), "/login");
+    team.site.assert_no_secrets_in_logs();
+}
+
+/// A keystore uploaded with a wrong store password: the error at that field, nothing
+/// stored; with the right one, the keystore is stored and shown.
+#[test]
+fn upload_with_a_wrong_store_password_stores_nothing() {
+    let team = Team::new(Backend::Sqlite);
+    let org = &team.org;
+    let file = keystore_file(&team.site, "upload", "CN=Acme Upload, O=Acme", 3650);
+    let b = Browser::new(&team.site, &team.url, "upload", Viewport::Desktop);
+    b.sign_in(&team.owner);
+    b.goto(&format!("/orgs/{org}/credentials"));
+    b.click("upload-link");
+    b.page("upload-types");
+    b.goto(&format!("/orgs/{org}/upload?type=android-keystore"));
+    b.page("upload-keystore");
+
+    let wrong = team.site.password("wrong-store");
+    b.fill("name", "Play upload key");
+    b.fill("keystore", &file.path.display().to_string());
+    b.fill("store_password", &wrong);
+    b.click("upload-submit");
+    assert_eq!(
+        b.count("div.field[data-field=\"store_password\"].has-error"),
+        1,
+        "{}",
+        b.body()
+    );
+    let error = b
+        .text("p.field-error#error-store_password")
+        .unwrap_or_default();
+    assert!(error.contains("keystore password is incorrect"), "{error}");
+    // Only that field is marked.
+    assert_eq!(b.count(".has-error"), 1, "{}", b.body());
+    b.page("upload-wrong-store-password");
+    assert!(live_credentials(&team).is_empty(), "something was stored");
+    let audit = team
+        .server
+        .audit(&team.server.client(&team.owner.token), &org_id(&team));
+    assert!(
+        audit.iter().all(|r| r.action != "credential.create"),
+        "{audit:?}"
+    );
+
+    // The right password: stored, and its page shows it.
+    b.fill("name", "Play upload key");
+    b.fill("keystore", &file.path.display().to_string());
+    b.fill("store_password", &file.password);
+    b.click("upload-submit");
+    let stored = live_credentials(&team);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].name, "Play upload key");
+    assert_eq!(
+        b.path(),
+        format!("/orgs/{org}/credentials/{}", stored[0].id)
+    );
+    let metadata = b.text("dl#metadata").unwrap_or_default();
+    assert!(metadata.contains("CN=Acme Upload, O=Acme"), "{metadata}");
+    b.page("credential");
+    team.site.assert_no_secrets_in_logs();
+}
+
+/// Set default and rename on the app's page, checked through the API.
+#[test]
+fn set_default_and_rename_a_build_set() {
+    let (team, release) = acme_with_keystore("release key");
+    let org = org_id(&team);
+    let owner = team.server.client(&team.owner.token);
+    let upload = upload_keystore(&team, "upload key", "CN=Acme Upload, O=Acme", 3650);
+    let set = team.server.ok(
+        "a second build set",
+        owner.put_build_set(&org, APP, PKG, "upload", &upload, false, None),
+    );
+    let b = Browser::new(&team.site, &team.url, "build-sets", Viewport::Desktop);
+    b.sign_in(&team.owner);
+    let page = format!("/orgs/{org}/apps/{APP}");
+    b.goto(&page);
+    let default_badge = |name: &str| {
+        b.count(&format!(
+            "section.application-id[data-application-id=\"{PKG}\"] \
+             tr.build-set[data-name=\"{name}\"] span.badge-default"
+        ))
+    };
+    assert_eq!((default_badge("release"), default_badge("upload")), (1, 0));
+    assert_eq!(b.count(&format!("div.keystore[data-id=\"{release}\"]")), 1);
+    b.page("app");
+
+    b.click_css(&format!("form#set-default-{} .set-default-submit", set.id));
+    assert_eq!(b.path(), page);
+    assert_eq!((default_badge("release"), default_badge("upload")), (0, 1));
+    let sets = team.server.ok("the app", owner.app(&org, APP)).build_sets;
+    let default: Vec<&str> = sets
+        .iter()
+        .filter(|s| s.is_default)
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(default, ["upload"], "{sets:?}");
+
+    b.fill_css(
+        &format!("form#rename-{} [name=\"new_name\"]", set.id),
+        "play",
+    );
+    b.click_css(&format!("form#rename-{} .rename-submit", set.id));
+    assert_eq!(b.path(), page);
+    assert_eq!(default_badge("play"), 1, "{}", b.body());
+    let sets = team.server.ok("the app", owner.app(&org, APP)).build_sets;
+    let mut names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["play", "release"], "{sets:?}");
+    b.page("app-after-rename");
+    team.site.assert_no_secrets_in_logs();
+}
+
+/// The delete flow: the impact shown, a wrong name refused at the field (nothing deleted),
+/// the right name deletes; the deleted list restores it.
+#[test]
+fn delete_shows_the_impact_needs_the_name_and_restore_undoes_it() {
+    let (team, id) = acme_with_keystore("release key");
+    let org = &team.org;
+    let b = Browser::new(&team.site, &team.url, "delete", Viewport::Desktop);
+    b.sign_in(&team.owner);
+    b.goto(&format!("/orgs/{org}/credentials/{id}"));
+    b.click("delete-link");
+    assert_eq!(b.path(), format!("/orgs/{org}/credentials/{id}/delete"));
+    let summary = b.text("p#impact-summary").unwrap_or_default();
+    assert!(!summary.is_empty(), "no impact summary: {}", b.body());
+    let used_by = b.text("ul#impact-used-by").unwrap_or_default();
+    assert!(
+        used_by.contains(APP) && used_by.contains(PKG) && used_by.contains("release"),
+        "{used_by}"
+    );
+    let impact = b.text("div#impact").unwrap_or_default();
+    assert!(
+        impact.contains("Nothing is revoked at Apple or Google."),
+        "{impact}"
+    );
+    b.page("delete");
+
+    // A name that is not the credential's: refused at the field, nothing deleted.
+    b.fill("confirm_name", "release");
+    b.click("delete-submit");
+    assert_eq!(
+        b.text("p.field-error#error-confirm_name").as_deref(),
+        Some(CONFIRM_MISMATCH),
+        "{}",
+        b.body()
+    );
+    assert_eq!(
+        b.count("div.field[data-field=\"confirm_name\"].has-error"),
+        1
+    );
+    assert_eq!(live_credentials(&team).len(), 1);
+    b.page("delete-wrong-name");
+
+    // The right name deletes it; the deleted list has it.
+    b.fill("confirm_name", "release key");
+    b.click("delete-submit");
+    assert_eq!(b.path(), format!("/orgs/{org}/deleted"));
+    assert_eq!(b.count(&format!("tr.deleted[data-id=\"{id}\"]")), 1);
+    assert!(live_credentials(&team).is_empty(), "not deleted");
+    b.page("deleted");
+
+    // Restore: the credential's page again, and it is live.
+    b.click_css(&format!("form#restore-{id} .restore-submit"));
+    assert_eq!(b.path(), format!("/orgs/{org}/credentials/{id}"));
+    let live = live_credentials(&team);
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(live[0].id, id);
+    b.goto(&format!("/orgs/{org}/deleted"));
+    assert_eq!(b.count("tr.deleted"), 0, "{}", b.body());
+    team.site.assert_no_secrets_in_logs();
+}
+
+/// A viewer sees no upload, download, delete or build-set control, and their URLs answer
+/// 403 and change nothing.
+#[test]
+fn a_viewer_sees_no_write_controls_and_gets_403() {
+    let (team, id) = acme_with_keystore("release key");
+    let org = &team.org;
+    let viewer = team.member("viewer@acme.test", "viewer");
+    let b = Browser::new(&team.site, &team.url, "viewer", Viewport::Desktop);
+    b.sign_in(&viewer);
+
+    b.goto(&format!("/orgs/{org}/credentials"));
+    assert_eq!(b.count(&format!("tr.credential[data-id=\"{id}\"]")), 1);
+    assert_eq!(b.count("a#upload-link"), 0);
+    b.page("credentials");
+    b.goto(&format!("/orgs/{org}/credentials/{id}"));
+    assert!(b.text("dl#metadata").is_some(), "{}", b.body());
+    assert_eq!(b.count("a#delete-link"), 0);
+    assert_eq!(b.count("a.download-certificate"), 0);
+    b.page("credential");
+    b.goto(&format!("/orgs/{org}/apps/{APP}"));
+    assert_eq!(b.count(&format!("div.keystore[data-id=\"{id}\"]")), 1);
+    assert_eq!(b.count("tr.build-set[data-name=\"release\"]"), 1);
+    for control in ["form.set-default", "form.rename", "a.download-certificate"] {
+        assert_eq!(b.count(control), 0, "{control} shown to a viewer");
+    }
+    b.page("app");
+
+    // The URLs of those controls: 403.
+    let csrf = b.csrf();
+    let set = format!("/orgs/{org}/apps/{APP}/android/{PKG}/build-sets/release");
+    let gets = [
+        format!("/orgs/{org}/upload?type=android-keystore"),
+        format!("/orgs/{org}/credentials/{id}/certificate.pem"),
+        format!("/orgs/{org}/credentials/{id}/delete"),
+        format!("/orgs/{org}/deleted"),
+    ];
+    for path in &gets {
+        assert_eq!(b.fetch_status("GET", path, None), 403, "GET {path}");
+    }
+    let posts: [(String, Vec<(&str, &str)>); 5] = [
+        (
+            format!("/orgs/{org}/upload"),
+            vec![
+                ("csrf", &csrf),
+                ("type", "fcm-legacy-key"),
+                ("server_key", "x"),
+            ],
+        ),
+        (
+            format!("/orgs/{org}/credentials/{id}/delete"),
+            vec![("csrf", &csrf), ("confirm_name", "release key")],
+        ),
+        (
+            format!("/orgs/{org}/credentials/{id}/restore"),
+            vec![("csrf", &csrf)],
+        ),
+        (format!("{set}/default"), vec![("csrf", &csrf)]),
+        (
+            format!("{set}/rename"),
+            vec![("csrf", &csrf), ("new_name", "mine")],
+        ),
+    ];
+    for (path, form) in &posts {
+        assert_eq!(b.fetch_status("POST", path, Some(form)), 403, "POST {path}");
+    }
+    // Nothing changed.
+    let live = live_credentials(&team);
+    assert_eq!(live.len(), 1, "{live:?}");
+    let owner = team.server.client(&team.owner.token);
+    let sets = team
+        .server
+        .ok("the app", owner.app(&org_id(&team), APP))
+        .build_sets;
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert_eq!(
+        (sets[0].name.as_str(), sets[0].is_default),
+        ("release", true)
+    );
+
+    // Opened in the browser, the page says why.
+    b.goto(&format!("/orgs/{org}/upload?type=android-keystore"));
+    assert_eq!(
+        b.text("p#error-message").as_deref(),
+        Some("this needs the developer role or higher; you are viewer"),
+        "{}",
+        b.body()
+    );
+    b.page("forbidden");
+    team.site.assert_no_secrets_in_logs();
+}
+
+/// Acme with something on every page: two build sets (one keystore expiring in 10 days),
+/// an iOS build pair and push key, a deleted keystore, a viewer and a robot; the owner's
+/// keystore id.
+fn acme_with_everything() -> (Team, CredentialId) {
+    let (team, release) = acme_with_keystore("release key");
+    let org = org_id(&team);
+    let owner = team.server.client(&team.owner.token);
+    let soon = upload_keystore(&team, "staging key", "CN=Acme Staging, O=Acme", 10);
+    team.server.ok(
+        "a build set",
+        owner.put_build_set(&org, APP, PKG, "staging", &soon, false, None),
+    );
+    let old = upload_keystore(&team, "old key", "CN=Acme Old, O=Acme", 3650);
+    team.server
+        .ok("delete a keystore", owner.delete_credential(&org, &old));
+
+    let dir = &team.site.dir;
+    apple_identity(dir, false, "dist.p12");
+    profile_from(
+        dir,
+        &ProfileSpec {
+            cert_pem: "dist.pem",
+            team: "A1B2C3D4E5",
+            app_id: "com.acme.*",
+            expires: "2099-01-01T00:00:00Z",
+            devices: false,
+            get_task_allow: false,
+            aps: true,
+        },
+        "store.mobileprovision",
+    );
+    let p12 = b64(&dir.read("dist.p12"));
+    team.site.secret(&p12);
+    let creds = format!("/v1/orgs/{}/credentials", team.org);
+    let id = |v: Value| CredentialId::parse(v["id"].as_str().expect("an id")).expect("an id");
+    let cert = id(team.api(
+        "POST",
+        &creds,
+        &json!({ "type": "apple-distribution-certificate", "name": "dist cert",
+                 "p12": p12, "password": "p12-pass" }),
+    ));
+    let profile = id(team.api(
+        "POST",
+        &creds,
+        &json!({ "type": "apple-provisioning-profile", "name": "store profile",
+                 "profile": b64(&dir.read("store.mobileprovision")) }),
+    ));
+    team.server.ok(
+        "a build pair",
+        owner.put_build_pair(&org, APP, PKG, "app-store", &cert, &profile, None),
+    );
+    apns_key(dir, "AuthKey_ABC123DEFG.p8");
+    let p8 = String::from_utf8(dir.read("AuthKey_ABC123DEFG.p8")).expect("PEM");
+    team.site.secret(&p8);
+    let push = id(team.api(
+        "POST",
+        &creds,
+        &json!({ "type": "apple-push-key", "name": "push key", "p8": p8,
+                 "key_id": "ABC123DEFG", "team_id": "A1B2C3D4E5" }),
+    ));
+    team.server.ok(
+        "the push key slot",
+        owner.set_slot(&org, APP, "ios", PKG, "push-key", &push),
+    );
+    team.member("viewer@acme.test", "viewer");
+    team.member("dev@acme.test", "developer");
+    team.robot("viewer", None);
+    (team, release)
+}
+
+/// Every page at 1280×800 and at a phone's 390 px: laid out at the phone's width with
+/// nothing wider, no secret in the HTML (passwords, key bytes, the session token), a
+/// screenshot of each.
+#[test]
+fn every_page_at_desktop_and_phone_width() {
+    let (team, release) = acme_with_everything();
+    let org = &team.org;
+    let pages = [
+        ("overview", format!("/orgs/{org}")),
+        ("app", format!("/orgs/{org}/apps/{APP}")),
+        ("credentials", format!("/orgs/{org}/credentials")),
+        ("credential", format!("/orgs/{org}/credentials/{release}")),
+        ("upload-types", format!("/orgs/{org}/upload")),
+        (
+            "upload-keystore",
+            format!("/orgs/{org}/upload?type=android-keystore"),
+        ),
+        (
+            "upload-certificate",
+            format!("/orgs/{org}/upload?type=apple-distribution-certificate"),
+        ),
+        (
+            "delete",
+            format!("/orgs/{org}/credentials/{release}/delete"),
+        ),
+        ("deleted", format!("/orgs/{org}/deleted")),
+        ("audit", format!("/orgs/{org}/audit")),
+        ("members", format!("/orgs/{org}/members")),
+        ("robots", format!("/orgs/{org}/robots")),
+    ];
+    for viewport in [Viewport::Desktop, Viewport::Phone] {
+        let b = Browser::new(&team.site, &team.url, "pages", viewport);
+        b.goto("/login");
+        b.page("login");
+        b.sign_in(&team.owner);
+        for (name, path) in &pages {
+            b.goto(path);
+            assert_eq!(&b.path(), path, "{name}");
+            assert!(
+                b.try_find("p#error-message").is_none(),
+                "{name}: {}",
+                b.body()
+            );
+            b.page(name);
+        }
+        // The app page shows both platforms and the expiring keystore's badge.
+        b.goto(&format!("/orgs/{org}/apps/{APP}"));
+        assert_eq!(b.count("section#android tr.build-set"), 2, "{}", b.body());
+        assert_eq!(
+            b.count("section#ios tr.build-pair[data-distribution=\"app-store\"]"),
+            1
+        );
+        assert_eq!(b.count("section#ios tr.slot[data-slot=\"push-key\"]"), 1);
+        assert!(b.count("span.badge-expiring") >= 1, "{}", b.body());
+        // A robot made through the form: its token shown once.
+        b.goto(&format!("/orgs/{org}/robots"));
+        b.fill("name", &format!("ci-{}", b.width()));
+        b.choose("role", "developer");
+        b.click("robot-create-submit");
+        let token = b.text("code#robot-token").unwrap_or_default();
+        assert!(token.starts_with("sgr_"), "{}", b.body());
+        b.page("robot-created");
+        b.goto(&format!("/orgs/{org}/robots"));
+        assert!(!b.html().contains(&token), "the robot's token shown again");
+    }
+    team.site.assert_no_secrets_in_logs();
 }

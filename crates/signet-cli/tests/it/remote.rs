@@ -33,7 +33,6 @@ pub(crate) struct Team {
 pub(crate) struct Person {
     pub(crate) email: String,
     /// Their password (a secret of the site); empty for [`Team::nobody`].
-    #[allow(dead_code, reason = "for the browser tests, which sign in with it")]
     pub(crate) password: String,
     pub(crate) config: PathBuf,
     pub(crate) token: String,
