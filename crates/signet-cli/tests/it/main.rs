@@ -42,4 +42,7 @@ mod remote_credentials;
 mod remote_apps;
 // `credentials sync` both ways and `build-credentials fetch`, with eas-cli's reader and apksigner.
 mod remote_sync;
+// The web page of `signet serve` in headless chromium (chromedriver): sign-in, uploads,
+// build sets, delete and restore, roles, screenshots at desktop and phone widths.
+mod browser;
 mod util;

@@ -28,9 +28,12 @@ pub(crate) struct Team {
     pub(crate) owner: Person,
 }
 
-/// Someone who runs `signet`: their config dir, and their session token once logged in.
+/// Someone who runs `signet`: their e-mail and password, their config dir, and their
+/// session token once logged in.
 pub(crate) struct Person {
     pub(crate) email: String,
+    /// Their password (a secret of the site); empty for [`Team::nobody`].
+    pub(crate) password: String,
     pub(crate) config: PathBuf,
     pub(crate) token: String,
 }
@@ -51,6 +54,7 @@ impl Team {
             org,
             owner: Person {
                 email: String::new(),
+                password: String::new(),
                 config: PathBuf::new(),
                 token: String::new(),
             },
@@ -65,6 +69,7 @@ impl Team {
         std::fs::create_dir_all(&config).expect("config dir");
         let person = Person {
             email: email.to_owned(),
+            password: password.to_owned(),
             config,
             token: String::new(),
         };
@@ -184,6 +189,7 @@ impl Team {
         std::fs::create_dir_all(&config).expect("config dir");
         Person {
             email: String::new(),
+            password: String::new(),
             config,
             token: String::new(),
         }

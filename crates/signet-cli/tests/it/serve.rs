@@ -462,7 +462,7 @@ pub(crate) struct Org {
 pub(crate) struct Keystore {
     pub(crate) bytes: Vec<u8>,
     b64: String,
-    password: String,
+    pub(crate) password: String,
 }
 
 impl Keystore {
@@ -726,39 +726,56 @@ impl Site {
         made
     }
 
+    /// Where a secret the test used appears in `text`, whole or as a 32-character piece of
+    /// a long one: the secret's first characters, its length, and the line it is on.
+    fn find_secret(&self, text: &str) -> Option<String> {
+        let secrets = self.secrets.lock().unwrap().clone();
+        for secret in &secrets {
+            let mut needles = vec![secret.as_str()];
+            if secret.len() > 64 {
+                needles.extend(
+                    (0..secret.len() - 32)
+                        .step_by(32)
+                        .filter_map(|i| secret.get(i..i + 32)),
+                );
+            }
+            for needle in needles {
+                if let Some(at) = text.find(needle) {
+                    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                    let line = text[line_start..].lines().next().unwrap_or_default();
+                    return Some(format!(
+                        "a secret ({}…, {} characters) on the line:\n{line}",
+                        secret.get(..8).unwrap_or(secret),
+                        secret.len(),
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Asserts that no secret the test used appears in `text` (a page's HTML, …), whole or
+    /// as a 32-character piece of a long one.
+    pub(crate) fn assert_no_secrets_in(&self, what: &str, text: &str) {
+        assert!(!self.secrets.lock().unwrap().is_empty());
+        if let Some(found) = self.find_secret(text) {
+            panic!("{what}: {found}");
+        }
+    }
+
     /// Asserts that no secret the test used (passwords, tokens, keys, files) appears in
     /// any server's captured output, whole or as a 32-character piece of a long one.
     pub(crate) fn assert_no_secrets_in_logs(&self) {
         let logs = self.logs.lock().unwrap().clone();
-        let secrets = self.secrets.lock().unwrap().clone();
-        assert!(!logs.is_empty() && !secrets.is_empty());
+        assert!(!logs.is_empty() && !self.secrets.lock().unwrap().is_empty());
         let mut requests_logged = 0;
         for log in &logs {
             let text = std::fs::read_to_string(log).expect("read server log");
             // Text lines say `status=200`, JSON lines `"status":200`.
             requests_logged +=
                 text.matches("status=").count() + text.matches("\"status\":").count();
-            for secret in &secrets {
-                let mut needles = vec![secret.as_str()];
-                if secret.len() > 64 {
-                    needles.extend(
-                        (0..secret.len() - 32)
-                            .step_by(32)
-                            .filter_map(|i| secret.get(i..i + 32)),
-                    );
-                }
-                for needle in needles {
-                    if let Some(at) = text.find(needle) {
-                        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-                        let line = text[line_start..].lines().next().unwrap_or_default();
-                        panic!(
-                            "a secret ({}…, {} characters) is in {}:\n{line}",
-                            secret.get(..8).unwrap_or(secret),
-                            secret.len(),
-                            log.display()
-                        );
-                    }
-                }
+            if let Some(found) = self.find_secret(&text) {
+                panic!("{}: {found}", log.display());
             }
         }
         // The check means something only if requests were logged at all.
