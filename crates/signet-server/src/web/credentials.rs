@@ -591,7 +591,13 @@ async fn create(state: &AppState, access: &WebAccess, body: Value) -> Result<Cre
 fn impact_block(impact: &signet_store::Impact) -> Markup {
     html! {
         div.card #impact {
-            p #impact-summary { (impact.summary) }
+            // The summary's own "not revoked" sentence is said once, below.
+            p #impact-summary {
+                (impact
+                    .summary
+                    .strip_suffix(" Removing it from signet does not revoke it at Apple or Google.")
+                    .unwrap_or(&impact.summary))
+            }
             @if impact.used_by.is_empty() {
                 p.muted { "Nothing in signet uses it." }
             } @else {

@@ -98,6 +98,14 @@ pub(crate) async fn audit(
             },
         )
         .await?;
+    // Members by their audit name (`user:<id>`), so the log reads as e-mails.
+    let members: std::collections::HashMap<String, String> = state
+        .store
+        .members(&access.org)
+        .await?
+        .into_iter()
+        .map(|m| (format!("user:{}", m.user_id), m.email))
+        .collect();
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let next = page.next_cursor.as_ref().map(|c| {
         let mut query = form_urlencoded::Serializer::new(String::new());
@@ -133,7 +141,13 @@ pub(crate) async fn audit(
                     @for r in &page.items {
                         tr.audit-record {
                             td data-label="When" { (layout::date_time(r.at)) }
-                            td data-label="Actor" { code { (r.actor) } }
+                            td data-label="Actor" {
+                                @if let Some(email) = members.get(&r.actor) {
+                                    (email) " " span.muted { code { (r.actor) } }
+                                } @else {
+                                    code { (r.actor) }
+                                }
+                            }
                             td data-label="Action" { (r.action) }
                             td data-label="Target" { code { (r.target) } }
                             td data-label="From" { (r.ip) }
