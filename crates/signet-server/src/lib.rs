@@ -150,6 +150,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     routes::router(&state)
         .merge(web::router(&state))
         .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::map_response(web::security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

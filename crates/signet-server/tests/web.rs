@@ -225,11 +225,11 @@ async fn the_cookie_is_secure_behind_a_tls_proxy() {
     };
     let r = login("https").send(&w.app).await;
     assert_eq!(r.status, 303, "{}", r.text);
+    let cookie = r.headers["set-cookie"].to_str().unwrap().to_owned();
     assert!(
-        r.headers["set-cookie"]
-            .to_str()
-            .unwrap()
-            .ends_with("; Secure")
+        cookie.starts_with("__Host-signet_session=")
+            && cookie.ends_with("; Path=/; Max-Age=2592000; Secure"),
+        "{cookie}"
     );
     let r = login("http").send(&w.app).await;
     assert!(!r.headers["set-cookie"].to_str().unwrap().contains("Secure"));
@@ -261,6 +261,47 @@ async fn pages_need_a_session_and_robots_are_no_session() {
         .await;
     assert_eq!(r.status, 403);
     assert!(r.text.contains("sign in first"), "{}", r.text);
+}
+
+/// From the review: a second session cookie (planted by a sibling subdomain or over plain
+/// HTTP, which a browser may send first) signs the user out instead of into the planter's
+/// session; the sign-in form reads at most the API's anonymous 16 KiB; the fallback 404 has
+/// the pages' headers too.
+#[tokio::test]
+async fn planted_cookies_big_sign_ins_and_unknown_urls() {
+    let w = World::sqlite().await;
+    let mine = w.owner.clone();
+    let r = call("GET", &format!("/orgs/{}", w.org))
+        .header(
+            "cookie",
+            &format!("signet_session=sgu_planted; signet_session={mine}"),
+        )
+        .header("host", HOST)
+        .send(&w.app)
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.headers["location"].to_str().unwrap()),
+        (303, "/login")
+    );
+    let r = call("GET", &format!("/orgs/{}", w.org))
+        .header("cookie", &format!("__Host-signet_session={mine}"))
+        .header("host", HOST)
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 200, "the secure cookie's name is read too");
+
+    let big = "a".repeat(20 * 1024);
+    let r = form("/login", "", &[("email", &big), ("password", "x")])
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(!r.text.contains(&big[..1024]));
+
+    let r = page("GET", &format!("/orgs/{}/nope", w.org), &mine)
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 404);
+    assert_page_headers(&r, "the fallback 404");
 }
 
 // ---------------------------------------------------------------------------------------

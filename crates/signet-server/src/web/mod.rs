@@ -86,8 +86,12 @@ use signet_store::{Actor, App, OrgId, Principal, Role, StoreError, TokenId, User
 
 use crate::{AppState, BODY_LIMIT, auth, error::ApiError, routes::Need};
 
-/// The session cookie's name.
+/// The session cookie's name over plain HTTP.
 pub const COOKIE: &str = "signet_session";
+
+/// Its name over TLS: the `__Host-` prefix makes browsers refuse it unless it is `Secure`,
+/// set by this host (no `Domain`) for `Path=/`, so a sibling subdomain cannot plant one.
+pub const SECURE_COOKIE: &str = "__Host-signet_session";
 
 /// How long the session cookie lasts: the session's own 30 days.
 const COOKIE_MAX_AGE: u64 = 30 * 24 * 3600;
@@ -321,19 +325,26 @@ impl Page {
     }
 }
 
-/// The pages' router: each page behind [`guard`] with its entry, every answer with the
-/// pages' security headers.
+/// The pages' router: each page behind [`guard`] with its entry (the security headers are
+/// the whole server's, [`security_headers`]).
 pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
-    let router = PAGES.iter().fold(Router::new(), |router, page| {
-        let method_router = (page.handler)(page.method_filter()).route_layer(
+    PAGES.iter().fold(Router::new(), |router, page| {
+        let mut method_router = (page.handler)(page.method_filter()).route_layer(
             axum::middleware::from_fn_with_state((Arc::clone(state), page), guard),
         );
+        // Nothing larger than the API's anonymous limit is read before authentication.
+        if matches!(page.need, Anonymous) {
+            method_router = method_router.layer(axum::extract::DefaultBodyLimit::max(
+                crate::ANONYMOUS_BODY_LIMIT,
+            ));
+        }
         router.route(page.path, method_router)
-    });
-    router.layer(axum::middleware::map_response(security_headers))
+    })
 }
 
-async fn security_headers(mut response: Response) -> Response {
+/// The pages' security headers, on every answer of the server (pages, static files, the
+/// API, and the fallback's 404): harmless on JSON, and no answer escapes them.
+pub(crate) async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -472,17 +483,22 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The session token in the request's cookie.
+/// The session token in the request's cookie. More than one session cookie (one planted
+/// beside the user's own, which a browser may send first) counts as none: signed out.
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
+    let mut found = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty())
+        .filter(|(name, _)| *name == COOKIE || *name == SECURE_COOKIE)
+        .map(|(_, value)| value);
+    let first = found.next()?;
+    if found.next().is_some() || first.is_empty() {
+        return None;
+    }
+    Some(first.to_owned())
 }
 
 /// Whether the request came over TLS, as a trusted proxy says (`serve` itself speaks
@@ -503,12 +519,16 @@ fn over_tls(state: &AppState, parts: &Parts) -> bool {
 
 /// The `Set-Cookie` value of a new session, or of its removal (`token` `None`).
 pub(crate) fn session_cookie(token: Option<&str>, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
+    let (name, secure) = if secure {
+        (SECURE_COOKIE, "; Secure")
+    } else {
+        (COOKIE, "")
+    };
     let value = match token {
         Some(t) => format!(
-            "{COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/; Max-Age={COOKIE_MAX_AGE}{secure}"
+            "{name}={t}; HttpOnly; SameSite=Strict; Path=/; Max-Age={COOKIE_MAX_AGE}{secure}"
         ),
-        None => format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"),
+        None => format!("{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"),
     };
     // A token is base62 and `_`: always a valid header value.
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))

@@ -60,7 +60,13 @@ pub(crate) async fn login(
         }
         Err(e) => {
             let status = e.status();
-            let body = layout::shell("Sign in", None, &login_form(&form.email, Some(e.detail())));
+            // An e-mail no account can have is not echoed back.
+            let email = if form.email.len() > signet_store::MAX_EMAIL_BYTES {
+                ""
+            } else {
+                form.email.as_str()
+            };
+            let body = layout::shell("Sign in", None, &login_form(email, Some(e.detail())));
             (status, body).into_response()
         }
     }
