@@ -35,10 +35,13 @@ pub enum ClientError {
     #[error("`{0}` is not a server URL (http://HOST:PORT or https://HOST)")]
     BadUrl(String),
     /// No connection could be made.
-    #[error("cannot connect to {server}")]
+    #[error("cannot connect to {server} ({reason})")]
     Connect {
         /// The server's URL.
         server: String,
+        /// Why, in the system's words (connection refused, a name that does not resolve, a
+        /// TLS failure).
+        reason: String,
     },
     /// The server did not answer in time.
     #[error("{server} did not answer in time")]

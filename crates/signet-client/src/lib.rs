@@ -287,7 +287,16 @@ impl Client {
     fn transport(&self, e: &reqwest::Error) -> ClientError {
         let server = self.server().to_owned();
         if e.is_connect() {
-            ClientError::Connect { server }
+            // The innermost cause says what failed: "Connection refused (os error 111)",
+            // a name that does not resolve, a TLS alert.
+            let mut cause: &dyn std::error::Error = e;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            ClientError::Connect {
+                server,
+                reason: cause.to_string(),
+            }
         } else if e.is_timeout() {
             ClientError::Timeout { server }
         } else {
@@ -1037,8 +1046,9 @@ mod tests {
         drop(listener);
         let c = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();
         match c.health().await {
-            Err(ClientError::Connect { server }) => {
+            Err(ClientError::Connect { server, reason }) => {
                 assert_eq!(server, format!("http://127.0.0.1:{port}"));
+                assert!(reason.contains("refused"), "{reason}");
             }
             other => panic!("expected Connect, got {other:?}"),
         }

@@ -22,6 +22,9 @@ pub fn login(args: &LoginArgs) -> anyhow::Result<()> {
         &config,
     )?;
     let client = Client::new(&server)?;
+    if let Some(w) = remote::cleartext_warning(&server) {
+        eprintln!("warning: {w}");
+    }
     let runtime = remote::runtime()?;
     let (token, email) = match &args.token {
         Some(token) => (SecretString::new(token.resolve()?.expose()), None),

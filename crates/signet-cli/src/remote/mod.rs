@@ -69,6 +69,27 @@ fn token(server: &str, config: &Config) -> anyhow::Result<SecretString> {
     }
 }
 
+/// A warning for a server reached over plain HTTP on another machine: tokens and the
+/// secrets of uploads and exports would cross the network in the clear.
+pub fn cleartext_warning(server: &str) -> Option<String> {
+    let rest = server.trim().strip_prefix("http://")?;
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.split(':').next().unwrap_or(authority),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!(
+            "{server} is plain HTTP: your token, and the passwords and keys of uploads and \
+             exports, cross the network unencrypted; serve it behind TLS (https://)"
+        )
+    })
+}
+
 /// Whether two server URLs name the same server (a trailing `/` aside).
 pub fn same_server(a: &str, b: &str) -> bool {
     a.trim().trim_end_matches('/') == b.trim().trim_end_matches('/')
@@ -82,6 +103,9 @@ impl Remote {
         let server = server_url(args, &config)?;
         let token = token(&server, &config)?;
         let client = Client::new(&server)?.with_token(token);
+        if let Some(w) = cleartext_warning(&server) {
+            eprintln!("warning: {w}");
+        }
         let runtime = runtime()?;
         let wanted = args.org.clone().or_else(|| {
             // The saved organization belongs to the saved server and login.
@@ -268,7 +292,7 @@ impl std::error::Error for Cancelled {}
 /// The hint for an error from a server, if one helps.
 pub fn hint(err: &ClientError) -> Option<String> {
     match err {
-        ClientError::Connect { server } => Some(format!(
+        ClientError::Connect { server, .. } => Some(format!(
             "is a signet server running at {server}? Start one with `signet serve`, or give \
              another with --server (or SIGNET_SERVER)"
         )),
@@ -287,5 +311,28 @@ pub fn hint(err: &ClientError) -> Option<String> {
             p.retry_after.map(|s| format!("try again in {s} s"))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod cleartext_tests {
+    use super::cleartext_warning;
+
+    #[test]
+    fn plain_http_is_only_fine_on_this_machine() {
+        for quiet in [
+            "http://127.0.0.1:8420",
+            "http://localhost:8420/",
+            "http://[::1]:8420",
+            "https://signet.example.com",
+        ] {
+            assert_eq!(cleartext_warning(quiet), None, "{quiet}");
+        }
+        let w = cleartext_warning("http://signet.example.com:8420").unwrap();
+        assert!(
+            w.starts_with("http://signet.example.com:8420 is plain HTTP"),
+            "{w}"
+        );
+        assert!(cleartext_warning("http://10.0.0.5").is_some());
     }
 }

@@ -295,7 +295,9 @@ fn session_flow(backend: Backend) {
         )
         .fails_with(1);
     assert!(
-        err.contains(&format!("error: cannot connect to http://127.0.0.1:{port}\nhint: is a signet server running at http://127.0.0.1:{port}? Start one with `signet serve`")),
+        err.starts_with(&format!("error: cannot connect to http://127.0.0.1:{port} ("))
+            && err.contains("refused")
+            && err.contains(&format!(")\nhint: is a signet server running at http://127.0.0.1:{port}? Start one with `signet serve`")),
         "{err}"
     );
     // Off a terminal, a login without an e-mail is a usage error, and nothing prompts.
