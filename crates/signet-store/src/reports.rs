@@ -25,51 +25,10 @@ impl Store {
         org: &OrgId,
         c: &Credential,
     ) -> Result<Impact, StoreError> {
-        let mut used_by = Vec::new();
-        let sets = sqlx::query(
-            "SELECT a.slug, s.application_id, s.name, s.is_default FROM android_build_sets s \
-             JOIN apps a ON a.id = s.app_id WHERE s.org_id = $1 AND s.keystore_id = $2 ORDER BY a.slug, s.name",
-        )
-        .bind(org)
-        .bind(&c.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        for r in &sets {
-            let slug: String = r.try_get("slug")?;
-            let appid: String = r.try_get("application_id")?;
-            let name: String = r.try_get("name")?;
-            used_by.push(format!("app {slug} / android {appid} / build set {name}"));
-        }
-        let pairs = sqlx::query(
-            "SELECT a.slug, p.bundle_id, p.distribution FROM ios_build_pairs p JOIN apps a ON a.id = p.app_id \
-             WHERE p.org_id = $1 AND (p.certificate_id = $2 OR p.profile_id = $3) ORDER BY a.slug, p.bundle_id",
-        )
-        .bind(org)
-        .bind(&c.id)
-        .bind(&c.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        for r in &pairs {
-            let slug: String = r.try_get("slug")?;
-            let bundle: String = r.try_get("bundle_id")?;
-            let dist: String = r.try_get("distribution")?;
-            used_by.push(format!("app {slug} / ios {bundle} / {dist} builds"));
-        }
-        let links = sqlx::query(
-            "SELECT a.slug, l.platform, l.identifier, l.slot FROM app_links l JOIN apps a ON a.id = l.app_id \
-             WHERE l.org_id = $1 AND l.credential_id = $2 ORDER BY a.slug, l.identifier",
-        )
-        .bind(org)
-        .bind(&c.id)
-        .fetch_all(&mut *conn)
-        .await?;
-        for r in &links {
-            let slug: String = r.try_get("slug")?;
-            let platform: String = r.try_get("platform")?;
-            let ident: String = r.try_get("identifier")?;
-            let slot: String = r.try_get("slot")?;
-            used_by.push(format!("app {slug} / {platform} {ident} / {slot}"));
-        }
+        let used_by = uses_in(conn, org, Some(&c.id))
+            .await?
+            .remove(c.id.as_str())
+            .unwrap_or_default();
         let mut affected = Vec::new();
         if c.kind == Kind::AppleDistributionCertificate {
             let sha1 = c
@@ -233,58 +192,8 @@ impl Store {
     /// [`Impact::used_by`]: three queries for the whole organization (the credentials
     /// page's "used by" column), where [`Store::impact`] answers for one.
     pub async fn uses(&self, org: &OrgId) -> Result<HashMap<String, Vec<String>>, StoreError> {
-        let mut uses: HashMap<String, Vec<String>> = HashMap::new();
-        let sets = sqlx::query(
-            "SELECT s.keystore_id, a.slug, s.application_id, s.name FROM android_build_sets s \
-             JOIN apps a ON a.id = s.app_id WHERE s.org_id = $1 ORDER BY a.slug, s.name",
-        )
-        .bind(org)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &sets {
-            let slug: String = r.try_get("slug")?;
-            let appid: String = r.try_get("application_id")?;
-            let name: String = r.try_get("name")?;
-            uses.entry(r.try_get("keystore_id")?)
-                .or_default()
-                .push(format!("app {slug} / android {appid} / build set {name}"));
-        }
-        let pairs = sqlx::query(
-            "SELECT p.certificate_id, p.profile_id, a.slug, p.bundle_id, p.distribution \
-             FROM ios_build_pairs p JOIN apps a ON a.id = p.app_id WHERE p.org_id = $1 \
-             ORDER BY a.slug, p.bundle_id",
-        )
-        .bind(org)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &pairs {
-            let slug: String = r.try_get("slug")?;
-            let bundle: String = r.try_get("bundle_id")?;
-            let dist: String = r.try_get("distribution")?;
-            let line = format!("app {slug} / ios {bundle} / {dist} builds");
-            for column in ["certificate_id", "profile_id"] {
-                uses.entry(r.try_get(column)?)
-                    .or_default()
-                    .push(line.clone());
-            }
-        }
-        let links = sqlx::query(
-            "SELECT l.credential_id, a.slug, l.platform, l.identifier, l.slot FROM app_links l \
-             JOIN apps a ON a.id = l.app_id WHERE l.org_id = $1 ORDER BY a.slug, l.identifier",
-        )
-        .bind(org)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &links {
-            let slug: String = r.try_get("slug")?;
-            let platform: String = r.try_get("platform")?;
-            let ident: String = r.try_get("identifier")?;
-            let slot: String = r.try_get("slot")?;
-            uses.entry(r.try_get("credential_id")?)
-                .or_default()
-                .push(format!("app {slug} / {platform} {ident} / {slot}"));
-        }
-        Ok(uses)
+        let mut conn = self.pool.acquire().await?;
+        uses_in(&mut conn, org, None).await
     }
 }
 
@@ -297,4 +206,77 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// The target (a credential's id, …).
     pub target: Option<String>,
+}
+
+/// What uses the credentials of `org` (only `only`, when given), by credential id, one line
+/// each (`app acme / android com.acme / build set release`): build sets, then pairs, then
+/// slots, each ordered by app. The one derivation behind [`Store::impact`] and
+/// [`Store::uses`].
+async fn uses_in(
+    conn: &mut AnyConnection,
+    org: &OrgId,
+    only: Option<&CredentialId>,
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
+    let filter = |clause: &'static str| if only.is_some() { clause } else { "" };
+    let mut uses: HashMap<String, Vec<String>> = HashMap::new();
+    let sql = format!(
+        "SELECT s.keystore_id, a.slug, s.application_id, s.name FROM android_build_sets s \
+         JOIN apps a ON a.id = s.app_id WHERE s.org_id = $1{} ORDER BY a.slug, s.name",
+        filter(" AND s.keystore_id = $2")
+    );
+    let mut query = sqlx::query(&sql).bind(org);
+    if let Some(id) = only {
+        query = query.bind(id);
+    }
+    let sets = query.fetch_all(&mut *conn).await?;
+    for r in &sets {
+        let slug: String = r.try_get("slug")?;
+        let appid: String = r.try_get("application_id")?;
+        let name: String = r.try_get("name")?;
+        uses.entry(r.try_get("keystore_id")?)
+            .or_default()
+            .push(format!("app {slug} / android {appid} / build set {name}"));
+    }
+    let sql = format!(
+        "SELECT p.certificate_id, p.profile_id, a.slug, p.bundle_id, p.distribution \
+         FROM ios_build_pairs p JOIN apps a ON a.id = p.app_id WHERE p.org_id = $1{} \
+         ORDER BY a.slug, p.bundle_id",
+        filter(" AND (p.certificate_id = $2 OR p.profile_id = $3)")
+    );
+    let mut query = sqlx::query(&sql).bind(org);
+    if let Some(id) = only {
+        query = query.bind(id).bind(id);
+    }
+    let pairs = query.fetch_all(&mut *conn).await?;
+    for r in &pairs {
+        let slug: String = r.try_get("slug")?;
+        let bundle: String = r.try_get("bundle_id")?;
+        let dist: String = r.try_get("distribution")?;
+        let line = format!("app {slug} / ios {bundle} / {dist} builds");
+        for column in ["certificate_id", "profile_id"] {
+            uses.entry(r.try_get(column)?)
+                .or_default()
+                .push(line.clone());
+        }
+    }
+    let sql = format!(
+        "SELECT l.credential_id, a.slug, l.platform, l.identifier, l.slot FROM app_links l \
+         JOIN apps a ON a.id = l.app_id WHERE l.org_id = $1{} ORDER BY a.slug, l.identifier",
+        filter(" AND l.credential_id = $2")
+    );
+    let mut query = sqlx::query(&sql).bind(org);
+    if let Some(id) = only {
+        query = query.bind(id);
+    }
+    let links = query.fetch_all(&mut *conn).await?;
+    for r in &links {
+        let slug: String = r.try_get("slug")?;
+        let platform: String = r.try_get("platform")?;
+        let ident: String = r.try_get("identifier")?;
+        let slot: String = r.try_get("slot")?;
+        uses.entry(r.try_get("credential_id")?)
+            .or_default()
+            .push(format!("app {slug} / {platform} {ident} / {slot}"));
+    }
+    Ok(uses)
 }
