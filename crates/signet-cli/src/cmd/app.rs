@@ -1,7 +1,5 @@
 //! `signet app list|create`.
 
-use signet_client::PageRequest;
-
 use crate::{
     flags::{AppCreateArgs, AppListArgs},
     output,
@@ -10,11 +8,7 @@ use crate::{
 
 pub fn list(args: &AppListArgs) -> anyhow::Result<()> {
     let remote = Remote::connect(&args.remote)?;
-    let apps = remote.block_on(
-        remote
-            .client
-            .all(async |page: PageRequest| remote.client.apps(&remote.org, &page).await),
-    )?;
+    let apps = remote.apps()?;
     if args.output.json {
         return output::json(&apps);
     }

@@ -142,11 +142,7 @@ fn status(r: &TokenInfo, now: i64) -> String {
 
 /// The organization's app slugs by id.
 fn app_slugs(remote: &Remote) -> anyhow::Result<HashMap<AppId, String>> {
-    let apps = remote.block_on(
-        remote
-            .client
-            .all(async |page: PageRequest| remote.client.apps(&remote.org, &page).await),
-    )?;
+    let apps = remote.apps()?;
     Ok(apps.into_iter().map(|a| (a.id, a.slug)).collect())
 }
 

@@ -129,13 +129,18 @@ impl Remote {
         self.runtime.block_on(f)
     }
 
+    /// Every app of the organization, page after page.
+    pub fn apps(&self) -> anyhow::Result<Vec<signet_client::App>> {
+        Ok(self.block_on(
+            self.client
+                .all(async |page: PageRequest| self.client.apps(&self.org, &page).await),
+        )?)
+    }
+
     /// What uses each credential of the organization: one line per use
     /// (`app acme / android com.acme / build set release`), across every app.
     pub fn usage(&self) -> anyhow::Result<HashMap<CredentialId, Vec<String>>> {
-        let apps = self.block_on(
-            self.client
-                .all(async |page: PageRequest| self.client.apps(&self.org, &page).await),
-        )?;
+        let apps = self.apps()?;
         let mut usage: HashMap<CredentialId, Vec<String>> = HashMap::new();
         for app in apps {
             let details = self.block_on(self.client.app(&self.org, app.id.as_str()))?;

@@ -78,11 +78,7 @@ fn input(prompt: &str) -> anyhow::Result<String> {
 }
 
 fn choose_app(remote: &Remote) -> anyhow::Result<String> {
-    let apps = remote.block_on(
-        remote
-            .client
-            .all(async |page: PageRequest| remote.client.apps(&remote.org, &page).await),
-    )?;
+    let apps = remote.apps()?;
     if apps.is_empty() {
         return Err(UsageError(
             "the organization has no apps yet: create one with `signet app create SLUG`".into(),
