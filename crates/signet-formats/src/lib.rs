@@ -45,6 +45,7 @@ pub mod generate;
 mod keystore;
 pub mod pem;
 mod private_key;
+mod purpose;
 mod secret;
 mod x509;
 
@@ -57,6 +58,7 @@ pub use crate::{
         detect, write,
     },
     private_key::{KeyAlgorithm, PrivateKey, SignatureScheme},
+    purpose::Purpose,
     secret::{Password, random_hex32},
     x509::{
         ANDROID_DEBUG_SUBJECT, Certificate, CertificateInfo, Fingerprints, PLAY_VALIDITY_DEADLINE,

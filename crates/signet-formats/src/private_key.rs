@@ -102,8 +102,10 @@ impl KeyAlgorithm {
     }
 }
 
-/// A signature algorithm: the digest and, for RSA, the padding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A signature algorithm: the digest and, for RSA, the padding. Serialized in kebab-case
+/// (`rsa-pkcs1-sha256`, `ecdsa-sha256`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SignatureScheme {
     /// RSASSA-PKCS1-v1_5 with SHA-1 (JAR signing for Android below API 18 only).
     RsaPkcs1Sha1,

@@ -64,6 +64,17 @@ pub enum SignError {
     DebugKey,
     /// An IPA signet cannot sign.
     Ipa(IpaError),
+    /// The signing key returned a number of signatures other than the messages it was
+    /// given.
+    SignatureCount {
+        /// Messages in the batch.
+        expected: usize,
+        /// Signatures returned.
+        returned: usize,
+    },
+    /// The signing key could not sign (a remote signer unreachable or refusing, an HSM
+    /// error). The error must not carry secrets; it is shown to the user.
+    Key(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Why an IPA could not be signed.
@@ -122,6 +133,11 @@ impl fmt::Display for SignError {
             SignError::Manifest(d) => write!(f, "cannot read AndroidManifest.xml: {d}"),
             SignError::Config(d) => f.write_str(d),
             SignError::Ipa(e) => write!(f, "{e}"),
+            SignError::SignatureCount { expected, returned } => write!(
+                f,
+                "the signing key returned {returned} signature(s) for {expected} message(s)"
+            ),
+            SignError::Key(e) => write!(f, "the signing key could not sign: {e}"),
             SignError::DebugKey => f.write_str(
                 "refusing to sign with the Android debug certificate: Google Play rejects such apps \
                  (\"Market does not accept apks signed with the debug certificate\")",
@@ -137,6 +153,7 @@ impl std::error::Error for SignError {
             SignError::Io(e) => Some(e),
             SignError::Format(e) => Some(e),
             SignError::Ipa(e) => Some(e),
+            SignError::Key(e) => Some(&**e),
             _ => None,
         }
     }

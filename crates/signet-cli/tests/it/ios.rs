@@ -193,6 +193,28 @@ pub(crate) fn apple_identity_of(
     cn: &str,
     oid_leaf: &str,
 ) {
+    apple_identity_keyed(
+        dir,
+        legacy,
+        out,
+        stem,
+        cn,
+        oid_leaf,
+        &["-newkey", "rsa:2048"],
+    );
+}
+
+/// As [`apple_identity_of`], with the identity's key made by `newkey` (openssl req's
+/// `-newkey …` arguments; the CA's key stays RSA).
+pub(crate) fn apple_identity_keyed(
+    dir: &Dir,
+    legacy: bool,
+    out: &str,
+    stem: &str,
+    cn: &str,
+    oid_leaf: &str,
+    newkey: &[&str],
+) {
     dir.write(
         "ext.cnf",
         format!(
@@ -228,14 +250,10 @@ pub(crate) fn apple_identity_of(
     );
     let subject =
         format!("/UID=A1B2C3D4E5/CN={cn}: Acme Inc (A1B2C3D4E5)/OU=A1B2C3D4E5/O=Acme Inc/C=US");
-    dir.tool(
-        "openssl",
-        &[
-            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj",
-            &subject,
-        ],
-    )
-    .ok();
+    let mut req = vec!["req"];
+    req.extend_from_slice(newkey);
+    req.extend_from_slice(&["-nodes", "-keyout", &key, "-out", &csr, "-subj", &subject]);
+    dir.tool("openssl", &req).ok();
     dir.tool(
         "openssl",
         &[
@@ -1368,11 +1386,28 @@ open(exe + ".cms", "wb").write(cms[0][8:])
 /// The signature `ipa sign` writes, read by a parser of the test's own (Python's struct,
 /// hashlib and plistlib) and OpenSSL rather than by apple-codesign: code slots match the
 /// pages, the entitlements are the profile's with the app id made concrete, and the CMS
-/// blob is a SignedData by the identity's certificate over the CodeDirectory.
+/// blob is a SignedData by the identity's certificate over the CodeDirectory, for an RSA
+/// identity and an EC P-256 one (Apple issues both).
 #[test]
 fn ipa_signature_read_by_an_independent_parser() {
+    signature_read_by_an_independent_parser(&["-newkey", "rsa:2048"], "sha256WithRSAEncryption");
+    signature_read_by_an_independent_parser(
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "ecdsa-with-SHA256",
+    );
+}
+
+fn signature_read_by_an_independent_parser(newkey: &[&str], signature_algorithm: &str) {
     let dir = Dir::new();
-    apple_identity(&dir, false, "dist.p12");
+    apple_identity_keyed(
+        &dir,
+        false,
+        "dist.p12",
+        "dist",
+        "Apple Distribution",
+        "4",
+        newkey,
+    );
     let spec = ProfileSpec {
         cert_pem: "dist.pem",
         team: "A1B2C3D4E5",
@@ -1398,6 +1433,8 @@ fn ipa_signature_read_by_an_independent_parser() {
         "app.mobileprovision",
     ])
     .ok();
+    let verified = dir.signet(&["ipa", "verify", "signed.ipa"]).ok();
+    assert!(verified.starts_with("Verifies"), "{verified}");
     rezip(&dir, "signed.ipa", "copy.ipa", |_| {});
     let app = "copy.ipa-work/Payload/Demo.app";
 
@@ -1439,6 +1476,7 @@ fn ipa_signature_read_by_an_independent_parser() {
             printed.contains("CN=Apple Distribution: Acme Inc (A1B2C3D4E5)"),
             "{printed}"
         );
+        assert!(printed.contains(signature_algorithm), "{printed}");
         // ... and verifies it over the primary CodeDirectory, signed by that certificate.
         let signer = format!("{exe}.signer.pem");
         dir.tool(

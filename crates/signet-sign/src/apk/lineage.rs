@@ -17,7 +17,7 @@ use signet_formats::Certificate;
 use crate::{
     SignError,
     apk::{algorithms::ApkSigAlg, length_prefixed},
-    key::SigningKey,
+    key::{Purpose, SigningKey, sign_one},
 };
 
 /// The magic number of a lineage file.
@@ -147,7 +147,7 @@ impl Lineage {
             .parts()
             .ok_or_else(|| SignError::Config("unsupported signature algorithm".into()))?;
         let data = signed_data(child, alg.0);
-        let signature = parent.sign(scheme, &data)?;
+        let signature = sign_one(parent, Purpose::LineageNode, scheme, &data)?;
         if let Some(newest) = self.nodes.last_mut() {
             newest.sig_alg = alg.0;
         }

@@ -37,7 +37,7 @@ use crate::{
         v1::V1Digest,
     },
     error::ZipError,
-    key::SigningKey,
+    key::{SigningKey, ToSign, sign_batch, sign_one},
     zip::{self, CdEntry, LocalHeader},
 };
 
@@ -617,18 +617,40 @@ pub fn sign_rotated<W: Write>(
                 .map(|(_, d)| d.clone())
                 .unwrap_or_default()
         };
-        let mut pairs = Vec::new();
+        // Each signer's signed data first, then the signatures: one call to the key for
+        // v2 and v3 together (after a rotation their keys differ: one call each).
+        let mut signers: Vec<(u32, &dyn SigningKey, scheme::UnsignedSigner)> = Vec::new();
         if v2 {
             let digest = digest_for(v2_alg);
-            pairs.push((v2::BLOCK_ID, v2::sign(old, v2_alg, &digest, v3)?));
+            signers.push((v2::BLOCK_ID, old, v2::unsigned(old, v2_alg, &digest, v3)?));
             content_digest = Some((v2_alg, digest));
         }
         if v3 {
             let digest = digest_for(v3_alg);
             let lineage = rotation.map(Rotation::lineage);
-            pairs.push((v3::BLOCK_ID, v3::sign(key, v3_alg, &digest, lineage)?));
+            signers.push((
+                v3::BLOCK_ID,
+                key,
+                v3::unsigned(key, v3_alg, &digest, lineage)?,
+            ));
             // A v4 signature builds on v3's signer where there is one.
             content_digest = Some((v3_alg, digest));
+        }
+        let signatures = if rotation.is_none() {
+            let batch: Vec<ToSign<'_>> = signers.iter().map(|(_, _, s)| s.to_sign()).collect();
+            sign_batch(key, &batch)?
+        } else {
+            signers
+                .iter()
+                .map(|(_, k, s)| {
+                    let m = s.to_sign();
+                    sign_one(*k, m.purpose, m.scheme, m.message)
+                })
+                .collect::<Result<Vec<_>, SignError>>()?
+        };
+        let mut pairs = Vec::with_capacity(signers.len());
+        for ((id, k, signer), signature) in signers.iter().zip(&signatures) {
+            pairs.push((*id, signer.block(*k, signature)?));
         }
         block = signing_block::build(&pairs);
     }
@@ -984,13 +1006,13 @@ mod rotation_tests {
 
     use signet_formats::{DistinguishedName, KeyAlgorithm, KeyEntry, generate};
 
-    fn key(cn: &str) -> KeyEntry {
+    pub(super) fn key(cn: &str) -> KeyEntry {
         let dn = DistinguishedName::parse(&format!("CN={cn}")).unwrap();
         generate::key_entry("k", KeyAlgorithm::EcP256, &dn, 30).unwrap()
     }
 
     /// A ZIP of one stored entry, written by hand.
-    fn tiny_zip() -> Vec<u8> {
+    pub(super) fn tiny_zip() -> Vec<u8> {
         let (name, data) = (b"a.txt", b"hello");
         let mut crc = flate2::Crc::new();
         crc.update(data);
@@ -1074,5 +1096,223 @@ mod rotation_tests {
         };
         let r = sign_and_verify(&new, &alone);
         assert_eq!(r.errors, [Finding::PastSignersMismatch]);
+    }
+}
+
+/// How many calls signing makes to the key, and what each call signs.
+#[cfg(test)]
+mod sign_call_tests {
+    use std::sync::Mutex;
+
+    use signet_formats::{KeyAlgorithm, KeyEntry, Purpose, SignatureScheme};
+
+    use super::{rotation_tests::key, rotation_tests::tiny_zip, *};
+    use crate::key::ToSign;
+
+    /// A key that records each call's purposes and schemes; `drop` signatures are left
+    /// off its answers, `extra` added.
+    struct Counting<'a> {
+        inner: &'a KeyEntry,
+        calls: Mutex<Vec<Vec<(Purpose, SignatureScheme)>>>,
+        drop: usize,
+        extra: usize,
+    }
+
+    impl<'a> Counting<'a> {
+        fn new(inner: &'a KeyEntry) -> Counting<'a> {
+            Counting {
+                inner,
+                calls: Mutex::new(Vec::new()),
+                drop: 0,
+                extra: 0,
+            }
+        }
+
+        fn purposes(&self) -> Vec<Vec<Purpose>> {
+            let calls = self.calls.lock().unwrap();
+            calls
+                .iter()
+                .map(|c| c.iter().map(|(p, _)| *p).collect())
+                .collect()
+        }
+    }
+
+    impl SigningKey for Counting<'_> {
+        fn certificates(&self) -> &[Certificate] {
+            self.inner.certificates()
+        }
+
+        fn algorithm(&self) -> KeyAlgorithm {
+            self.inner.algorithm()
+        }
+
+        fn sign(&self, batch: &[ToSign<'_>]) -> Result<Vec<Vec<u8>>, SignError> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(batch.iter().map(|m| (m.purpose, m.scheme)).collect());
+            let mut signatures = self.inner.sign(batch)?;
+            signatures.truncate(signatures.len().saturating_sub(self.drop));
+            signatures.extend(std::iter::repeat_n(vec![0u8; 64], self.extra));
+            Ok(signatures)
+        }
+    }
+
+    fn options(kind: ArchiveKind, min_sdk: u32, v1: Option<bool>) -> SignOptions {
+        SignOptions {
+            kind,
+            min_sdk: Some(min_sdk),
+            v1,
+            v2: None,
+            v3: None,
+            v1_basename: "K".into(),
+            allow_debug_key: false,
+        }
+    }
+
+    /// Signs the tiny ZIP and checks that the result verifies.
+    fn sign_tiny(
+        newest: &dyn SigningKey,
+        rotation: Option<&Rotation<'_>>,
+        options: &SignOptions,
+    ) -> Result<SignReport, SignError> {
+        let dir = tempfile::tempdir().unwrap();
+        let (input, output) = (dir.path().join("u.apk"), dir.path().join("s.apk"));
+        std::fs::write(&input, tiny_zip()).unwrap();
+        let mut out = Vec::new();
+        let report = sign_rotated(&input, &mut out, newest, rotation, options)?;
+        std::fs::write(&output, out).unwrap();
+        let verified = verify(&output, options.kind, options.min_sdk).unwrap();
+        assert_eq!(verified.errors, []);
+        assert!(verified.verified);
+        Ok(report)
+    }
+
+    #[test]
+    fn an_apk_with_v1_v2_and_v3_costs_two_calls_v1_first() {
+        let k = key("k");
+        let counting = Counting::new(&k);
+        let r = sign_tiny(&counting, None, &options(ArchiveKind::Apk, 21, None)).unwrap();
+        assert!(r.v1 && r.v2 && r.v3);
+        assert_eq!(
+            counting.purposes(),
+            [
+                vec![Purpose::JarSignatureFile],
+                vec![Purpose::ApkV2SignedData, Purpose::ApkV3SignedData],
+            ]
+        );
+        // Every message of this P-256 key is ECDSA with SHA-256.
+        let calls = counting.calls.lock().unwrap();
+        assert!(
+            calls
+                .iter()
+                .flatten()
+                .all(|(_, s)| *s == SignatureScheme::EcdsaSha256)
+        );
+    }
+
+    #[test]
+    fn an_apk_without_v1_costs_one_call() {
+        let k = key("k");
+        let counting = Counting::new(&k);
+        let r = sign_tiny(&counting, None, &options(ArchiveKind::Apk, 24, Some(false))).unwrap();
+        assert!(!r.v1 && r.v2 && r.v3);
+        assert_eq!(
+            counting.purposes(),
+            [vec![Purpose::ApkV2SignedData, Purpose::ApkV3SignedData]]
+        );
+    }
+
+    #[test]
+    fn an_aab_costs_one_call() {
+        let k = key("k");
+        let counting = Counting::new(&k);
+        sign_tiny(&counting, None, &options(ArchiveKind::Aab, 18, None)).unwrap();
+        assert_eq!(counting.purposes(), [vec![Purpose::JarSignatureFile]]);
+    }
+
+    #[test]
+    fn after_a_rotation_each_key_signs_its_schemes() {
+        let (old, new) = (key("old"), key("new"));
+        let (old_counting, new_counting) = (Counting::new(&old), Counting::new(&new));
+        let lineage_counting = Counting::new(&old);
+        let lineage = lineage::Lineage::rotate(&lineage_counting, &new).unwrap();
+        assert_eq!(lineage_counting.purposes(), [vec![Purpose::LineageNode]]);
+        let rotation = Rotation::new(&lineage, &old_counting, &new_counting).unwrap();
+        sign_tiny(
+            &new_counting,
+            Some(&rotation),
+            &options(ArchiveKind::Apk, 21, None),
+        )
+        .unwrap();
+        assert_eq!(
+            old_counting.purposes(),
+            [
+                vec![Purpose::JarSignatureFile],
+                vec![Purpose::ApkV2SignedData]
+            ]
+        );
+        assert_eq!(new_counting.purposes(), [vec![Purpose::ApkV3SignedData]]);
+    }
+
+    #[test]
+    fn a_v4_signature_costs_one_call() {
+        let k = key("k");
+        let counting = Counting::new(&k);
+        let apk = tiny_zip();
+        let alg = algorithms::ApkSigAlg::for_key(k.algorithm());
+        v4::sign(
+            &mut std::io::Cursor::new(&apk),
+            apk.len() as u64,
+            &counting,
+            alg,
+            &[0; 32],
+        )
+        .unwrap();
+        assert_eq!(counting.purposes(), [vec![Purpose::ApkV4SignedData]]);
+    }
+
+    #[test]
+    fn refuses_a_key_that_returns_too_few_or_too_many_signatures() {
+        let k = key("k");
+        for (drop, extra, expected, returned) in [(1, 0, 2, 1), (0, 1, 2, 3)] {
+            let counting = Counting {
+                drop,
+                extra,
+                ..Counting::new(&k)
+            };
+            let err = sign_tiny(&counting, None, &options(ArchiveKind::Apk, 24, Some(false)))
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    SignError::SignatureCount { expected: e, returned: r }
+                        if e == expected && r == returned
+                ),
+                "{err:?}"
+            );
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "the signing key returned {returned} signature(s) for {expected} message(s)"
+                )
+            );
+        }
+        // A single message (v1 of an AAB) is checked too.
+        let counting = Counting {
+            drop: 1,
+            ..Counting::new(&k)
+        };
+        let err = sign_tiny(&counting, None, &options(ArchiveKind::Aab, 18, None)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SignError::SignatureCount {
+                    expected: 1,
+                    returned: 0
+                }
+            ),
+            "{err:?}"
+        );
     }
 }

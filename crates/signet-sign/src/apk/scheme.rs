@@ -1,6 +1,7 @@
-//! What v2 and v3 share: encoding a signer, and verifying one.
+//! What v2 and v3 share: encoding a signer (built, then signed, then framed), and
+//! verifying one.
 
-use signet_formats::Certificate;
+use signet_formats::{Certificate, SignatureScheme};
 
 use crate::{
     SignError,
@@ -8,7 +9,7 @@ use crate::{
         Finding, Scheme, algorithms::ApkSigAlg, length_prefixed, lineage::Lineage,
         signing_block::ContentDigest,
     },
-    key::SigningKey,
+    key::{Purpose, SigningKey, ToSign, sign_one},
 };
 
 /// `lp(seq of lp(u32 alg || lp(digest)))`'s content.
@@ -23,32 +24,79 @@ pub fn certificates(key: &dyn SigningKey) -> Vec<u8> {
     length_prefixed::seq(key.certificates().iter().map(Certificate::der))
 }
 
-/// Signs `signed_data` and frames a signer (v3 signers carry their platform range).
-pub fn signer(
-    key: &dyn SigningKey,
+/// A v2/v3 signer whose signed data is built and awaits the key's signature: signing is
+/// split in two so that v2's and v3's signed data can go to the key in one batch.
+#[derive(Debug, Clone)]
+pub struct UnsignedSigner {
     alg: ApkSigAlg,
-    signed_data: &[u8],
+    scheme: SignatureScheme,
+    purpose: Purpose,
+    signed_data: Vec<u8>,
     sdk_range: Option<(u32, u32)>,
-) -> Result<Vec<u8>, SignError> {
-    let (scheme, _) = alg.parts().ok_or_else(|| {
-        SignError::Config(format!("unsupported signature algorithm {:#x}", alg.0))
-    })?;
-    let sig = key.sign(scheme, signed_data)?;
-    let mut s = alg.0.to_le_bytes().to_vec();
-    length_prefixed::put(&mut s, &sig);
-    let leaf = key
-        .certificates()
-        .first()
-        .ok_or_else(|| SignError::Config("the signing key has no certificate".into()))?;
-    let mut out = Vec::new();
-    length_prefixed::put(&mut out, signed_data);
-    if let Some((min, max)) = sdk_range {
-        out.extend_from_slice(&min.to_le_bytes());
-        out.extend_from_slice(&max.to_le_bytes());
+}
+
+impl UnsignedSigner {
+    /// A signer of `signed_data` with `alg` (v3 signers carry their platform range).
+    pub fn new(
+        alg: ApkSigAlg,
+        purpose: Purpose,
+        signed_data: Vec<u8>,
+        sdk_range: Option<(u32, u32)>,
+    ) -> Result<UnsignedSigner, SignError> {
+        let (scheme, _) = alg.parts().ok_or_else(|| {
+            SignError::Config(format!("unsupported signature algorithm {:#x}", alg.0))
+        })?;
+        Ok(UnsignedSigner {
+            alg,
+            scheme,
+            purpose,
+            signed_data,
+            sdk_range,
+        })
     }
-    length_prefixed::put(&mut out, &length_prefixed::seq([s.as_slice()]));
-    length_prefixed::put(&mut out, leaf.subject_public_key_info());
-    Ok(out)
+
+    /// What the key signs.
+    pub fn to_sign(&self) -> ToSign<'_> {
+        ToSign {
+            purpose: self.purpose,
+            scheme: self.scheme,
+            message: &self.signed_data,
+        }
+    }
+
+    /// The block value (a sequence of this one signer) with the key's `signature` over
+    /// the signed data; `key` gives the public key.
+    pub fn block(&self, key: &dyn SigningKey, signature: &[u8]) -> Result<Vec<u8>, SignError> {
+        let mut s = self.alg.0.to_le_bytes().to_vec();
+        length_prefixed::put(&mut s, signature);
+        let leaf = key
+            .certificates()
+            .first()
+            .ok_or_else(|| SignError::Config("the signing key has no certificate".into()))?;
+        let mut signer = Vec::new();
+        length_prefixed::put(&mut signer, &self.signed_data);
+        if let Some((min, max)) = self.sdk_range {
+            signer.extend_from_slice(&min.to_le_bytes());
+            signer.extend_from_slice(&max.to_le_bytes());
+        }
+        length_prefixed::put(&mut signer, &length_prefixed::seq([s.as_slice()]));
+        length_prefixed::put(&mut signer, leaf.subject_public_key_info());
+        // The value is a length-prefixed sequence of length-prefixed signers.
+        let mut value = Vec::new();
+        length_prefixed::put(&mut value, &length_prefixed::seq([signer.as_slice()]));
+        Ok(value)
+    }
+
+    /// Signs with `key` alone (one call) and frames the block value.
+    pub fn sign(&self, key: &dyn SigningKey) -> Result<Vec<u8>, SignError> {
+        let ToSign {
+            purpose,
+            scheme,
+            message,
+        } = self.to_sign();
+        let signature = sign_one(key, purpose, scheme, message)?;
+        self.block(key, &signature)
+    }
 }
 
 /// A v2/v3 signer whose signature and content digests verified.

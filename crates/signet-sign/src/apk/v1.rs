@@ -15,7 +15,7 @@ use crate::{
     SignError,
     apk::Finding,
     asn1::{self, oids},
-    key::SigningKey,
+    key::{Purpose, SigningKey, sign_one},
 };
 
 /// The digest of JAR manifests and .SF files.
@@ -167,7 +167,7 @@ pub fn sign(
             asn1::seq(&[&asn1::oid(oids::ECDSA_WITH_SHA256)]),
         ),
     };
-    let signature = key.sign(scheme, &sf)?;
+    let signature = sign_one(key, Purpose::JarSignatureFile, scheme, &sf)?;
     let cert = key
         .certificates()
         .first()

@@ -9,7 +9,7 @@
 use crate::{
     SignError,
     apk::{algorithms::ApkSigAlg, length_prefixed, scheme},
-    key::SigningKey,
+    key::{Purpose, SigningKey},
 };
 
 /// Block id in the APK Signing Block.
@@ -19,13 +19,14 @@ pub const STRIPPING_PROTECTION_ATTR: u32 = 0xbeef_f00d;
 /// Scheme id of v3, the value of the stripping-protection attribute.
 pub const V3_SCHEME_ID: u32 = 3;
 
-/// Builds the v2 block value for one signer.
-pub fn sign(
+/// The v2 signer for one key, awaiting its signature: `digest` is the content digest
+/// under `alg`, and `v3_present` adds the stripping-protection attribute naming v3.
+pub fn unsigned(
     key: &dyn SigningKey,
     alg: ApkSigAlg,
     digest: &[u8],
     v3_present: bool,
-) -> Result<Vec<u8>, SignError> {
+) -> Result<scheme::UnsignedSigner, SignError> {
     let mut attrs = Vec::new();
     if v3_present {
         let mut a = STRIPPING_PROTECTION_ATTR.to_le_bytes().to_vec();
@@ -36,11 +37,17 @@ pub fn sign(
     length_prefixed::put(&mut signed, &scheme::digests(alg, digest));
     length_prefixed::put(&mut signed, &scheme::certificates(key));
     length_prefixed::put(&mut signed, &attrs);
-    let signer = scheme::signer(key, alg, &signed, None)?;
-    // The value is a length-prefixed sequence of length-prefixed signers.
-    let mut value = Vec::new();
-    length_prefixed::put(&mut value, &length_prefixed::seq([signer.as_slice()]));
-    Ok(value)
+    scheme::UnsignedSigner::new(alg, Purpose::ApkV2SignedData, signed, None)
+}
+
+/// Builds the v2 block value for one signer (one call to the key).
+pub fn sign(
+    key: &dyn SigningKey,
+    alg: ApkSigAlg,
+    digest: &[u8],
+    v3_present: bool,
+) -> Result<Vec<u8>, SignError> {
+    unsigned(key, alg, digest, v3_present)?.sign(key)
 }
 
 /// Verifies a v2 block against the APK's content digests.

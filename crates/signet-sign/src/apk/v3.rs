@@ -21,7 +21,7 @@ use crate::{
         lineage::{Lineage, LineageError, PROOF_OF_ROTATION_ATTR},
         scheme,
     },
-    key::SigningKey,
+    key::{Purpose, SigningKey},
 };
 
 /// Block id in the APK Signing Block.
@@ -31,14 +31,15 @@ pub const MIN_SDK: u32 = 24;
 /// "Every later platform".
 pub const MAX_SDK: u32 = 0x7fff_ffff;
 
-/// Builds the v3 block value for one signer, with its lineage (whose newest certificate
-/// must be the signer's) as the proof-of-rotation attribute.
-pub fn sign(
+/// The v3 signer for one key, awaiting its signature: `digest` is the content digest
+/// under `alg`, and `lineage` (whose newest certificate must be the signer's) becomes the
+/// proof-of-rotation attribute.
+pub fn unsigned(
     key: &dyn SigningKey,
     alg: ApkSigAlg,
     digest: &[u8],
     lineage: Option<&Lineage>,
-) -> Result<Vec<u8>, SignError> {
+) -> Result<scheme::UnsignedSigner, SignError> {
     let mut attrs = Vec::new();
     if let Some(lineage) = lineage {
         let mut a = PROOF_OF_ROTATION_ATTR.to_le_bytes().to_vec();
@@ -51,11 +52,22 @@ pub fn sign(
     signed.extend_from_slice(&MIN_SDK.to_le_bytes());
     signed.extend_from_slice(&MAX_SDK.to_le_bytes());
     length_prefixed::put(&mut signed, &attrs);
-    let signer = scheme::signer(key, alg, &signed, Some((MIN_SDK, MAX_SDK)))?;
-    // The value is a length-prefixed sequence of length-prefixed signers.
-    let mut value = Vec::new();
-    length_prefixed::put(&mut value, &length_prefixed::seq([signer.as_slice()]));
-    Ok(value)
+    scheme::UnsignedSigner::new(
+        alg,
+        Purpose::ApkV3SignedData,
+        signed,
+        Some((MIN_SDK, MAX_SDK)),
+    )
+}
+
+/// Builds the v3 block value for one signer (one call to the key).
+pub fn sign(
+    key: &dyn SigningKey,
+    alg: ApkSigAlg,
+    digest: &[u8],
+    lineage: Option<&Lineage>,
+) -> Result<Vec<u8>, SignError> {
+    unsigned(key, alg, digest, lineage)?.sign(key)
 }
 
 /// Verifies a v3 block against the APK's content digests, and each signer's lineage as
@@ -196,9 +208,15 @@ mod tests {
         signed.extend_from_slice(&MIN_SDK.to_le_bytes());
         signed.extend_from_slice(&MAX_SDK.to_le_bytes());
         length_prefixed::put(&mut signed, &attrs);
-        let s = scheme::signer(&signer, alg, &signed, Some((MIN_SDK, MAX_SDK))).unwrap();
-        let mut block = Vec::new();
-        length_prefixed::put(&mut block, &length_prefixed::seq([s.as_slice()]));
+        let block = scheme::UnsignedSigner::new(
+            alg,
+            Purpose::ApkV3SignedData,
+            signed,
+            Some((MIN_SDK, MAX_SDK)),
+        )
+        .unwrap()
+        .sign(&signer)
+        .unwrap();
         let r = verify(&block, &|_| vec![0; 32]);
         assert_eq!(
             r.issues,

@@ -21,7 +21,7 @@ use signet_formats::Certificate;
 use crate::{
     SignError,
     apk::{Finding, algorithms::ApkSigAlg, length_prefixed},
-    key::SigningKey,
+    key::{Purpose, SigningKey, sign_one},
 };
 
 const VERSION: u32 = 2;
@@ -106,7 +106,7 @@ pub fn sign<R: Read + Seek>(
     length_prefixed::put(&mut signed, &[]);
     let mut signed_data = ((signed.len() + 4) as u32).to_le_bytes().to_vec();
     signed_data.extend_from_slice(&signed);
-    let signature = key.sign(scheme, &signed_data)?;
+    let signature = sign_one(key, Purpose::ApkV4SignedData, scheme, &signed_data)?;
 
     let mut signing = Vec::new();
     length_prefixed::put(&mut signing, apk_digest);

@@ -12,6 +12,7 @@
 //! embedded profile, and that the signer is one of the profile's certificates.
 
 mod finding;
+mod signer;
 
 pub use finding::IpaFinding;
 
@@ -21,12 +22,10 @@ use std::{
     path::{Component, Path, PathBuf},
 };
 
-use apple_codesign::{
-    MachFile, SettingsScope, SigningSettings, UnifiedSigner, cryptography::InMemoryPrivateKey,
-};
+use apple_codesign::{MachFile, SettingsScope, SigningSettings, UnifiedSigner};
 use aws_lc_rs::digest;
 use signet_formats::{
-    Certificate, KeyEntry,
+    Certificate,
     apple::{
         check::{self, Distribution, Status},
         mobileprovision::Profile,
@@ -37,6 +36,7 @@ use crate::{
     SignError,
     apk::Archive,
     error::{IpaError, ZipError},
+    key::SigningKey,
     zip,
 };
 
@@ -223,17 +223,19 @@ fn entitlements_xml(profile: &Profile, bundle_id: &str) -> Result<String, SignEr
 
 /// Signs the IPA at `input` with `identity` under `profile_bytes`, writing the signed IPA
 /// to `output`. Refuses when `signet ios check` would fail for this combination.
+///
+/// The identity's key signs each bundle's CMS signed attributes
+/// ([`crate::Purpose::CmsSignedAttributes`], one call per Mach-O slice signed); it may be
+/// held elsewhere. RSA and EC P-256 keys are accepted, as Apple issues them.
 pub fn sign<W: Write>(
     input: &Path,
     output: &mut W,
-    identity_entry: &KeyEntry,
+    identity_key: &dyn SigningKey,
     profile_bytes: &[u8],
 ) -> Result<IpaSignReport, SignError> {
     let profile = Profile::parse(profile_bytes)?;
-    let cert = identity_entry
-        .chain
-        .first()
-        .ok_or_else(|| identity("no certificate"))?;
+    let chain = identity_key.certificates();
+    let cert = chain.first().ok_or_else(|| identity("no certificate"))?;
     let work = tempfile::tempdir()?;
     let app = unpack(input, work.path())?;
     let info = info_plist(&app)?;
@@ -262,14 +264,13 @@ pub fn sign<W: Write>(
     }
 
     std::fs::write(app.join("embedded.mobileprovision"), profile_bytes)?;
-    let key =
-        InMemoryPrivateKey::from_pkcs8_der(identity_entry.key.pkcs8_der()).map_err(identity)?;
     let captured = x509_certificate::CapturedX509Certificate::from_der(cert.der().to_vec())
         .map_err(identity)?;
+    let key = signer::CodesignKey::new(identity_key, captured.clone())?;
     let mut settings = SigningSettings::default();
     settings.set_signing_key(&key, captured);
     settings.chain_apple_certificates();
-    for extra in identity_entry.chain.iter().skip(1) {
+    for extra in chain.iter().skip(1) {
         if let Ok(c) = x509_certificate::CapturedX509Certificate::from_der(extra.der().to_vec()) {
             settings.chain_certificate(c);
         }
@@ -280,7 +281,8 @@ pub fn sign<W: Write>(
         .map_err(codesign)?;
     UnifiedSigner::new(settings)
         .sign_path_in_place(&app)
-        .map_err(codesign)?;
+        // The key's own error where it failed (a remote signer's, typed), else apple-codesign's.
+        .map_err(|e| key.take_failure().unwrap_or_else(|| codesign(e)))?;
 
     let files = pack(work.path(), output)?;
     Ok(IpaSignReport {
