@@ -38,8 +38,9 @@ pub use signet_store::{
 pub use crate::{
     error::{ClientError, Problem},
     types::{
-        BuildCredentials, BuildQuery, Deleted, Export, LoggedIn, Me, NewRobot, OrgDetails,
-        RobotCreated, SecretBytes, SecretMaterial, SetupDone, Token, VersionRecord,
+        BuildCredentials, BuildQuery, Bytes, Deleted, Export, LoggedIn, Me, NewRobot, OrgDetails,
+        RobotCreated, SecretBytes, SecretMaterial, SetupDone, SignBuild, SignMessage, SignRequest,
+        Signed, Token, VersionRecord,
     },
 };
 
@@ -463,6 +464,40 @@ impl Client {
     ) -> Result<Page<AuditRecord>, ClientError> {
         self.call(Call::get(&["v1", "orgs", org.as_str(), "audit"]).page(page))
             .await
+    }
+
+    /// `GET …/audit?action=A`: only the records of one action (`sign`: every signature
+    /// made with a held key).
+    pub async fn audit_action(
+        &self,
+        org: &OrgId,
+        action: &str,
+        page: &PageRequest,
+    ) -> Result<Page<AuditRecord>, ClientError> {
+        self.call(
+            Call::get(&["v1", "orgs", org.as_str(), "audit"])
+                .query("action", &action)
+                .page(page),
+        )
+        .await
+    }
+
+    /// `POST …/apps/{app}/sign`: signatures made on the server with a build's held key
+    /// (developer; audited). The private key never leaves the server.
+    pub async fn sign(
+        &self,
+        org: &OrgId,
+        app: &str,
+        request: &SignRequest,
+    ) -> Result<Signed, ClientError> {
+        self.call(
+            Call::new(
+                Method::POST,
+                &["v1", "orgs", org.as_str(), "apps", app, "sign"],
+            )
+            .body(request)?,
+        )
+        .await
     }
 
     // --- credentials ---------------------------------------------------------------

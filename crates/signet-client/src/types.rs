@@ -440,6 +440,91 @@ pub enum BuildQuery {
     },
 }
 
+/// Bytes that are base64 on the wire and not secret (certificates, signatures).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map(Bytes)
+            .map_err(|_| serde::de::Error::custom("bytes that are not base64"))
+    }
+}
+
+/// One to-be-signed message of [`SignRequest`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SignMessage {
+    /// What it is (the server signs only the messages of the artifact's signing).
+    pub purpose: signet_formats::Purpose,
+    /// The signature algorithm: `rsa-pkcs1-sha256`, `ecdsa-sha256`, ….
+    pub algorithm: signet_formats::SignatureScheme,
+    /// The bytes to sign.
+    pub message: Bytes,
+}
+
+/// `POST …/apps/{app}/sign`: what to sign, with which build's key.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignRequest {
+    /// `apk`, `aab` or `ipa`.
+    pub artifact: String,
+    /// The build set (Android) or pair (iOS) whose key signs.
+    #[serde(flatten)]
+    pub build: SignBuild,
+    /// The messages; none asks only for the signer.
+    pub messages: Vec<SignMessage>,
+}
+
+/// The build whose held key signs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum SignBuild {
+    /// An Android build set: the named one, or the default.
+    Android {
+        /// The application id.
+        application_id: String,
+        /// The build set; the default when absent.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// An iOS build pair.
+    Ios {
+        /// The bundle id.
+        bundle_id: String,
+        /// `app-store`, `ad-hoc`, `enterprise` or `development`.
+        distribution: String,
+    },
+}
+
+/// The answer of `POST …/apps/{app}/sign`: the signer and one signature per message.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Signed {
+    /// The credential that holds the key.
+    pub credential: CredentialId,
+    /// The key's certificate SHA-256 fingerprint.
+    pub key_sha256: String,
+    /// The key's algorithm, as shown (`RSA 2048`).
+    pub key_algorithm: String,
+    /// The certificate chain, leaf first, DER.
+    pub certificates: Vec<Bytes>,
+    /// An iOS pair's provisioning profile.
+    #[serde(default)]
+    pub profile: Option<Bytes>,
+    /// An Android keystore's alias of the key (the JAR signature files are named after it).
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// One signature per message, in order.
+    pub signatures: Vec<Bytes>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

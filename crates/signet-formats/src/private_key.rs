@@ -130,6 +130,7 @@ impl SignatureScheme {
             self,
             SignatureScheme::RsaPkcs1Sha1
                 | SignatureScheme::RsaPkcs1Sha256
+                | SignatureScheme::RsaPkcs1Sha384
                 | SignatureScheme::RsaPkcs1Sha512
         )
     }

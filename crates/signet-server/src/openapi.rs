@@ -45,6 +45,27 @@ fn schemas() -> Value {
         "BuildSet": s(&[("keystore_id", "string"), ("default", "boolean")], &["keystore_id"]),
         "BuildPair": s(&[("certificate_id", "string"), ("profile_id", "string")], &["certificate_id", "profile_id"]),
         "Slot": s(&[("credential_id", "string")], &["credential_id"]),
+        "Sign": {
+            "type": "object",
+            "description": "What to sign with a held key. Android: application_id (and name: the build set, default the default); iOS: bundle_id and distribution.",
+            "properties": {
+                "artifact": { "type": "string", "enum": ["apk", "aab", "ipa"] },
+                "application_id": { "type": "string" }, "name": { "type": "string" },
+                "bundle_id": { "type": "string" }, "distribution": { "type": "string" },
+                "messages": { "type": "array", "maxItems": 8, "items": {
+                    "type": "object",
+                    "properties": {
+                        "purpose": { "type": "string", "enum": ["jar-signature-file", "apk-v2-signed-data", "apk-v3-signed-data", "cms-signed-attributes"] },
+                        "algorithm": { "type": "string", "enum": ["rsa-pkcs1-sha1", "rsa-pkcs1-sha256", "rsa-pkcs1-sha384", "rsa-pkcs1-sha512", "ecdsa-sha256", "ecdsa-sha384", "ecdsa-sha512"] },
+                        "message": { "type": "string", "description": "The to-be-signed bytes, base64." }
+                    },
+                    "required": ["purpose", "algorithm", "message"],
+                    "additionalProperties": false
+                } }
+            },
+            "required": ["artifact"],
+            "additionalProperties": false
+        },
     });
     add_upload_schemas(&mut schemas);
     schemas

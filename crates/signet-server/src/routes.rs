@@ -14,7 +14,7 @@ use signet_store::Role::{Admin, Developer, Owner, Viewer};
 
 use crate::{
     AppState,
-    api::{self, account, apps, credentials, orgs},
+    api::{self, account, apps, credentials, orgs, signing},
 };
 
 /// Who may call an endpoint.
@@ -201,7 +201,7 @@ pub static ROUTES: &[Route] = &[
         .ok(204)
         .users(),
     route("GET", "/v1/orgs/{org}/audit", Need::Role(Admin), |m| on(m, orgs::audit))
-        .doc("The audit log, newest first."),
+        .doc("The audit log, newest first (?action=sign: only signatures made with held keys; ?cursor, ?limit)."),
     route("GET", "/v1/orgs/{org}/credentials", Need::Role(Viewer), |m| on(m, credentials::list))
         .doc("List credentials (?type, ?deleted, ?cursor, ?limit)."),
     route("POST", "/v1/orgs/{org}/credentials", Need::Role(Developer), |m| on(m, credentials::create))
@@ -282,6 +282,10 @@ pub static ROUTES: &[Route] = &[
         .doc("One build's decrypted credentials (audited): ?platform=android&application_id[&name] or ?platform=ios&bundle_id&distribution.")
         .apps()
         .app_in_query(),
+    route("POST", "/v1/orgs/{org}/apps/{app}/sign", Need::Role(Developer), |m| on(m, signing::sign))
+        .doc("Sign an artifact's to-be-signed messages (a JAR .SF, APK v2/v3 signed data, an IPA's CMS signed attributes) with its build's key, which never leaves the server; each signature is audited with the digest it attests. No messages: only the signer (certificates; an iOS pair's profile).")
+        .body("Sign")
+        .apps(),
 ];
 
 /// The router of every route of [`ROUTES`], each behind the guard of its entry.

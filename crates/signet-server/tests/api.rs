@@ -614,6 +614,12 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "/v1/orgs/{org}/apps/{app}/build-credentials",
         Expect::Role(Role::Developer, 200),
     ),
+    (
+        "sign",
+        "POST",
+        "/v1/orgs/{org}/apps/{app}/sign",
+        Expect::Role(Role::Developer, 200),
+    ),
 ];
 
 /// A request ready to send: path, body, If-Match, and a token that replaces the
@@ -898,6 +904,10 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
         "build-credentials" => prepared(format!(
             "{base}/apps/app/build-credentials?platform=android&application_id=com.acme.app"
         )),
+        "sign" => Prepared {
+            body: Some(json!({ "artifact": "apk", "application_id": "com.acme.app" })),
+            ..prepared(format!("{base}/apps/app/sign"))
+        },
         other => panic!("no preparation for {other}"),
     }
 }

@@ -21,12 +21,14 @@
 
 pub mod apk;
 mod asn1;
+mod attest;
 mod error;
 pub mod ipa;
 mod key;
 pub mod zip;
 
 pub use crate::{
+    attest::{Attested, attest},
     error::{IpaError, SignError, ZipError},
     key::{Purpose, SigningKey, ToSign},
 };

@@ -717,6 +717,26 @@ impl Store {
         detail: &Value,
         include_deleted: bool,
     ) -> Result<(Credential, Zeroizing<Vec<u8>>), StoreError> {
+        let (c, plaintext) = self.open_secret(org, id, include_deleted).await?;
+        self.audit_read(crate::audit_log::Entry {
+            org: org.clone(),
+            actor: actor.clone(),
+            action: action.to_owned(),
+            target: id.to_string(),
+            detail: detail.clone(),
+        })
+        .await?;
+        Ok((c, plaintext))
+    }
+
+    /// A credential's decrypted secret, for the server's own use of it (signing): not
+    /// audited here, as nothing leaves; the caller audits the use.
+    pub(crate) async fn open_secret(
+        &self,
+        org: &OrgId,
+        id: &CredentialId,
+        include_deleted: bool,
+    ) -> Result<(Credential, Zeroizing<Vec<u8>>), StoreError> {
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, sealed FROM credentials WHERE id = $1 AND org_id = $2 AND (deleted_at IS NULL OR $3)"
@@ -741,14 +761,6 @@ impl Store {
             },
         )?;
         drop(conn);
-        self.audit_read(crate::audit_log::Entry {
-            org: org.clone(),
-            actor: actor.clone(),
-            action: action.to_owned(),
-            target: id.to_string(),
-            detail: detail.clone(),
-        })
-        .await?;
         Ok((c, plaintext))
     }
 

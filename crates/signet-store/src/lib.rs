@@ -60,8 +60,8 @@ mod versions;
 
 pub use crate::{
     apps::{
-        AppCredentials, BuildCredentials, DISTRIBUTIONS, SLOTS, check_build_set_name,
-        check_identifier, check_pair_metadata,
+        AppCredentials, BuildCredentials, BuildKey, DISTRIBUTIONS, SLOTS, SignatureRecord,
+        check_build_set_name, check_identifier, check_pair_metadata,
     },
     db::{Backend, Limits, PageRequest, Store},
     envelope::{Binding, Sealed},

@@ -1,6 +1,9 @@
 //! `signet apk sign|verify|lineage` and `signet aab sign|verify`.
 
-use std::{io::BufWriter, path::Path};
+use std::{
+    io::BufWriter,
+    path::{Path, PathBuf},
+};
 
 use anyhow::{Context, bail};
 use signet_sign::apk::{
@@ -8,10 +11,14 @@ use signet_sign::apk::{
     lineage::{self, Lineage},
 };
 
+use signet_client::SignBuild;
+use signet_sign::SigningKey;
+
 use crate::{
     UsageError,
     flags::{ApkLineageArgs, ApkRotateArgs, ArchiveSignArgs, ArchiveVerifyArgs},
     output, output_file,
+    remote::{Remote, signer::RemoteKey},
     secret_arg::{SecretArg, resolve_or_prompt},
 };
 
@@ -50,8 +57,16 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
             "an AAB is signed with JAR signing (v1) only: --lineage is for APKs".into()
         ));
     }
+    if let Some(app) = &args.held.app {
+        return sign_held(args, kind, app);
+    }
+    let Some(ks) = &args.ks else {
+        bail!(UsageError(
+            "pass --ks FILE, or --app APP to sign with a key the server holds".into()
+        ));
+    };
     let key = load_key(&KeyFlags {
-        ks: &args.ks,
+        ks,
         ks_pass: args.ks_pass.as_ref(),
         alias: args.ks_key_alias.as_deref(),
         key_pass: args.key_pass.as_ref(),
@@ -81,7 +96,7 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
                 format!(
                     "{} with --ks {} and --old-ks {}",
                     args.lineage.as_deref().unwrap_or(Path::new("")).display(),
-                    args.ks.display(),
+                    ks.display(),
                     args.old
                         .old_ks
                         .as_deref()
@@ -95,7 +110,88 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     let v1_alias = lineage_and_old
         .as_ref()
         .map_or(&key.alias, |(_, old)| &old.alias);
+    let report = sign_into_out(args, kind, &key, rotation.as_ref(), v1_alias, &idsig_path)?;
+    print_signed(args, kind, &report, &format!("`{}`", key.alias))
+}
 
+/// Signs with the key of a build set held by the server: every digest is computed here,
+/// the server signs the few to-be-signed messages (two round trips for v1 + v2/v3).
+fn sign_held(args: &ArchiveSignArgs, kind: ArchiveKind, app: &str) -> anyhow::Result<()> {
+    if args.v4_signing_enabled == Some(true) {
+        bail!(UsageError(
+            "--v4-signing-enabled with --app: APK Signature Scheme v4 is not signed with a \
+             server-held key yet; sign v4 with a local --ks"
+                .into()
+        ));
+    }
+    let remote = Remote::connect(&args.held.remote)?;
+    let application_id = match &args.held.application_id {
+        Some(id) => id.clone(),
+        None => only_application_id(&remote, app)?,
+    };
+    let artifact = match kind {
+        ArchiveKind::Apk => "apk",
+        ArchiveKind::Aab => "aab",
+    };
+    let key = RemoteKey::connect(
+        &remote,
+        app,
+        artifact,
+        SignBuild::Android {
+            application_id: application_id.clone(),
+            name: args.held.name.clone(),
+        },
+    )?;
+    // The .SF/.RSA files are named after the keystore's alias, as apksigner names them.
+    let v1_alias = key.alias.clone().unwrap_or_else(|| "CERT".into());
+    let report =
+        sign_into_out(args, kind, &key, None, &v1_alias, &PathBuf::new()).map_err(|e| match key
+            .take_failure()
+        {
+            Some(client) => anyhow::Error::new(client).context(args.input.display().to_string()),
+            None => e,
+        })?;
+    let who = format!(
+        "the key of {app} / {application_id} held by the server (certificate SHA-256 {})",
+        key.key_sha256
+    );
+    print_signed(args, kind, &report, &who)
+}
+
+/// The app's only application id with a build set; refuses when there are none or several.
+fn only_application_id(remote: &Remote, app: &str) -> anyhow::Result<String> {
+    let details = remote.block_on(remote.client.app(&remote.org, app))?;
+    let mut ids: Vec<&str> = details
+        .build_sets
+        .iter()
+        .map(|s| s.application_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    match ids.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => bail!(
+            "app {app} has no Android build set to sign with: create one with `signet \
+             credentials android build-set create NAME --app {app} --application-id ID --generate`"
+        ),
+        several => bail!(UsageError(format!(
+            "app {app} has build sets for several application ids ({}): pass --application-id",
+            several.join(", ")
+        ))),
+    }
+}
+
+/// Signs `args.input` into a temporary file beside `--out`, writes `<out>.idsig` when v4
+/// is asked for, and renames both into place: a failure leaves neither.
+fn sign_into_out(
+    args: &ArchiveSignArgs,
+    kind: ArchiveKind,
+    key: &dyn SigningKey,
+    rotation: Option<&apk::Rotation<'_>>,
+    v1_alias: &str,
+    idsig_path: &Path,
+) -> anyhow::Result<apk::SignReport> {
+    let v4 = args.v4_signing_enabled == Some(true);
     let options = SignOptions {
         kind,
         min_sdk: args.min_sdk_version,
@@ -109,7 +205,7 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     let report = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         let name = args.input.display();
-        apk::sign_rotated(&args.input, &mut w, &key, rotation.as_ref(), &options)
+        apk::sign_rotated(&args.input, &mut w, key, rotation, &options)
             .with_context(|| format!("{name}"))?
     };
     // No fsync: the rename still makes the output appear whole or not at all to readers,
@@ -121,27 +217,31 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         })?;
         let mut f = std::fs::File::open(tmp.path())?;
         let len = f.metadata()?.len();
-        let idsig = apk::v4::sign(
-            &mut std::io::BufReader::new(&mut f),
-            len,
-            &key,
-            alg,
-            &digest,
-        )?;
+        let idsig = apk::v4::sign(&mut std::io::BufReader::new(&mut f), len, key, alg, &digest)?;
         // Written before the APK is renamed into place, so a failure leaves neither.
-        Some(output_file::prepare(&idsig_path, &idsig, false)?)
+        Some(output_file::prepare(idsig_path, &idsig, false)?)
     } else {
         None
     };
     output_file::set_mode(tmp.path(), 0o644)?;
     output_file::persist(tmp, &args.out, args.force || args.out == args.input)?;
     if let Some(idsig) = idsig {
-        output_file::persist(idsig, &idsig_path, true)?;
+        output_file::persist(idsig, idsig_path, true)?;
     }
+    Ok(report)
+}
 
+/// What `sign` prints: the report as JSON, or one line on stderr.
+fn print_signed(
+    args: &ArchiveSignArgs,
+    kind: ArchiveKind,
+    report: &apk::SignReport,
+    with: &str,
+) -> anyhow::Result<()> {
     if args.output.json {
-        return output::json(&report);
+        return output::json(report);
     }
+    let v4 = args.v4_signing_enabled == Some(true);
     let schemes: Vec<&str> = [
         (report.v1, "v1"),
         (report.v2, "v2"),
@@ -155,17 +255,15 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
     if kind == ArchiveKind::Aab {
         // A bundle has no min SDK of its own here and only a JAR signature.
         eprintln!(
-            "Signed {} (JAR signature, as jarsigner) with `{}`",
+            "Signed {} (JAR signature, as jarsigner) with {with}",
             args.out.display(),
-            key.alias
         );
     } else {
         eprintln!(
-            "Signed {} ({}; min SDK {}) with `{}`",
+            "Signed {} ({}; min SDK {}) with {with}",
             args.out.display(),
             schemes.join(", "),
             report.min_sdk,
-            key.alias
         );
     }
     Ok(())

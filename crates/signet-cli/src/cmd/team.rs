@@ -347,15 +347,27 @@ pub fn remove_member(remote: &Remote, email: &str, yes: bool) -> anyhow::Result<
 /// `signet audit`.
 pub fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     let remote = Remote::connect(&args.remote)?;
-    let records = audit_records(&remote, (!args.all).then_some(args.limit))?;
+    let action = args.signatures.then_some("sign");
+    let records = audit_records(&remote, (!args.all).then_some(args.limit), action)?;
     if args.output.json {
         return output::json(&records);
     }
     if records.is_empty() {
-        println!("The audit log is empty.");
+        println!(
+            "{}",
+            if args.signatures {
+                "No signature has been made with a key the server holds."
+            } else {
+                "The audit log is empty."
+            }
+        );
         return Ok(());
     }
     let names = actor_names(&remote);
+    if args.signatures {
+        print!("{}", signature_table(&records, &names).render());
+        return Ok(());
+    }
     let mut t = Table::new(&["TIME", "ACTOR", "ACTION", "TARGET", "IP"]);
     for r in &records {
         t.row(vec![
@@ -373,14 +385,64 @@ pub fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The newest `limit` records, or all of them, newest first.
-pub fn audit_records(remote: &Remote, limit: Option<u32>) -> anyhow::Result<Vec<AuditRecord>> {
+/// One row per signature: when, who, from where, which app and build, what was signed,
+/// the key's certificate SHA-256 and the digest the signature covers.
+fn signature_table(records: &[AuditRecord], names: &HashMap<String, String>) -> Table {
+    let mut t = Table::new(&[
+        "TIME",
+        "ACTOR",
+        "IP",
+        "APP",
+        "BUILD",
+        "ARTIFACT",
+        "SIGNED",
+        "KEY SHA-256",
+        "DIGEST",
+    ]);
+    for r in records {
+        let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
+        let text = |_: &AuditRecord, field: &str| {
+            detail
+                .get(field)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let build = match (text(r, "application_id"), text(r, "bundle_id")) {
+            (id, _) if !id.is_empty() => format!("{id} / {}", text(r, "build_set")),
+            (_, bundle) => format!("{bundle} / {}", text(r, "distribution")),
+        };
+        let key = text(r, "key_sha256");
+        t.row(vec![
+            output::date_ms(r.at),
+            names
+                .get(&r.actor)
+                .cloned()
+                .unwrap_or_else(|| r.actor.clone()),
+            r.ip.clone(),
+            text(r, "app"),
+            build,
+            text(r, "artifact"),
+            text(r, "purpose"),
+            key.get(..23).map_or(key.clone(), |k| format!("{k}…")),
+            format!("{}:{}", text(r, "digest_algorithm"), text(r, "digest")),
+        ]);
+    }
+    t
+}
+
+/// The newest `limit` records (of one `action`, when given), or all of them, newest first.
+pub fn audit_records(
+    remote: &Remote,
+    limit: Option<u32>,
+    action: Option<&str>,
+) -> anyhow::Result<Vec<AuditRecord>> {
+    let page_of = async |page: PageRequest| match action {
+        Some(action) => remote.client.audit_action(&remote.org, action, &page).await,
+        None => remote.client.audit(&remote.org, &page).await,
+    };
     let Some(limit) = limit else {
-        return Ok(remote.block_on(
-            remote
-                .client
-                .all(async |page: PageRequest| remote.client.audit(&remote.org, &page).await),
-        )?);
+        return Ok(remote.block_on(remote.client.all(page_of))?);
     };
     let mut out: Vec<AuditRecord> = Vec::new();
     let mut cursor = None;
@@ -391,7 +453,7 @@ pub fn audit_records(remote: &Remote, limit: Option<u32>) -> anyhow::Result<Vec<
             cursor,
             limit: Some(left.min(500)),
         };
-        let page = remote.block_on(remote.client.audit(&remote.org, &page))?;
+        let page = remote.block_on(page_of(page))?;
         out.extend(page.items);
         match page.next_cursor {
             Some(next) => cursor = Some(next),

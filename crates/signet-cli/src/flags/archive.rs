@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::{OutputArgs, SECRET_HELP};
+use super::{OutputArgs, RemoteArgs, SECRET_HELP};
 use crate::secret_arg::SecretArg;
 
 /// `signet apk …`: what `aab` has, and key rotation.
@@ -41,8 +41,13 @@ pub struct ArchiveSignArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Keystore (JKS or PKCS#12).
-    #[arg(long, value_name = "FILE")]
-    pub ks: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "app",
+        conflicts_with = "app"
+    )]
+    pub ks: Option<PathBuf>,
     /// Keystore password.
     #[arg(long, value_name = "SECRET", help = format!("Keystore password ({SECRET_HELP})"))]
     pub ks_pass: Option<SecretArg>,
@@ -77,11 +82,32 @@ pub struct ArchiveSignArgs {
     pub lineage: Option<PathBuf>,
     #[command(flatten)]
     pub old: OldSignerArgs,
+    #[command(flatten)]
+    pub held: HeldKeyArgs,
     /// Overwrite the output file if it exists.
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Signing with a key held by `signet serve` (`--app`): the archive stays here, the
+/// server signs what signet computed and returns signatures and certificates.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Key held by the server (signet login)")]
+pub struct HeldKeyArgs {
+    /// Sign with this app's build set key, which stays on the server (instead of --ks).
+    #[arg(long, value_name = "APP", conflicts_with_all = ["lineage", "ks_pass", "ks_key_alias", "key_pass"])]
+    pub app: Option<String>,
+    /// The application id (package name) whose build set signs [default: the app's only
+    /// one].
+    #[arg(long, value_name = "ID", requires = "app")]
+    pub application_id: Option<String>,
+    /// The build set [default: the application id's default].
+    #[arg(long, value_name = "NAME", requires = "app")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// The key a rotation starts from (`--old-ks …`): the lineage's newest for `apk rotate`,

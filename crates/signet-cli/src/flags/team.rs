@@ -129,6 +129,10 @@ pub struct AuditArgs {
     /// Every record, following the pages.
     #[arg(long, conflicts_with = "limit")]
     pub all: bool,
+    /// Only the signatures made with keys the server holds (`apk|aab|ipa sign --app`):
+    /// when, by whom, from where, with which key, over which digest.
+    #[arg(long)]
+    pub signatures: bool,
     #[command(flatten)]
     pub remote: RemoteArgs,
     #[command(flatten)]

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod describe;
+pub mod signer;
 pub mod slots;
 pub mod table;
 

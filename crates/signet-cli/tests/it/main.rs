@@ -42,6 +42,11 @@ mod remote_credentials;
 mod remote_apps;
 // `credentials sync` both ways and `build-credentials fetch`, with eas-cli's reader and apksigner.
 mod remote_sync;
+// Signing with keys the server holds (`apk|aab|ipa sign --app`), through a recording
+// proxy, checked by apksigner, jarsigner and `ipa verify`; the audit of each signature.
+mod remote_sign;
+// A recording HTTP proxy between the CLI and the server.
+mod proxy;
 // The web page of `signet serve` in headless chromium (chromedriver): sign-in, uploads,
 // build sets, delete and restore, roles, screenshots at desktop and phone widths.
 mod browser;

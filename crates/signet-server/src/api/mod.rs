@@ -7,6 +7,7 @@ pub(crate) mod account;
 pub(crate) mod apps;
 pub(crate) mod credentials;
 pub(crate) mod orgs;
+pub(crate) mod signing;
 
 use std::sync::Arc;
 
@@ -75,6 +76,7 @@ pub struct ListQuery {
     kind: Option<String>,
     deleted: Option<String>,
     days: Option<String>,
+    action: Option<String>,
 }
 
 impl ListQuery {
@@ -99,6 +101,22 @@ impl ListQuery {
             cursor: self.cursor.clone(),
             limit,
         })
+    }
+
+    /// `?action=`: an audit action (`sign`, `credential.export`, …).
+    fn action(&self) -> Result<Option<String>, ApiError> {
+        match &self.action {
+            None => Ok(None),
+            Some(a)
+                if !a.is_empty()
+                    && a.len() <= 64
+                    && a.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'-') =>
+            {
+                Ok(Some(a.clone()))
+            }
+            Some(_) => Err(ApiError::invalid("action", "an audit action, such as sign")),
+        }
     }
 
     fn flag(value: Option<&String>, field: &str) -> Result<bool, ApiError> {

@@ -183,12 +183,19 @@ pub(crate) async fn revoke_robot(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /v1/orgs/{org}/audit` (admin): newest first.
+/// `GET /v1/orgs/{org}/audit` (admin): newest first; `?action=sign` only signatures.
 pub(crate) async fn audit(
     State(state): State<Arc<AppState>>,
     access: Access,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let page = state.store.audit_log(&access.org, &q.page()?).await?;
+    let filter = signet_store::AuditFilter {
+        action: q.action()?,
+        ..signet_store::AuditFilter::default()
+    };
+    let page = state
+        .store
+        .audit_log_where(&access.org, &filter, &q.page()?)
+        .await?;
     Ok(Json(json!(page)))
 }

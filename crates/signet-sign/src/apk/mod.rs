@@ -8,7 +8,7 @@
 
 pub mod algorithms;
 mod finding;
-mod length_prefixed;
+pub(crate) mod length_prefixed;
 pub mod lineage;
 pub mod manifest;
 mod scheme;

@@ -3,8 +3,20 @@
 use serde_json::json;
 use sqlx::Row;
 
+use zeroize::Zeroizing;
+
 use super::{BuildCredentials, PAIR_COLUMNS, pair_row};
-use crate::{Actor, App, AppId, BuildSet, OrgId, Rule, Scope, Store, StoreError};
+use crate::{
+    Actor, App, AppId, BuildPair, BuildSet, Credential, OrgId, Rule, Scope, Store, StoreError,
+};
+
+/// A build set's keystore, decrypted.
+pub(crate) struct AndroidSecret {
+    pub app_slug: String,
+    pub set: BuildSet,
+    pub keystore: Credential,
+    pub secret: Zeroizing<Vec<u8>>,
+}
 
 impl Store {
     /// The decrypted material of one Android build: the named build set's keystore, or
@@ -20,6 +32,34 @@ impl Store {
         application_id: &str,
         name: Option<&str>,
     ) -> Result<BuildCredentials, StoreError> {
+        let found = self
+            .android_build_secret(org, app_ref, scope, application_id, name)
+            .await?;
+        self.audit_read(crate::audit_log::Entry {
+            org: org.clone(),
+            actor: actor.clone(),
+            action: "build-credentials.fetch".into(),
+            target: found.keystore.id.to_string(),
+            detail: json!({ "app": found.app_slug, "application_id": application_id, "build_set": found.set.name }),
+        })
+        .await?;
+        Ok(BuildCredentials {
+            credentials: vec![found.keystore],
+            secrets: vec![found.secret],
+            chosen: json!({ "build_set": found.set }),
+        })
+    }
+
+    /// The build set's keystore and its decrypted secret, not audited: the callers audit
+    /// what they do with it (hand it out, or sign with it).
+    pub(crate) async fn android_build_secret(
+        &self,
+        org: &OrgId,
+        app_ref: &str,
+        scope: &Scope,
+        application_id: &str,
+        name: Option<&str>,
+    ) -> Result<AndroidSecret, StoreError> {
         let forbidden = || StoreError::Forbidden("this token may not act on this app".into());
         let row = sqlx::query(
             "SELECT a.id AS app_id, a.slug, \
@@ -79,18 +119,11 @@ impl Store {
                 derived: Some(&bound),
             },
         )?;
-        self.audit_read(crate::audit_log::Entry {
-            org: org.clone(),
-            actor: actor.clone(),
-            action: "build-credentials.fetch".into(),
-            target: cred.id.to_string(),
-            detail: json!({ "app": app_slug, "application_id": application_id, "build_set": set.name }),
-        })
-        .await?;
-        Ok(BuildCredentials {
-            credentials: vec![cred],
-            secrets: vec![secret],
-            chosen: json!({ "build_set": set }),
+        Ok(AndroidSecret {
+            app_slug,
+            set,
+            keystore: cred,
+            secret,
         })
     }
 
@@ -104,6 +137,41 @@ impl Store {
         bundle_id: &str,
         distribution: &str,
     ) -> Result<BuildCredentials, StoreError> {
+        let (pair, opened) = self
+            .ios_pair_secrets(org, app, bundle_id, distribution)
+            .await?;
+        let detail =
+            json!({ "app": app.slug, "bundle_id": bundle_id, "distribution": distribution });
+        let mut credentials = Vec::new();
+        let mut secrets = Vec::new();
+        for (c, s) in opened {
+            self.audit_read(crate::audit_log::Entry {
+                org: org.clone(),
+                actor: actor.clone(),
+                action: "build-credentials.fetch".into(),
+                target: c.id.to_string(),
+                detail: detail.clone(),
+            })
+            .await?;
+            credentials.push(c);
+            secrets.push(s);
+        }
+        Ok(BuildCredentials {
+            credentials,
+            secrets,
+            chosen: json!({ "build_pair": pair }),
+        })
+    }
+
+    /// The pair's certificate and profile with their decrypted secrets, not audited: the
+    /// callers audit what they do with them.
+    pub(crate) async fn ios_pair_secrets(
+        &self,
+        org: &OrgId,
+        app: &App,
+        bundle_id: &str,
+        distribution: &str,
+    ) -> Result<(BuildPair, Vec<(Credential, Zeroizing<Vec<u8>>)>), StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {PAIR_COLUMNS} FROM ios_build_pairs WHERE app_id = $1 AND bundle_id = $2 AND distribution = $3"
         ))
@@ -114,13 +182,10 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let pair = pair_row(&row)?;
-        let detail =
-            json!({ "app": app.slug, "bundle_id": bundle_id, "distribution": distribution });
-        let mut credentials = Vec::new();
-        let mut secrets = Vec::new();
+        let mut opened = Vec::with_capacity(2);
         for id in [&pair.certificate_id, &pair.profile_id] {
-            let (c, s) = self
-                .read_secret(actor, org, id, "build-credentials.fetch", &detail)
+            let found = self
+                .open_secret(org, id, false)
                 .await
                 .map_err(|e| match e {
                     StoreError::NotFound => StoreError::Rule(Rule::DeletedInPair {
@@ -129,13 +194,8 @@ impl Store {
                     }),
                     other => other,
                 })?;
-            credentials.push(c);
-            secrets.push(s);
+            opened.push(found);
         }
-        Ok(BuildCredentials {
-            credentials,
-            secrets,
-            chosen: json!({ "build_pair": pair }),
-        })
+        Ok((pair, opened))
     }
 }

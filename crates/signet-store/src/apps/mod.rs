@@ -20,7 +20,10 @@ mod build_pairs;
 pub use build_pairs::check_pair_metadata;
 mod build_sets;
 mod fetch;
+mod signing;
 mod slots;
+
+pub use signing::{BuildKey, SignatureRecord};
 
 /// Distribution types of iOS builds.
 pub const DISTRIBUTIONS: [&str; 4] = ["app-store", "ad-hoc", "enterprise", "development"];
