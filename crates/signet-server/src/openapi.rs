@@ -45,6 +45,11 @@ fn schemas() -> Value {
         "BuildSet": s(&[("keystore_id", "string"), ("default", "boolean")], &["keystore_id"]),
         "BuildPair": s(&[("certificate_id", "string"), ("profile_id", "string")], &["certificate_id", "profile_id"]),
         "Slot": s(&[("credential_id", "string")], &["credential_id"]),
+        "GenerateKeystore": s(&[("name", "string"), ("alias", "string"), ("dname", "string"), ("key_alg", "string"), ("key_size", "integer"), ("validity_days", "integer")], &[]),
+        "CertificateRequest": s(&[("common_name", "string"), ("email", "string")], &["common_name"]),
+        "PlayAppSigning": s(&[("build_set", "string")], &[]),
+        "ApnsToken": s(&[("bundle_id", "string"), ("fresh", "boolean")], &[]),
+        "RequestCertificate": s(&[("certificate", "string"), ("name", "string")], &["certificate"]),
     });
     add_upload_schemas(&mut schemas);
     schemas
