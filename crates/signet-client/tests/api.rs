@@ -378,6 +378,66 @@ async fn round_trip(store: Store) {
         other @ BuildCredentials::Android { .. } => panic!("ios credentials, not {other:?}"),
     }
 
+    // APNs provider tokens from the push key in the slot: cached, then fresh.
+    let token = me
+        .apns_token(&org.id, "acme-app", None, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (token.bundle_id.as_str(), &token.push_key_id, token.cached),
+        ("com.acme.app", &stored[6].id, false)
+    );
+    assert_eq!(token.expires_at - token.issued_at, 3600);
+    let again = me
+        .apns_token(&org.id, "acme-app", Some("com.acme.app"), false)
+        .await
+        .unwrap();
+    assert!(again.cached);
+    assert_eq!(again.token.expose(), token.token.expose());
+    let fresh = me
+        .apns_token(&org.id, "acme-app", None, true)
+        .await
+        .unwrap();
+    assert!(!fresh.cached);
+    assert_ne!(fresh.token.expose(), token.token.expose());
+    let err = me
+        .apns_token(&org.id, "acme-app", Some("com.acme.none"), false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.problem().map(|p| (p.status, p.field.clone())),
+        Some((422, Some("bundle_id".into())))
+    );
+
+    // Play App Signing: the default's keystore marked, a new upload key the default.
+    let opted = me
+        .opt_in_play_app_signing(&org.id, "acme-app", "com.acme.app", Some("play-upload"))
+        .await
+        .unwrap();
+    assert_eq!(opted.play_app_signing.app_signing_keystore_id, c.id);
+    assert_eq!(
+        (opted.build_set.name.as_str(), opted.build_set.is_default),
+        ("play-upload", true)
+    );
+    assert!(
+        opted
+            .upload_certificate_pem
+            .starts_with("-----BEGIN CERTIFICATE-----\n")
+    );
+    let details = me.app(&org.id, "acme-app").await.unwrap();
+    assert_eq!(
+        details.play_app_signing,
+        vec![opted.play_app_signing.clone()]
+    );
+    let err = me
+        .opt_in_play_app_signing(&org.id, "acme-app", "com.acme.app", None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.problem().map(|p| (p.status, p.kind.as_str())),
+        Some((409, "play-app-signing-done"))
+    );
+
     // Impact, delete (soft), the deleted list, restore, expiring.
     let impact = me.impact(&org.id, &stored[6].id).await.unwrap();
     assert_eq!(impact.used_by.len(), 1, "{impact:?}");
