@@ -9,8 +9,8 @@ mod fixtures;
 use std::sync::Arc;
 
 use signet_client::{
-    BuildCredentials, BuildQuery, Client, ClientError, CredentialFilter, Kind, Me, Metadata,
-    NewRobot, PageRequest, Role, SecretMaterial, SecretString, Upload,
+    BuildCredentials, BuildQuery, Client, ClientError, CredentialFilter, KeystoreSpec, Kind, Me,
+    Metadata, NewRobot, PageRequest, Role, SecretMaterial, SecretString, Upload,
 };
 use signet_formats::KeyAlgorithm;
 use signet_server::AppState;
@@ -378,6 +378,66 @@ async fn round_trip(store: Store) {
         other @ BuildCredentials::Android { .. } => panic!("ios credentials, not {other:?}"),
     }
 
+    // APNs provider tokens from the push key in the slot: cached, then fresh.
+    let token = me
+        .apns_token(&org.id, "acme-app", None, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (token.bundle_id.as_str(), &token.push_key_id, token.cached),
+        ("com.acme.app", &stored[6].id, false)
+    );
+    assert_eq!(token.expires_at - token.issued_at, 3600);
+    let again = me
+        .apns_token(&org.id, "acme-app", Some("com.acme.app"), false)
+        .await
+        .unwrap();
+    assert!(again.cached);
+    assert_eq!(again.token.expose(), token.token.expose());
+    let fresh = me
+        .apns_token(&org.id, "acme-app", None, true)
+        .await
+        .unwrap();
+    assert!(!fresh.cached);
+    assert_ne!(fresh.token.expose(), token.token.expose());
+    let err = me
+        .apns_token(&org.id, "acme-app", Some("com.acme.none"), false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.problem().map(|p| (p.status, p.field.clone())),
+        Some((422, Some("bundle_id".into())))
+    );
+
+    // Play App Signing: the default's keystore marked, a new upload key the default.
+    let opted = me
+        .opt_in_play_app_signing(&org.id, "acme-app", "com.acme.app", Some("play-upload"))
+        .await
+        .unwrap();
+    assert_eq!(opted.play_app_signing.app_signing_keystore_id, c.id);
+    assert_eq!(
+        (opted.build_set.name.as_str(), opted.build_set.is_default),
+        ("play-upload", true)
+    );
+    assert!(
+        opted
+            .upload_certificate_pem
+            .starts_with("-----BEGIN CERTIFICATE-----\n")
+    );
+    let details = me.app(&org.id, "acme-app").await.unwrap();
+    assert_eq!(
+        details.play_app_signing,
+        vec![opted.play_app_signing.clone()]
+    );
+    let err = me
+        .opt_in_play_app_signing(&org.id, "acme-app", "com.acme.app", None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.problem().map(|p| (p.status, p.kind.as_str())),
+        Some((409, "play-app-signing-done"))
+    );
+
     // Impact, delete (soft), the deleted list, restore, expiring.
     let impact = me.impact(&org.id, &stored[6].id).await.unwrap();
     assert_eq!(impact.used_by.len(), 1, "{impact:?}");
@@ -416,6 +476,114 @@ async fn round_trip(store: Store) {
     me.delete_build_pair(&org.id, "acme-app", "com.acme.app", "app-store")
         .await
         .unwrap();
+
+    // Keys made on the server: a keystore generated there (metadata only in the answer,
+    // the key in the admin's export), an Apple certificate request and its completion.
+    let generated = me
+        .generate_keystore(
+            &org.id,
+            &KeystoreSpec {
+                name: Some("generated".into()),
+                dname: Some("CN=Acme Generated, O=Acme".into()),
+                ..KeystoreSpec::default()
+            },
+        )
+        .await
+        .unwrap();
+    let Metadata::AndroidKeystore(m) = &generated.metadata else {
+        panic!("a keystore's metadata: {generated:?}")
+    };
+    assert_eq!(
+        (
+            m.certificate.subject.as_str(),
+            m.certificate.key_size,
+            generated.name.as_str()
+        ),
+        ("CN=Acme Generated, O=Acme", 2048, "generated")
+    );
+    let err = me
+        .generate_keystore(
+            &org.id,
+            &KeystoreSpec {
+                key_alg: Some("dsa".into()),
+                ..KeystoreSpec::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.problem().map(|p| (p.status, p.field.clone())),
+        Some((422, Some("key_alg".into())))
+    );
+    let request = me
+        .create_certificate_request(&org.id, "Acme CI", Some("ci@acme.test"))
+        .await
+        .unwrap();
+    assert!(
+        request
+            .csr_pem
+            .starts_with("-----BEGIN CERTIFICATE REQUEST-----")
+    );
+    assert_eq!(request.completed_at, None);
+    let listed = me
+        .certificate_requests(&org.id, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![request.clone()]);
+    assert_eq!(
+        me.certificate_request(&org.id, &request.id).await.unwrap(),
+        request
+    );
+    let other_key = std::fs::read_to_string(dir.path().join("dist.csr")).unwrap();
+    let wrong = fixtures::apple_cer_for_csr(dir.path(), &other_key, "Z9Y8X7W6V5");
+    let err = me
+        .complete_certificate_request(&org.id, &request.id, &wrong, None)
+        .await
+        .unwrap_err();
+    let problem = err.problem().expect("a problem");
+    assert_eq!(
+        (problem.status, problem.field.as_deref()),
+        (422, Some("certificate"))
+    );
+    assert!(
+        problem
+            .detail
+            .contains("public key is not this request's key"),
+        "{}",
+        problem.detail
+    );
+    let cer = fixtures::apple_cer_for_csr(dir.path(), &request.csr_pem, "Z9Y8X7W6V5");
+    let cert = me
+        .complete_certificate_request(&org.id, &request.id, &cer, Some("CI distribution"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (cert.kind, cert.name.as_str(), cert.apple_team.as_deref()),
+        (
+            Kind::AppleDistributionCertificate,
+            "CI distribution",
+            Some("Z9Y8X7W6V5")
+        )
+    );
+    let again = me
+        .complete_certificate_request(&org.id, &request.id, &cer, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        again.problem().map(|p| (p.status, p.kind.as_str())),
+        Some((409, "request-completed"))
+    );
+    let done = me.certificate_request(&org.id, &request.id).await.unwrap();
+    assert_eq!(done.credential_id.as_ref(), Some(&cert.id));
+    let export = me.export(&org.id, &cert.id).await.unwrap();
+    assert!(
+        matches!(
+            export.secret,
+            SecretMaterial::AppleDistributionCertificate(_)
+        ),
+        "{:?}",
+        export.secret
+    );
 
     // Members, robots, audit.
     let member = me

@@ -71,6 +71,8 @@ pub struct AppState {
     pub setup_token_file: Option<std::path::PathBuf>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// APNs provider tokens minted by this process (see `api/apns.rs`).
+    pub(crate) apns_tokens: api::apns::TokenCache,
 }
 
 impl AppState {
@@ -80,6 +82,7 @@ impl AppState {
             store,
             setup_token_file,
             trusted_proxies: Vec::new(),
+            apns_tokens: api::apns::TokenCache::default(),
         }
     }
 

@@ -66,6 +66,11 @@ fn schemas() -> Value {
             "required": ["artifact"],
             "additionalProperties": false
         },
+        "GenerateKeystore": s(&[("name", "string"), ("alias", "string"), ("dname", "string"), ("key_alg", "string"), ("key_size", "integer"), ("validity_days", "integer")], &[]),
+        "CertificateRequest": s(&[("common_name", "string"), ("email", "string")], &["common_name"]),
+        "PlayAppSigning": s(&[("build_set", "string")], &[]),
+        "ApnsToken": s(&[("bundle_id", "string"), ("fresh", "boolean")], &[]),
+        "RequestCertificate": s(&[("certificate", "string"), ("name", "string")], &["certificate"]),
     });
     add_upload_schemas(&mut schemas);
     schemas

@@ -174,3 +174,147 @@ async fn restore_ends_with_the_window() {
     assert_eq!(rule_of(&r), "restore-window-passed");
     assert!(r.text.contains("0 days"), "{}", r.text);
 }
+
+/// The audit actions recorded in the world's organization.
+async fn actions(w: &World) -> Vec<String> {
+    let page = w
+        .state
+        .store
+        .audit_log(&w.org, &signet_store::PageRequest::default())
+        .await
+        .unwrap();
+    page.items.into_iter().map(|r| r.action).collect()
+}
+
+#[tokio::test]
+async fn no_provider_token_from_a_deleted_push_key() {
+    let w = World::sqlite().await;
+    let s = &w.state.store;
+    let key = upload(
+        s,
+        &w.org,
+        json!({ "type": "apple-push-key",
+                "p8": fixtures::private_key_pem(signet_formats::KeyAlgorithm::EcP256),
+                "key_id": "ABC123DEFG", "team_id": "A1B2C3D4E5" }),
+    )
+    .await;
+    s.set_link(
+        &actor(),
+        &w.org,
+        &w.app_a,
+        "ios",
+        "com.acme.app",
+        "push-key",
+        &key.clone().into(),
+        &Scope::Org,
+    )
+    .await
+    .unwrap();
+    let token = format!("{}/apps/a/apns-token", w.base());
+    let r = call("POST", &token)
+        .token(&w.developer)
+        .body(json!({}))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = call("DELETE", &format!("{}/credentials/{key}", w.base()))
+        .token(&w.admin)
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let before = actions(&w).await;
+    let r = call("POST", &token)
+        .token(&w.developer)
+        .body(json!({}))
+        .send(&w.app)
+        .await;
+    assert_eq!(rule_of(&r), "deleted-credential");
+    assert!(r.text.contains(key.as_str()), "{}", r.text);
+    // Not served from the cache, and nothing audited.
+    assert!(!r.text.contains("\"token\""), "{}", r.text);
+    assert_eq!(actions(&w).await, before);
+}
+
+#[tokio::test]
+async fn a_certificate_request_is_completed_once() {
+    let w = World::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    fixtures::apple(dir.path());
+    let r = call("POST", &format!("{}/certificate-requests", w.base()))
+        .token(&w.developer)
+        .body(json!({ "common_name": "CI" }))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let request = r.json();
+    let id = request["id"].as_str().unwrap().to_owned();
+    let cer = fixtures::apple_cer_for_csr(
+        dir.path(),
+        request["csr_pem"].as_str().unwrap(),
+        "Z9Y8X7W6V5",
+    );
+    let complete = format!("{}/certificate-requests/{id}/certificate", w.base());
+    let body = json!({ "certificate": fixtures::b64(&cer) });
+    let r = call("POST", &complete)
+        .token(&w.developer)
+        .body(body.clone())
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let first = r.json()["id"].as_str().unwrap().to_owned();
+    let before = actions(&w).await;
+    let r = call("POST", &complete)
+        .token(&w.developer)
+        .body(body)
+        .send(&w.app)
+        .await;
+    assert_eq!(rule_of(&r), "request-completed");
+    assert!(
+        r.text.contains(&format!("(credential {first})")),
+        "{}",
+        r.text
+    );
+    assert_eq!(actions(&w).await, before);
+}
+
+#[tokio::test]
+async fn play_app_signing_is_opted_in_to_once() {
+    let w = World::sqlite().await;
+    let path = format!("{}/apps/a/android/com.acme.app/play-app-signing", w.base());
+    let r = call("POST", &path)
+        .token(&w.admin)
+        .body(json!({}))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let before = actions(&w).await;
+    let sets = w
+        .state
+        .store
+        .app_credentials(&w.org, &w.app_a)
+        .await
+        .unwrap()
+        .build_sets;
+    let r = call("POST", &path)
+        .token(&w.admin)
+        .body(json!({ "build_set": "upload-2" }))
+        .send(&w.app)
+        .await;
+    assert_eq!(rule_of(&r), "play-app-signing-done");
+    assert!(
+        r.text
+            .contains(&format!("Google holds keystore {}", w.keystore_a)),
+        "{}",
+        r.text
+    );
+    // Nothing changed: no key generated, the same build sets, nothing audited.
+    assert_eq!(actions(&w).await, before);
+    let after = w
+        .state
+        .store
+        .app_credentials(&w.org, &w.app_a)
+        .await
+        .unwrap()
+        .build_sets;
+    assert_eq!(format!("{after:?}"), format!("{sets:?}"));
+}

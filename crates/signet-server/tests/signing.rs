@@ -49,7 +49,10 @@ async fn sign(w: &World, token: &str, app: &str, body: Value) -> Response {
         .await
 }
 
-#[allow(clippy::needless_pass_by_value, reason = "called with vec![…] literals")]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "called with vec![…] literals"
+)]
 fn apk(messages: Vec<Value>) -> Value {
     json!({ "artifact": "apk", "application_id": "com.acme.app", "messages": messages })
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app;
 pub mod archive;
 pub mod build_credentials;
+pub mod certificate_requests;
 pub mod credentials;
 pub mod credentials_android;
 pub mod credentials_ios;

@@ -40,6 +40,8 @@ mod remote_menu;
 mod remote_credentials;
 // Per-app build sets, pairs and slots; robots, members and the audit log, from the CLI.
 mod remote_apps;
+// Keys made on the server: generated keystores, Apple certificate requests.
+mod remote_keys;
 // `credentials sync` both ways and `build-credentials fetch`, with eas-cli's reader and apksigner.
 mod remote_sync;
 // Signing with keys the server holds (`apk|aab|ipa sign --app`), through a recording

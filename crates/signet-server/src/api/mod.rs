@@ -4,8 +4,10 @@
 //! problem+json.
 
 pub(crate) mod account;
+pub(crate) mod apns;
 pub(crate) mod apps;
 pub(crate) mod credentials;
+pub(crate) mod keys;
 pub(crate) mod orgs;
 pub(crate) mod signing;
 
