@@ -106,6 +106,14 @@ pub(crate) struct Signed {
     signatures: Vec<String>,
 }
 
+/// A scheme's wire name (`rsa-pkcs1-sha256`).
+fn scheme_name(scheme: SignatureScheme) -> String {
+    serde_json::to_value(scheme)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn required<'a>(value: Option<&'a String>, field: &str, artifact: Artifact) -> ApiResult<&'a str> {
     value
         .map(String::as_str)
@@ -195,6 +203,17 @@ pub(crate) async fn sign(
                 ),
             ));
         }
+        if m.algorithm.is_rsa() != (key.key.algorithm().family() == "RSA") {
+            return Err(ApiError::invalid(
+                &field,
+                format!(
+                    "{} does not fit the held key ({} {})",
+                    scheme_name(m.algorithm),
+                    key.key.algorithm().family(),
+                    key.key.algorithm().bits()
+                ),
+            ));
+        }
         let bytes = STANDARD
             .decode(&m.message)
             .map_err(|_| ApiError::invalid(&field, "the message is not base64"))?;
@@ -202,10 +221,7 @@ pub(crate) async fn sign(
             .map_err(|e| ApiError::invalid(&field, e.to_string()))?;
         records.push(SignatureRecord {
             purpose: m.purpose.as_str().to_owned(),
-            algorithm: serde_json::to_value(m.algorithm)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            algorithm: scheme_name(m.algorithm),
             digest: attested.digest_hex(),
             digest_algorithm: attested.digest_algorithm.to_owned(),
         });
