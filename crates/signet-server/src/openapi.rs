@@ -45,6 +45,9 @@ fn schemas() -> Value {
         "BuildSet": s(&[("keystore_id", "string"), ("default", "boolean")], &["keystore_id"]),
         "BuildPair": s(&[("certificate_id", "string"), ("profile_id", "string")], &["certificate_id", "profile_id"]),
         "Slot": s(&[("credential_id", "string")], &["credential_id"]),
+        "AppleSetup": s(&[("distribution", "string"), ("entitlements", "object")], &["distribution"]),
+        "AppleDoctor": s(&[("bundle_id", "string"), ("fix", "boolean")], &[]),
+        "AppleDevice": s(&[("udid", "string"), ("name", "string"), ("platform", "string"), ("bundle_id", "string")], &["udid", "name"]),
     });
     add_upload_schemas(&mut schemas);
     schemas

@@ -72,6 +72,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// App Store Connect's base URL (`SIGNET_ASC_URL`; Apple's by default).
+    pub asc_url: String,
 }
 
 /// Why a server did not start (or stopped), or its store could not be opened. Messages
@@ -318,7 +320,9 @@ async fn start(config: Config) -> Result<(), StartError> {
         "signet serve listening"
     );
     let state = Arc::new(
-        AppState::new(store, Some(setup_file)).with_trusted_proxies(config.trusted_proxies),
+        AppState::new(store, Some(setup_file))
+            .with_trusted_proxies(config.trusted_proxies)
+            .with_asc_url(&config.asc_url),
     );
     crate::serve(listener, state, shutdown_signal())
         .await

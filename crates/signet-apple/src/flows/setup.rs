@@ -4,7 +4,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use signet_formats::{KeyAlgorithm, PrivateKey, pem};
 use signet_store::{
-    BuildPair, Credential, Kind, Metadata, Named,
+    BuildPair, Credential, Kind, Metadata, Named, StoreError,
     validate::{CertificateUpload, ProfileUpload, SecretString, Upload, validate},
 };
 
@@ -314,7 +314,7 @@ impl Context<'_> {
             }
             Err(e) => return Err(e.into()),
         };
-        let stored = match self.store_certificate(&key, &created).await {
+        let stored = match self.store_certificate(asc, &key, &created, current).await {
             Ok(c) => c,
             Err(e) => {
                 // Nothing half-done: a certificate whose key is lost would only take a slot.
@@ -332,10 +332,15 @@ impl Context<'_> {
         Ok((stored, created))
     }
 
+    /// Stores the new certificate with its key. At signet's own per-team limit, a stored
+    /// certificate Apple no longer lists (revoked, expired) is replaced in place (the old
+    /// one kept as a previous version): it can sign nothing any more.
     async fn store_certificate(
         &self,
+        asc: &AscClient,
         key: &PrivateKey,
         created: &AscCertificate,
+        current: Option<&BuildPair>,
     ) -> Result<Credential, FlowError> {
         let content = created
             .attributes
@@ -345,22 +350,56 @@ impl Context<'_> {
                 what: "a certificate",
                 reason: "no certificateContent".into(),
             })?;
-        let upload = Upload::AppleDistributionCertificate(CertificateUpload {
-            name: None,
-            p12: None,
-            password: None,
-            private_key: Some(SecretString::new(pem::encode(
-                "PRIVATE KEY",
-                key.pkcs8_der(),
-            ))),
-            certificate: Some(content),
-            team_id: None,
-        });
-        let v = validate(&upload, now_utc())?;
-        Ok(self
-            .store
-            .create_credential(self.actor, self.org, v)
-            .await?)
+        let upload = || {
+            Upload::AppleDistributionCertificate(CertificateUpload {
+                name: None,
+                p12: None,
+                password: None,
+                private_key: Some(SecretString::new(pem::encode(
+                    "PRIVATE KEY",
+                    key.pkcs8_der(),
+                ))),
+                certificate: Some(content.clone()),
+                team_id: None,
+            })
+        };
+        let v = validate(&upload(), now_utc())?;
+        let team = v.apple_team().map(str::to_owned);
+        match self.store.create_credential(self.actor, self.org, v).await {
+            Ok(c) => Ok(c),
+            Err(limit @ StoreError::Limit { .. }) => {
+                let listed: Vec<String> = asc
+                    .certificates(&[])
+                    .await?
+                    .iter()
+                    .filter_map(|a| a.attributes.certificate_content.as_deref().and_then(der_of))
+                    .map(|der| signet_formats::fingerprints(&der).sha1)
+                    .collect();
+                let mut stale: Vec<Credential> = self
+                    .stored(Kind::AppleDistributionCertificate)
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.apple_team == team)
+                    .filter(|c| cert_sha1(c).is_some_and(|s| !listed.contains(&s)))
+                    .collect();
+                stale.sort_by_key(|c| current.is_none_or(|p| p.certificate_id != c.id));
+                let Some(old) = stale.first() else {
+                    return Err(limit.into());
+                };
+                tracing::info!(credential = %old.id, "replacing a certificate Apple no longer lists");
+                Ok(self
+                    .store
+                    .replace_credential(
+                        self.actor,
+                        self.org,
+                        &old.id,
+                        old.version,
+                        validate(&upload(), now_utc())?,
+                    )
+                    .await?)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A stored profile Apple lists as active, allowing the certificate and holding every

@@ -1063,7 +1063,7 @@ fn macho_arm64() -> Vec<u8> {
 }
 
 /// An unsigned IPA: an app with a resource, a symlink and a nested framework.
-fn build_ipa(dir: &Dir, out: &str) {
+pub(crate) fn build_ipa(dir: &Dir, out: &str) {
     let exe = macho_arm64();
     let app = dir.path("ipa-src/Payload/Demo.app");
     std::fs::create_dir_all(app.join("Frameworks/Kit.framework")).unwrap();

@@ -4,6 +4,7 @@
 //! problem+json.
 
 pub(crate) mod account;
+pub(crate) mod apple;
 pub(crate) mod apps;
 pub(crate) mod credentials;
 pub(crate) mod orgs;
