@@ -31,16 +31,17 @@ use reqwest::{Method, StatusCode, Url, header};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::json;
 pub use signet_store::{
-    App, AppCredentials, AppId, AuditRecord, BuildPair, BuildSet, Credential, CredentialId, Impact,
-    Kind, Link, Member, Metadata, Org, OrgId, Page, Role, TokenId, TokenInfo, User, UserId,
+    App, AppCredentials, AppId, AuditRecord, BuildPair, BuildSet, CertificateRequest,
+    CertificateRequestId, Credential, CredentialId, Impact, KeystoreSpec, Kind, Link, Member,
+    Metadata, OptedIn, Org, OrgId, Page, PlayAppSigning, Role, TokenId, TokenInfo, User, UserId,
     validate::{SecretString, Upload},
 };
 
 pub use crate::{
     error::{ClientError, Problem},
     types::{
-        BuildCredentials, BuildQuery, Deleted, Export, LoggedIn, Me, NewRobot, OrgDetails,
-        RobotCreated, SecretBytes, SecretMaterial, SetupDone, Token, VersionRecord,
+        ApnsToken, BuildCredentials, BuildQuery, Deleted, Export, LoggedIn, Me, NewRobot,
+        OrgDetails, RobotCreated, SecretBytes, SecretMaterial, SetupDone, Token, VersionRecord,
     },
 };
 
@@ -586,6 +587,149 @@ impl Client {
             id.as_str(),
             "impact",
         ]))
+        .await
+    }
+
+    /// `POST …/credentials/generate`: an android-keystore generated on the server; its
+    /// record (never the key or its password).
+    pub async fn generate_keystore(
+        &self,
+        org: &OrgId,
+        spec: &KeystoreSpec,
+    ) -> Result<Credential, ClientError> {
+        self.call(
+            Call::new(
+                Method::POST,
+                &["v1", "orgs", org.as_str(), "credentials", "generate"],
+            )
+            .body(spec)?,
+        )
+        .await
+    }
+
+    /// `POST …/certificate-requests`: a key made and kept on the server, and its CSR.
+    pub async fn create_certificate_request(
+        &self,
+        org: &OrgId,
+        common_name: &str,
+        email: Option<&str>,
+    ) -> Result<CertificateRequest, ClientError> {
+        let body = json!({ "common_name": common_name, "email": email });
+        self.call(
+            Call::new(
+                Method::POST,
+                &["v1", "orgs", org.as_str(), "certificate-requests"],
+            )
+            .body(&body)?,
+        )
+        .await
+    }
+
+    /// `GET …/certificate-requests`: one page of the organization's requests.
+    pub async fn certificate_requests(
+        &self,
+        org: &OrgId,
+        page: &PageRequest,
+    ) -> Result<Page<CertificateRequest>, ClientError> {
+        self.call(Call::get(&["v1", "orgs", org.as_str(), "certificate-requests"]).page(page))
+            .await
+    }
+
+    /// `GET …/certificate-requests/{id}`.
+    pub async fn certificate_request(
+        &self,
+        org: &OrgId,
+        id: &CertificateRequestId,
+    ) -> Result<CertificateRequest, ClientError> {
+        self.call(Call::get(&[
+            "v1",
+            "orgs",
+            org.as_str(),
+            "certificate-requests",
+            id.as_str(),
+        ]))
+        .await
+    }
+
+    /// `POST …/certificate-requests/{id}/certificate`: Apple's certificate (DER or PEM
+    /// bytes) joined to the request's key; the apple-distribution-certificate made.
+    pub async fn complete_certificate_request(
+        &self,
+        org: &OrgId,
+        id: &CertificateRequestId,
+        cer: &[u8],
+        name: Option<&str>,
+    ) -> Result<Credential, ClientError> {
+        use base64::Engine as _;
+        let certificate = match std::str::from_utf8(cer) {
+            Ok(text) if text.contains("-----BEGIN") => text.to_owned(),
+            _ => base64::engine::general_purpose::STANDARD.encode(cer),
+        };
+        let body = json!({ "certificate": certificate, "name": name });
+        self.call(
+            Call::new(
+                Method::POST,
+                &[
+                    "v1",
+                    "orgs",
+                    org.as_str(),
+                    "certificate-requests",
+                    id.as_str(),
+                    "certificate",
+                ],
+            )
+            .body(&body)?,
+        )
+        .await
+    }
+
+    /// `POST …/apps/{app}/android/{application_id}/play-app-signing` (admin): the opt-in to
+    /// Play App Signing; the upload key's build set is `upload` unless `build_set` names it.
+    pub async fn opt_in_play_app_signing(
+        &self,
+        org: &OrgId,
+        app: &str,
+        application_id: &str,
+        build_set: Option<&str>,
+    ) -> Result<OptedIn, ClientError> {
+        let body = json!({ "build_set": build_set });
+        self.call(
+            Call::new(
+                Method::POST,
+                &[
+                    "v1",
+                    "orgs",
+                    org.as_str(),
+                    "apps",
+                    app,
+                    "android",
+                    application_id,
+                    "play-app-signing",
+                ],
+            )
+            .body(&body)?,
+        )
+        .await
+    }
+
+    /// `POST …/apps/{app}/apns-token`: an APNs provider token minted with the push key of
+    /// the app's bundle id (its only one with a push key when `None`); a cached one unless
+    /// `fresh`.
+    pub async fn apns_token(
+        &self,
+        org: &OrgId,
+        app: &str,
+        bundle_id: Option<&str>,
+        fresh: bool,
+    ) -> Result<ApnsToken, ClientError> {
+        let body = json!({ "bundle_id": bundle_id, "fresh": fresh });
+        self.call(
+            Call::new(
+                Method::POST,
+                &["v1", "orgs", org.as_str(), "apps", app, "apns-token"],
+            )
+            .body(&body)?,
+        )
         .await
     }
 

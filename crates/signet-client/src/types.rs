@@ -472,3 +472,24 @@ mod tests {
         assert!(err.to_string().contains("not base64"), "{err}");
     }
 }
+
+/// An APNs provider token minted on the server (`POST …/apps/{app}/apns-token`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApnsToken {
+    /// The ES256 JWT to send as `authorization: bearer …` to APNs.
+    pub token: SecretString,
+    /// The push key's Apple key id (the JWT's `kid`).
+    pub key_id: String,
+    /// The Apple team id (the JWT's `iss`).
+    pub team_id: String,
+    /// The bundle id whose push key minted it.
+    pub bundle_id: String,
+    /// The push key's credential.
+    pub push_key_id: CredentialId,
+    /// When it was minted (the JWT's `iat`, seconds since the epoch).
+    pub issued_at: i64,
+    /// When Apple stops accepting it (an hour later).
+    pub expires_at: i64,
+    /// Whether the server handed out a token it minted earlier.
+    pub cached: bool,
+}

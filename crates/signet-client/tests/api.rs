@@ -9,8 +9,8 @@ mod fixtures;
 use std::sync::Arc;
 
 use signet_client::{
-    BuildCredentials, BuildQuery, Client, ClientError, CredentialFilter, Kind, Me, Metadata,
-    NewRobot, PageRequest, Role, SecretMaterial, SecretString, Upload,
+    BuildCredentials, BuildQuery, Client, ClientError, CredentialFilter, KeystoreSpec, Kind, Me,
+    Metadata, NewRobot, PageRequest, Role, SecretMaterial, SecretString, Upload,
 };
 use signet_formats::KeyAlgorithm;
 use signet_server::AppState;
@@ -416,6 +416,114 @@ async fn round_trip(store: Store) {
     me.delete_build_pair(&org.id, "acme-app", "com.acme.app", "app-store")
         .await
         .unwrap();
+
+    // Keys made on the server: a keystore generated there (metadata only in the answer,
+    // the key in the admin's export), an Apple certificate request and its completion.
+    let generated = me
+        .generate_keystore(
+            &org.id,
+            &KeystoreSpec {
+                name: Some("generated".into()),
+                dname: Some("CN=Acme Generated, O=Acme".into()),
+                ..KeystoreSpec::default()
+            },
+        )
+        .await
+        .unwrap();
+    let Metadata::AndroidKeystore(m) = &generated.metadata else {
+        panic!("a keystore's metadata: {generated:?}")
+    };
+    assert_eq!(
+        (
+            m.certificate.subject.as_str(),
+            m.certificate.key_size,
+            generated.name.as_str()
+        ),
+        ("CN=Acme Generated, O=Acme", 2048, "generated")
+    );
+    let err = me
+        .generate_keystore(
+            &org.id,
+            &KeystoreSpec {
+                key_alg: Some("dsa".into()),
+                ..KeystoreSpec::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.problem().map(|p| (p.status, p.field.clone())),
+        Some((422, Some("key_alg".into())))
+    );
+    let request = me
+        .create_certificate_request(&org.id, "Acme CI", Some("ci@acme.test"))
+        .await
+        .unwrap();
+    assert!(
+        request
+            .csr_pem
+            .starts_with("-----BEGIN CERTIFICATE REQUEST-----")
+    );
+    assert_eq!(request.completed_at, None);
+    let listed = me
+        .certificate_requests(&org.id, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![request.clone()]);
+    assert_eq!(
+        me.certificate_request(&org.id, &request.id).await.unwrap(),
+        request
+    );
+    let other_key = std::fs::read_to_string(dir.path().join("dist.csr")).unwrap();
+    let wrong = fixtures::apple_cer_for_csr(dir.path(), &other_key, "Z9Y8X7W6V5");
+    let err = me
+        .complete_certificate_request(&org.id, &request.id, &wrong, None)
+        .await
+        .unwrap_err();
+    let problem = err.problem().expect("a problem");
+    assert_eq!(
+        (problem.status, problem.field.as_deref()),
+        (422, Some("certificate"))
+    );
+    assert!(
+        problem
+            .detail
+            .contains("public key is not this request's key"),
+        "{}",
+        problem.detail
+    );
+    let cer = fixtures::apple_cer_for_csr(dir.path(), &request.csr_pem, "Z9Y8X7W6V5");
+    let cert = me
+        .complete_certificate_request(&org.id, &request.id, &cer, Some("CI distribution"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (cert.kind, cert.name.as_str(), cert.apple_team.as_deref()),
+        (
+            Kind::AppleDistributionCertificate,
+            "CI distribution",
+            Some("Z9Y8X7W6V5")
+        )
+    );
+    let again = me
+        .complete_certificate_request(&org.id, &request.id, &cer, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        again.problem().map(|p| (p.status, p.kind.as_str())),
+        Some((409, "request-completed"))
+    );
+    let done = me.certificate_request(&org.id, &request.id).await.unwrap();
+    assert_eq!(done.credential_id.as_ref(), Some(&cert.id));
+    let export = me.export(&org.id, &cert.id).await.unwrap();
+    assert!(
+        matches!(
+            export.secret,
+            SecretMaterial::AppleDistributionCertificate(_)
+        ),
+        "{:?}",
+        export.secret
+    );
 
     // Members, robots, audit.
     let member = me

@@ -73,6 +73,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<IpAddr>,
     /// App Store Connect's base URL (`SIGNET_ASC_URL`).
     pub asc_url: String,
+    /// APNs provider tokens minted by this process (see `api/apns.rs`).
+    pub(crate) apns_tokens: api::apns::TokenCache,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             setup_token_file,
             trusted_proxies: Vec::new(),
             asc_url: signet_apple::DEFAULT_BASE_URL.to_owned(),
+            apns_tokens: api::apns::TokenCache::default(),
         }
     }
 

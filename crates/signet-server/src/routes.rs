@@ -14,7 +14,7 @@ use signet_store::Role::{Admin, Developer, Owner, Viewer};
 
 use crate::{
     AppState,
-    api::{self, account, apple, apps, credentials, orgs},
+    api::{self, account, apns, apple, apps, credentials, keys, orgs},
 };
 
 /// Who may call an endpoint.
@@ -209,6 +209,11 @@ pub static ROUTES: &[Route] = &[
         .body("Upload")
         .ok(201)
         .apps(),
+    route("POST", "/v1/orgs/{org}/credentials/generate", Need::Role(Developer), |m| on(m, keys::generate_keystore))
+        .doc("Generate an android-keystore on the server (PKCS#12, RSA 2048, random alias and password unless given); returns its metadata, never the key or password.")
+        .body("GenerateKeystore")
+        .ok(201)
+        .apps(),
     route("GET", "/v1/orgs/{org}/credentials/{id}", Need::Role(Viewer), |m| on(m, credentials::get))
         .doc("A credential's metadata, with its ETag."),
     route("PUT", "/v1/orgs/{org}/credentials/{id}", Need::Role(Developer), |m| on(m, credentials::replace))
@@ -233,6 +238,18 @@ pub static ROUTES: &[Route] = &[
         .doc("Make a previous version live again (If-Match on the credential); the live one is kept in turn."),
     route("GET", "/v1/orgs/{org}/expiring", Need::Role(Viewer), |m| on(m, credentials::expiring))
         .doc("Credentials expiring within ?days (default 30), soonest first."),
+    route("POST", "/v1/orgs/{org}/certificate-requests", Need::Role(Developer), |m| on(m, keys::create_request))
+        .doc("Make an Apple certificate request: an RSA 2048 key generated and kept on the server, and its CSR (PEM) to upload on Apple's portal.")
+        .body("CertificateRequest")
+        .ok(201),
+    route("GET", "/v1/orgs/{org}/certificate-requests", Need::Role(Viewer), |m| on(m, keys::list_requests))
+        .doc("List certificate requests (?cursor, ?limit), completed ones too."),
+    route("GET", "/v1/orgs/{org}/certificate-requests/{id}", Need::Role(Viewer), |m| on(m, keys::get_request))
+        .doc("One certificate request, with its CSR."),
+    route("POST", "/v1/orgs/{org}/certificate-requests/{id}/certificate", Need::Role(Developer), |m| on(m, keys::complete_request))
+        .doc("Join the certificate Apple issued for the request (DER base64 or PEM; its public key must be the request's) to the kept key: stored as an apple-distribution-certificate (.p12), the request completed once.")
+        .body("RequestCertificate")
+        .ok(201),
     route("GET", "/v1/orgs/{org}/apps", Need::Role(Viewer), |m| on(m, apps::list))
         .doc("List apps."),
     route("POST", "/v1/orgs/{org}/apps", Need::Role(Developer), |m| on(m, apps::create))
@@ -261,6 +278,11 @@ pub static ROUTES: &[Route] = &[
     route("POST", "/v1/orgs/{org}/apps/{app}/android/{application_id}/build-sets/{name}/default", Need::Role(Developer), |m| on(m, apps::make_default))
         .doc("Make a build credential set the default.")
         .apps(),
+    route("POST", "/v1/orgs/{org}/apps/{app}/android/{application_id}/play-app-signing", Need::Role(Admin), |m| on(m, keys::opt_in_play_signing))
+        .doc("Opt in to Play App Signing: the default build set's keystore is marked as the app-signing key Google holds (kept), a new upload keystore is generated and made the default (build set `upload` unless named); once, in one transaction. Returns the upload certificate PEM.")
+        .body("PlayAppSigning")
+        .ok(201)
+        .apps(),
     route("PUT", BUILD_PAIR, Need::Role(Developer), |m| on(m, apps::put_build_pair))
         .doc("Set the certificate + profile pair of a distribution type (checked against SPEC's rules).")
         .body("BuildPair")
@@ -277,6 +299,10 @@ pub static ROUTES: &[Route] = &[
     route("DELETE", SLOT, Need::Role(Admin), |m| on(m, apps::remove_slot))
         .doc("Clear a slot.")
         .ok(204)
+        .apps(),
+    route("POST", "/v1/orgs/{org}/apps/{app}/apns-token", Need::Role(Developer), |m| on(m, apns::token))
+        .doc("An ES256 APNs provider token minted with the push key of the app's bundle id (the only one with a push key when bundle_id is absent); cached up to 50 minutes unless fresh (audited).")
+        .body("ApnsToken")
         .apps(),
     route("GET", "/v1/orgs/{org}/apps/{app}/build-credentials", Need::Role(Developer), |m| on(m, apps::build_credentials))
         .doc("One build's decrypted credentials (audited): ?platform=android&application_id[&name] or ?platform=ios&bundle_id&distribution.")

@@ -159,7 +159,7 @@ struct World {
     secrets: Vec<String>,
     keystore: Vec<u8>,
     apple: fixtures::Apple,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// One organization with a member of each role, a developer robot and a credential of
@@ -231,7 +231,7 @@ impl World {
             secrets,
             keystore,
             apple,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -499,6 +499,36 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         Expect::Role(Role::Developer, 201),
     ),
     (
+        "keystore-generate",
+        "POST",
+        "/v1/orgs/{org}/credentials/generate",
+        Expect::Role(Role::Developer, 201),
+    ),
+    (
+        "csr-create",
+        "POST",
+        "/v1/orgs/{org}/certificate-requests",
+        Expect::Role(Role::Developer, 201),
+    ),
+    (
+        "csrs",
+        "GET",
+        "/v1/orgs/{org}/certificate-requests",
+        Expect::Role(Role::Viewer, 200),
+    ),
+    (
+        "csr-get",
+        "GET",
+        "/v1/orgs/{org}/certificate-requests/{id}",
+        Expect::Role(Role::Viewer, 200),
+    ),
+    (
+        "csr-complete",
+        "POST",
+        "/v1/orgs/{org}/certificate-requests/{id}/certificate",
+        Expect::Role(Role::Developer, 201),
+    ),
+    (
         "cred-get",
         "GET",
         "/v1/orgs/{org}/credentials/{id}",
@@ -602,6 +632,12 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "/v1/orgs/{org}/apps/{app}/android/{application_id}/build-sets/{name}/default",
         Expect::Role(Role::Developer, 200),
     ),
+    (
+        "play-opt-in",
+        "POST",
+        "/v1/orgs/{org}/apps/{app}/android/{application_id}/play-app-signing",
+        Expect::Role(Role::Admin, 201),
+    ),
     ("pair-put", "PUT", BP, Expect::Role(Role::Developer, 201)),
     ("pair-delete", "DELETE", BP, Expect::Role(Role::Admin, 204)),
     ("slot-put", "PUT", SLOT, Expect::Role(Role::Developer, 200)),
@@ -610,6 +646,12 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "DELETE",
         SLOT,
         Expect::Role(Role::Admin, 204),
+    ),
+    (
+        "apns-token",
+        "POST",
+        "/v1/orgs/{org}/apps/{app}/apns-token",
+        Expect::Role(Role::Developer, 200),
     ),
     (
         "build-credentials",
@@ -794,6 +836,32 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
             body: Some(json!({ "type": "fcm-legacy-key", "server_key": FCM_KEY })),
             ..prepared(format!("{base}/credentials"))
         },
+        "keystore-generate" => Prepared {
+            body: Some(json!({ "key_alg": "ec" })),
+            ..prepared(format!("{base}/credentials/generate"))
+        },
+        "csr-create" => Prepared {
+            body: Some(json!({ "common_name": "CI" })),
+            ..prepared(format!("{base}/certificate-requests"))
+        },
+        "csrs" => prepared(format!("{base}/certificate-requests")),
+        "csr-get" | "csr-complete" => {
+            let r = s
+                .create_certificate_request(&actor(), org, "CI", None)
+                .await
+                .unwrap();
+            if name == "csr-get" {
+                prepared(format!("{base}/certificate-requests/{}", r.id))
+            } else {
+                // A team of its own each time: one distribution certificate per team.
+                let team = format!("T{n:09}");
+                let cer = fixtures::apple_cer_for_csr(w.dir.path(), &r.csr_pem, &team);
+                Prepared {
+                    body: Some(json!({ "certificate": fixtures::b64(&cer) })),
+                    ..prepared(format!("{base}/certificate-requests/{}/certificate", r.id))
+                }
+            }
+        }
         "cred-get" => prepared(format!("{base}/credentials/{}", ctx.keystore_id)),
         "cred-replace" => {
             let id = fresh_fcm().await;
@@ -887,6 +955,12 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                 _ => prepared(path),
             }
         }
+        "play-opt-in" => Prepared {
+            body: Some(json!({})),
+            ..prepared(format!(
+                "{base}/apps/app/android/com.acme.app/play-app-signing"
+            ))
+        },
         "pair-put" => Prepared {
             body: Some(json!({ "certificate_id": ctx.cert_id, "profile_id": ctx.profile_id })),
             ..prepared(format!(
@@ -934,6 +1008,32 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
                 "{base}/apps/app/slots/android/com.acme.app/fcm-key"
             ))
         }
+        "apns-token" => {
+            let p8 = fixtures::private_key_pem(signet_formats::KeyAlgorithm::EcP256);
+            let id = w
+                .upload(
+                    org,
+                    json!({ "type": "apple-push-key", "p8": p8, "key_id": format!("K{n:09}"),
+                            "team_id": "A1B2C3D4E5" }),
+                )
+                .await;
+            s.set_link(
+                &actor(),
+                org,
+                &app,
+                "ios",
+                "com.acme.app",
+                "push-key",
+                &id.into(),
+                &Scope::Org,
+            )
+            .await
+            .unwrap();
+            Prepared {
+                body: Some(json!({})),
+                ..prepared(format!("{base}/apps/app/apns-token"))
+            }
+        }
         "build-credentials" => prepared(format!(
             "{base}/apps/app/build-credentials?platform=android&application_id=com.acme.app"
         )),
@@ -960,7 +1060,12 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
 fn may_hold_secrets(name: &str) -> bool {
     matches!(
         name,
-        "cred-secret" | "version-secret" | "build-credentials" | "login" | "robot-create"
+        "cred-secret"
+            | "version-secret"
+            | "build-credentials"
+            | "login"
+            | "robot-create"
+            | "apns-token"
     )
 }
 

@@ -292,8 +292,29 @@ impl Store {
         org: &OrgId,
         v: Validated,
     ) -> Result<Credential, StoreError> {
-        let id = CredentialId::mint()?;
         let mut tx = self.begin().await?;
+        let detail = json!({ "type": v.kind.name(), "name": v.name });
+        let id = self
+            .insert_credential(&mut tx, actor, org, v, "credential.create", detail)
+            .await?;
+        let c = self.credential_in(&mut tx, org, &id, false).await?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    /// Stores a validated credential inside the caller's transaction (limits checked, the
+    /// Apple team locked), audited as `action` with `detail`: the one insert behind
+    /// uploads, keystores generated on the server and completed certificate requests.
+    pub(crate) async fn insert_credential(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &Actor,
+        org: &OrgId,
+        v: Validated,
+        action: &str,
+        detail: Value,
+    ) -> Result<CredentialId, StoreError> {
+        let id = CredentialId::mint()?;
         if let Some(team) = &v.apple_team {
             if v.kind == Kind::AppleTeam {
                 let exists = sqlx::query(
@@ -308,8 +329,8 @@ impl Store {
                     return Err(StoreError::Exists(format!("Apple team {team} ({other})")));
                 }
             } else {
-                self.lock_team(&mut tx, actor, org, team).await?;
-                self.check_limits(&mut tx, org, v.kind, team, &v.metadata, None)
+                self.lock_team(tx, actor, org, team).await?;
+                self.check_limits(tx, org, v.kind, team, &v.metadata, None)
                     .await?;
             }
         }
@@ -344,18 +365,8 @@ impl Store {
         .bind(&actor.who)
         .execute(&mut *tx)
         .await?;
-        audit(
-            &mut tx,
-            Some(org),
-            actor,
-            "credential.create",
-            &id,
-            &json!({ "type": v.kind.name(), "name": v.name }),
-        )
-        .await?;
-        let c = self.credential_in(&mut tx, org, &id, false).await?;
-        tx.commit().await?;
-        Ok(c)
+        audit(tx, Some(org), actor, action, &id, &detail).await?;
+        Ok(id)
     }
 
     /// Replaces a credential's file and secrets (same type) if it is still at
@@ -753,7 +764,7 @@ impl Store {
     }
 
     /// Destroys credentials deleted longer ago than the restore window, except those a
-    /// build set, pair or slot still points at. Returns their ids. Safe on any number of
+    /// build set, pair or slot still points at, or a Play App Signing opt-in names. Returns their ids. Safe on any number of
     /// replicas at once.
     pub async fn purge_deleted(&self, actor: &Actor) -> Result<Vec<CredentialId>, StoreError> {
         let window = self.limits.restore_window_ms();
@@ -763,7 +774,8 @@ impl Store {
             "SELECT id, org_id, kind FROM credentials c WHERE deleted_at IS NOT NULL AND deleted_at < $1 \
              AND NOT EXISTS (SELECT 1 FROM android_build_sets s WHERE s.keystore_id = c.id) \
              AND NOT EXISTS (SELECT 1 FROM ios_build_pairs p WHERE p.certificate_id = c.id OR p.profile_id = c.id) \
-             AND NOT EXISTS (SELECT 1 FROM app_links l WHERE l.credential_id = c.id)",
+             AND NOT EXISTS (SELECT 1 FROM app_links l WHERE l.credential_id = c.id) \
+             AND NOT EXISTS (SELECT 1 FROM play_app_signing g WHERE g.app_signing_keystore_id = c.id OR g.upload_keystore_id = c.id)",
         )
         .bind(cutoff)
         .fetch_all(&mut *tx)

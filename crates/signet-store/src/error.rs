@@ -181,6 +181,38 @@ pub enum Rule {
         /// The window.
         days: u64,
     },
+    /// A provider token asked of a bundle id whose push key is deleted.
+    #[error("the push key {credential} of {bundle_id} is deleted; restore it or assign another")]
+    DeletedPushKey {
+        /// The bundle id.
+        bundle_id: String,
+        /// The deleted key.
+        credential: String,
+    },
+    /// Opting an application id in to Play App Signing a second time.
+    #[error(
+        "{application_id} was opted in to Play App Signing on {on}: Google holds keystore {app_signing_keystore} as its app-signing key, and the upload key is its default build set; this is done once"
+    )]
+    PlayAppSigningDone {
+        /// The application id.
+        application_id: String,
+        /// When (a date).
+        on: String,
+        /// The keystore marked as Google's app-signing key.
+        app_signing_keystore: String,
+    },
+    /// Completing a certificate request that was completed before.
+    #[error(
+        "certificate request {request} was completed on {on} (credential {credential}); make a new request for another certificate"
+    )]
+    RequestCompleted {
+        /// The request.
+        request: String,
+        /// When it was completed (a date).
+        on: String,
+        /// The credential made then.
+        credential: String,
+    },
 }
 
 impl Rule {
@@ -189,9 +221,13 @@ impl Rule {
         match self {
             Rule::LastOwner => "last-owner",
             Rule::DefaultBuildSet => "default-build-set",
-            Rule::DeletedKeystore { .. } | Rule::DeletedInPair { .. } => "deleted-credential",
+            Rule::DeletedKeystore { .. }
+            | Rule::DeletedInPair { .. }
+            | Rule::DeletedPushKey { .. } => "deleted-credential",
             Rule::NotDeleted => "not-deleted",
             Rule::RestoreWindowPassed { .. } => "restore-window-passed",
+            Rule::RequestCompleted { .. } => "request-completed",
+            Rule::PlayAppSigningDone { .. } => "play-app-signing-done",
         }
     }
 }

@@ -189,6 +189,9 @@ ids! {
     BuildSetId: "bset", "a build set";
     /// An iOS build credential pair's id (`pair_…`).
     BuildPairId: "pair", "a build pair";
+    /// An Apple certificate request's id (`csr_…`): a private key made on the server and
+    /// the CSR handed out for it.
+    CertificateRequestId: "csr", "a certificate request";
 }
 
 /// An id as a client names it in a request body (`keystore_id`, `app_ids`, …): an id of

@@ -44,6 +44,7 @@ mod db;
 mod envelope;
 mod error;
 mod hashing;
+mod held;
 mod ids;
 mod keyring;
 mod master_keys;
@@ -67,7 +68,14 @@ pub use crate::{
     envelope::{Binding, Sealed},
     error::{Rule, StoreError},
     hashing::QUEUE_WAIT,
-    ids::{AppId, BuildPairId, BuildSetId, CredentialId, InvalidId, Named, OrgId, TokenId, UserId},
+    held::{
+        CertificateRequest, DEFAULT_DNAME, DEFAULT_VALIDITY_DAYS, KeystoreSpec, OptedIn,
+        PlayAppSigning,
+    },
+    ids::{
+        AppId, BuildPairId, BuildSetId, CertificateRequestId, CredentialId, InvalidId, Named,
+        OrgId, TokenId, UserId,
+    },
     keyring::Keyring,
     metadata::Metadata,
     model::{

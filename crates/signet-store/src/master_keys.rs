@@ -19,6 +19,7 @@ impl Store {
         for (table, id_column) in [
             ("credentials", "id"),
             ("credential_versions", "credential_id"),
+            ("certificate_requests", "id"),
         ] {
             n += self.rewrap_table(&ring, table, id_column).await?;
         }
@@ -130,12 +131,14 @@ impl Store {
     }
 
     /// How many sealed secrets each master key id holds, over every table that holds
-    /// them: `credentials` (current secrets) and `credential_versions` (replaced ones
-    /// kept for the restore window). Sorted by key id.
+    /// them: `credentials` (current secrets), `credential_versions` (replaced ones
+    /// kept for the restore window) and `certificate_requests` (keys made for Apple
+    /// certificates). Sorted by key id.
     pub async fn key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT key_id, COUNT(*) AS n FROM (SELECT key_id FROM credentials \
-             UNION ALL SELECT key_id FROM credential_versions) k GROUP BY key_id ORDER BY key_id",
+             UNION ALL SELECT key_id FROM credential_versions \
+             UNION ALL SELECT key_id FROM certificate_requests) k GROUP BY key_id ORDER BY key_id",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -145,9 +145,11 @@ impl Store {
         let mut tx = self.begin().await?;
         audit(&mut tx, None, actor, "org.delete", org, &json!({})).await?;
         for table in [
+            "play_app_signing",
             "app_links",
             "ios_build_pairs",
             "android_build_sets",
+            "certificate_requests",
             "credential_versions",
             "credentials",
             "apps",

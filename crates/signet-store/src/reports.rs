@@ -278,5 +278,25 @@ async fn uses_in(
             .or_default()
             .push(format!("app {slug} / {platform} {ident} / {slot}"));
     }
+    let sql = format!(
+        "SELECT g.app_signing_keystore_id, a.slug, g.application_id FROM play_app_signing g \
+         JOIN apps a ON a.id = g.app_id WHERE g.org_id = $1{} ORDER BY a.slug, g.application_id",
+        filter(" AND g.app_signing_keystore_id = $2")
+    );
+    let mut query = sqlx::query(&sql).bind(org);
+    if let Some(id) = only {
+        query = query.bind(id);
+    }
+    let held = query.fetch_all(&mut *conn).await?;
+    for r in &held {
+        let slug: String = r.try_get("slug")?;
+        let appid: String = r.try_get("application_id")?;
+        uses.entry(r.try_get("app_signing_keystore_id")?)
+            .or_default()
+            .push(format!(
+                "app {slug} / android {appid} / app-signing key, held by Google (Play App \
+                 Signing): keep it, it is the only copy outside Google"
+            ));
+    }
     Ok(uses)
 }

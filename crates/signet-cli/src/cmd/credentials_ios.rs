@@ -26,6 +26,9 @@ pub fn run(command: &CredentialsIosCommand) -> anyhow::Result<()> {
         CredentialsIosCommand::Show(args) => show(args, true),
         CredentialsIosCommand::BuildPair(c) => build_pair(c),
         CredentialsIosCommand::Slot(c) => slot(c),
+        CredentialsIosCommand::Csr(args) => super::certificate_requests::csr(args),
+        CredentialsIosCommand::ImportCer(args) => super::certificate_requests::import_cer(args),
+        CredentialsIosCommand::Requests(args) => super::certificate_requests::list(args),
     }
 }
 

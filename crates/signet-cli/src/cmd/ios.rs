@@ -17,8 +17,10 @@ struct TokenJson<'a> {
 }
 
 pub fn apns_token(args: &ApnsTokenArgs) -> anyhow::Result<()> {
-    let file_name = args
-        .push_key
+    let (Some(push_key), Some(team_id)) = (&args.push_key, &args.team_id) else {
+        return remote_apns_token(args);
+    };
+    let file_name = push_key
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
@@ -32,24 +34,57 @@ pub fn apns_token(args: &ApnsTokenArgs) -> anyhow::Result<()> {
             })?
             .to_owned(),
     };
-    let bytes = read_file(&args.push_key)?;
-    let key = p8::AuthKey::parse(&bytes).with_context(|| format!("{}", args.push_key.display()))?;
+    let bytes = read_file(push_key)?;
+    let key = p8::AuthKey::parse(&bytes).with_context(|| format!("{}", push_key.display()))?;
     let iat = args
         .iat
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
     let token = key
-        .provider_token(&key_id, &args.team_id, iat)
+        .provider_token(&key_id, team_id, iat)
         .map_err(|e| UsageError(e.to_string()))?;
     if args.output.json {
         return output::json(&TokenJson {
             token: &token,
             key_id: &key_id,
-            team_id: &args.team_id,
+            team_id,
             issued_at: iat,
             expires_at: iat + 3600,
         });
     }
     println!("{token}");
+    Ok(())
+}
+
+/// `signet ios apns-token --app A [--bundle-id B] [--fresh]`: the token minted on the
+/// server with the app's push key. The token is the output (stdout); what it was minted
+/// with goes to standard error.
+fn remote_apns_token(args: &ApnsTokenArgs) -> anyhow::Result<()> {
+    let Some(app) = &args.app else {
+        anyhow::bail!(UsageError(
+            "give --push-key FILE --team-id T, or --app APP".into()
+        ));
+    };
+    let remote = crate::remote::Remote::connect(&args.remote)?;
+    let t = remote.block_on(remote.client.apns_token(
+        &remote.org,
+        app,
+        args.bundle_id.as_deref(),
+        args.fresh,
+    ))?;
+    if args.output.json {
+        return output::json(&t);
+    }
+    println!("{}", t.token.expose());
+    eprintln!(
+        "{} token of push key {} (key id {}, team {}) for {}, issued {}, valid until {}.",
+        if t.cached { "Cached" } else { "New" },
+        t.push_key_id,
+        t.key_id,
+        t.team_id,
+        t.bundle_id,
+        output::date_ms(t.issued_at.saturating_mul(1000)),
+        output::date_ms(t.expires_at.saturating_mul(1000)),
+    );
     Ok(())
 }
 

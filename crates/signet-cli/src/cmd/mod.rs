@@ -5,6 +5,7 @@ pub mod app;
 pub mod apple;
 pub mod archive;
 pub mod build_credentials;
+pub mod certificate_requests;
 pub mod credentials;
 pub mod credentials_android;
 pub mod credentials_ios;

@@ -28,6 +28,27 @@ pub enum CredentialsAndroidCommand {
     /// The FCM server key and the Google service accounts (FCM v1, Play submissions).
     #[command(subcommand)]
     Slot(AndroidSlotCommand),
+    /// Opt in to Play App Signing (as `expo opt-in-google-play-signing`): back up the
+    /// current keystore here for the Play Console, have the server generate a new upload
+    /// key and make it the default, keep the old key marked as Google's app-signing key.
+    /// Admin role (it exports the current key).
+    OptInPlaySigning(OptInPlaySigningArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OptInPlaySigningArgs {
+    #[command(flatten)]
+    pub target: AndroidTarget,
+    /// The new upload key's build set.
+    #[arg(long, value_name = "NAME", default_value = "upload")]
+    pub build_set: String,
+    /// Confirm without asking (needed when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -48,8 +69,8 @@ pub struct AndroidShowArgs {
 pub enum BuildSetCommand {
     /// List the build sets, with their keystores' fingerprints and expiry.
     List(AndroidShowArgs),
-    /// Create a build set with a new keystore generated for it (uploaded, never written
-    /// here) or an uploaded one. The first set of an application id is its default.
+    /// Create a build set with a new keystore generated for it on the server (the key never
+    /// reaches this machine) or an uploaded one. The first set of an application id is its default.
     Create(BuildSetCreateArgs),
     /// Make a build set the default (builds that name no set use it).
     Default(BuildSetNameArgs),
@@ -71,8 +92,8 @@ pub struct BuildSetCreateArgs {
     /// An uploaded keystore's id (`signet credentials list --type android-keystore`).
     #[arg(long, value_name = "ID", value_parser = CredentialId::parse)]
     pub keystore: Option<CredentialId>,
-    /// Generate a new keystore (JKS, random alias and password) and upload it; its
-    /// passwords stay on the server (an admin can export it).
+    /// Have the server generate a new keystore (PKCS#12, RSA 2048, random alias and
+    /// password); the key and passwords stay there (an admin can export them).
     #[arg(long)]
     pub generate: bool,
     /// With --generate: the key's alias [default: 32 random hex characters].

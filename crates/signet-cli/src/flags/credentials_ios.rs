@@ -1,7 +1,9 @@
 //! Flags of `signet credentials ios …`: an app's build pairs and slots for one bundle id.
 
+use std::path::PathBuf;
+
 use clap::{Args, Subcommand, ValueEnum};
-use signet_client::CredentialId;
+use signet_client::{CertificateRequestId, CredentialId};
 
 use super::{DistributionArg, OutputArgs, RemoteArgs};
 
@@ -28,6 +30,59 @@ pub enum CredentialsIosCommand {
     /// The push key, App Store Connect API key and Apple team.
     #[command(subcommand)]
     Slot(IosSlotCommand),
+    /// Make a distribution certificate's key on the server and write the certificate
+    /// signing request to upload on Apple's portal (the key never leaves the server).
+    Csr(RemoteCsrArgs),
+    /// Join the .cer Apple issued for a request made with `csr` to its key: stored as an
+    /// apple-distribution-certificate (.p12, password kept on the server).
+    ImportCer(ImportCerArgs),
+    /// List the certificate requests made with `csr`, completed or waiting for a .cer.
+    Requests(RequestsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RemoteCsrArgs {
+    /// Where to write the request (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub csr_out: PathBuf,
+    /// The request's common name (Apple ignores it and uses the team's name).
+    #[arg(long, default_value = "signet")]
+    pub common_name: String,
+    /// The e-mail address Apple's form asks for.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportCerArgs {
+    /// The request's id, as `csr` printed it (`csr_…`).
+    #[arg(value_name = "REQUEST_ID", value_parser = CertificateRequestId::parse)]
+    pub request: CertificateRequestId,
+    /// The certificate Apple issued (.cer, DER or PEM).
+    #[arg(long, value_name = "FILE")]
+    pub cer: PathBuf,
+    /// The credential's name [default: the certificate's common name].
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

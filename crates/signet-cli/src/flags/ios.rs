@@ -116,19 +116,34 @@ pub struct IosCheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("key").required(true).args(["push_key", "app"])))]
 pub struct ApnsTokenArgs {
-    /// The .p8 key Apple issued (AuthKey_<KEYID>.p8).
-    #[arg(long, value_name = "FILE")]
-    pub push_key: PathBuf,
+    /// The .p8 key Apple issued (AuthKey_<KEYID>.p8), to mint the token here.
+    #[arg(long, value_name = "FILE", requires = "team_id")]
+    pub push_key: Option<PathBuf>,
     /// The key id [default: from the file name AuthKey_<KEYID>.p8].
-    #[arg(long, value_name = "KEYID")]
+    #[arg(long, value_name = "KEYID", requires = "push_key")]
     pub key_id: Option<String>,
     /// The Apple team id (the token's issuer).
-    #[arg(long, value_name = "TEAMID")]
-    pub team_id: String,
+    #[arg(long, value_name = "TEAMID", requires = "push_key")]
+    pub team_id: Option<String>,
     /// Issued-at time in seconds since the epoch [default: now].
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", requires = "push_key")]
     pub iat: Option<i64>,
+    /// Have the server mint it with the push key of this app (slug or id): the .p8 never
+    /// leaves the server.
+    #[arg(long, value_name = "APP", conflicts_with = "push_key")]
+    pub app: Option<String>,
+    /// With --app: the bundle id whose push key to use [default: the app's only bundle id
+    /// with a push key].
+    #[arg(long, value_name = "ID", requires = "app")]
+    pub bundle_id: Option<String>,
+    /// With --app: a new token rather than the one the server cached (Apple refuses
+    /// refreshes more often than every 20 minutes).
+    #[arg(long, requires = "app")]
+    pub fresh: bool,
+    #[command(flatten)]
+    pub remote: super::RemoteArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

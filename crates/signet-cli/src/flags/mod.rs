@@ -36,10 +36,11 @@ pub use credentials::{
 };
 pub use credentials_android::{
     AndroidShowArgs, AndroidSlot, AndroidSlotCommand, AndroidTarget, BuildSetCommand,
-    BuildSetCreateArgs, CredentialsAndroidCommand,
+    BuildSetCreateArgs, CredentialsAndroidCommand, OptInPlaySigningArgs,
 };
 pub use credentials_ios::{
-    BuildPairCommand, CredentialsIosCommand, IosShowArgs, IosSlot, IosSlotCommand, IosTarget,
+    BuildPairCommand, CredentialsIosCommand, ImportCerArgs, IosShowArgs, IosSlot, IosSlotCommand,
+    IosTarget, RemoteCsrArgs, RequestsArgs,
 };
 pub use credentials_sync::{SyncArgs, SyncPlatform, TargetArg};
 pub use inspect::InspectArgs;

@@ -6,7 +6,7 @@ use signet_sign::ipa::IpaFinding;
 use crate::util::Dir;
 
 /// DER `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` from JOSE's r || s.
-fn jose_to_der(sig: &[u8]) -> Vec<u8> {
+pub(crate) fn jose_to_der(sig: &[u8]) -> Vec<u8> {
     let int = |b: &[u8]| {
         let b: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
         let mut v = if b.first().is_some_and(|&x| x & 0x80 != 0) {

@@ -43,6 +43,8 @@ mod remote_apple;
 mod remote_credentials;
 // Per-app build sets, pairs and slots; robots, members and the audit log, from the CLI.
 mod remote_apps;
+// Keys made on the server: generated keystores, Apple certificate requests.
+mod remote_keys;
 // `credentials sync` both ways and `build-credentials fetch`, with eas-cli's reader and apksigner.
 mod remote_sync;
 // The web page of `signet serve` in headless chromium (chromedriver): sign-in, uploads,

@@ -46,7 +46,7 @@ fn build_sets_flow(backend: Backend) {
     team.run(owner, &["app", "create", APP]).ok();
     let listing_before = team.site.dir.listing();
 
-    // A build set with a keystore generated for it: uploaded, listed as the default.
+    // A build set with a keystore generated for it on the server, listed as the default.
     let created = build_set(&team, owner, &["create", "release", "--generate", "--json"]).json();
     assert_eq!(created["build_set"]["name"], "release", "{created}");
     assert_eq!(created["build_set"]["is_default"], true, "{created}");
@@ -56,7 +56,7 @@ fn build_sets_flow(backend: Backend) {
     // Nothing was written here.
     assert_eq!(team.site.dir.listing(), listing_before);
 
-    // The keystore on the server is a JKS keytool reads, with the alias the server shows,
+    // The keystore on the server is a PKCS#12 keytool reads, with the alias the server shows,
     // and its password appears neither in the output nor in the logs.
     let export = team
         .server
@@ -79,7 +79,7 @@ fn build_sets_flow(backend: Backend) {
     );
     team.site
         .dir
-        .write("exported.jks", crate::serve::unb64(&keystore_b64));
+        .write("exported.p12", crate::serve::unb64(&keystore_b64));
     let listing = team
         .site
         .dir
@@ -89,9 +89,9 @@ fn build_sets_flow(backend: Backend) {
                 "-list",
                 "-v",
                 "-keystore",
-                "exported.jks",
+                "exported.p12",
                 "-storetype",
-                "JKS",
+                "PKCS12",
                 "-storepass",
                 &password,
             ],

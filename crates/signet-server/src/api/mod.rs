@@ -5,8 +5,10 @@
 
 pub(crate) mod account;
 pub(crate) mod apple;
+pub(crate) mod apns;
 pub(crate) mod apps;
 pub(crate) mod credentials;
+pub(crate) mod keys;
 pub(crate) mod orgs;
 
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use crate::{
 };
 
 impl Store {
-    pub(super) async fn build_set_in(
+    pub(crate) async fn build_set_in(
         &self,
         conn: &mut AnyConnection,
         app: &AppId,
@@ -139,7 +139,7 @@ impl Store {
         Ok((set, existing.is_none()))
     }
 
-    pub(super) async fn move_default(
+    pub(crate) async fn move_default(
         &self,
         conn: &mut AnyConnection,
         app: &AppId,

@@ -106,7 +106,7 @@ fn app_row(r: &sqlx::any::AnyRow) -> Result<App, StoreError> {
     })
 }
 
-fn set_row(r: &sqlx::any::AnyRow) -> Result<BuildSet, StoreError> {
+pub(crate) fn set_row(r: &sqlx::any::AnyRow) -> Result<BuildSet, StoreError> {
     Ok(BuildSet {
         id: r.try_get("id")?,
         application_id: r.try_get("application_id")?,
@@ -139,6 +139,9 @@ pub struct AppCredentials {
     pub build_pairs: Vec<BuildPair>,
     /// Credentials in slots.
     pub links: Vec<Link>,
+    /// Play App Signing opt-ins, by application id.
+    #[serde(default)]
+    pub play_app_signing: Vec<crate::PlayAppSigning>,
 }
 
 /// One build's decrypted material.
@@ -151,7 +154,7 @@ pub struct BuildCredentials {
     pub chosen: Value,
 }
 
-const SET_COLUMNS: &str = "id, application_id, name, keystore_id, is_default, version";
+pub(crate) const SET_COLUMNS: &str = "id, application_id, name, keystore_id, is_default, version";
 const PAIR_COLUMNS: &str = "id, bundle_id, distribution, certificate_id, profile_id, version";
 
 impl Store {
@@ -234,7 +237,12 @@ impl Store {
         app: &AppId,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        for table in ["app_links", "ios_build_pairs", "android_build_sets"] {
+        for table in [
+            "play_app_signing",
+            "app_links",
+            "ios_build_pairs",
+            "android_build_sets",
+        ] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE app_id = $1 AND org_id = $2"
             ))
@@ -284,7 +292,9 @@ impl Store {
         .bind(&app.id)
         .fetch_all(&self.pool)
         .await?;
+        let play_app_signing = self.play_app_signing(org, &app.id).await?;
         Ok(AppCredentials {
+            play_app_signing,
             app: app.clone(),
             build_sets: sets.iter().map(set_row).collect::<Result<_, _>>()?,
             build_pairs: pairs.iter().map(pair_row).collect::<Result<_, _>>()?,

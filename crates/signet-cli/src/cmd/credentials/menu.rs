@@ -359,8 +359,13 @@ fn set_up_keystore(
         _ => "?".to_owned(),
     };
     eprintln!(
-        "Keystore {} stored on the server (SHA-256 {sha256}); build set {}{} of {application_id}.",
+        "Keystore {} {}stored on the server (SHA-256 {sha256}); build set {}{} of {application_id}.",
         set.keystore_id,
+        if created.generated {
+            "generated and "
+        } else {
+            ""
+        },
         set.name,
         if set.is_default { ", the default" } else { "" }
     );

@@ -1,29 +1,16 @@
-//! Build credential sets: create (with a keystore generated here and uploaded, or one on
-//! the server), make default, rename, swap the keystore, delete.
+//! Build credential sets: create (with a keystore generated on the server, or one there
+//! already), make default, rename, swap the keystore, delete.
 
 use anyhow::bail;
-use base64::Engine;
 use serde::Serialize;
-use signet_client::{
-    App, AppCredentials, BuildSet, Credential, CredentialId, Metadata, SecretString, Upload,
-};
-use signet_formats::{
-    DistinguishedName, KeyAlgorithm, KeystoreType, Password, Pkcs12Encryption, WriteOptions,
-};
-use signet_store::validate::KeystoreUpload;
-use zeroize::Zeroizing;
+use signet_client::{AppCredentials, BuildSet, Credential, CredentialId, KeystoreSpec, Metadata};
+use signet_formats::{DistinguishedName, KeyAlgorithm};
 
 use crate::{
     UsageError,
     flags::{AndroidTarget, KeyAlgArg},
     remote::{self, Remote, describe},
 };
-
-/// The subject of a generated keystore's certificate unless `--dname` says otherwise (as
-/// `signet keystore generate`).
-const DEFAULT_DNAME: &str = "CN=Android Upload Key";
-/// Days a generated certificate is valid (as `signet keystore generate` and eas-cli).
-const VALIDITY_DAYS: u32 = 10_000;
 
 /// The app, and the named set of the application id (its version is the one sent as
 /// If-Match).
@@ -69,18 +56,19 @@ fn find_set(
 pub enum KeystoreSource {
     /// A keystore already on the server.
     Existing(CredentialId),
-    /// A new one, generated here and uploaded.
+    /// A new one, generated on the server (the key never reaches this machine).
     Generate(NewKeystore),
 }
 
-/// A keystore to generate: what `--alias`, `--dname` and `--key-alg` asked for.
+/// A keystore to generate: what `--alias`, `--dname` and `--key-alg` asked for, checked
+/// here so that a typo is a usage error before anything is sent; the server generates it.
 pub struct NewKeystore {
     /// The alias [random when `None`].
     pub alias: Option<String>,
-    /// The certificate's subject.
-    pub dname: DistinguishedName,
-    /// The key algorithm.
-    pub algorithm: KeyAlgorithm,
+    /// The certificate's subject in keytool's syntax [the server's default when `None`].
+    pub dname: Option<String>,
+    /// `rsa` or `ec`.
+    pub key_alg: &'static str,
 }
 
 impl NewKeystore {
@@ -93,19 +81,29 @@ impl NewKeystore {
         if alias == Some("") {
             bail!(UsageError("--alias cannot be empty".into()));
         }
-        let dname = DistinguishedName::parse(dname.unwrap_or(DEFAULT_DNAME))
+        DistinguishedName::parse(dname.unwrap_or(signet_store::DEFAULT_DNAME))
             .map_err(|e| UsageError(format!("--dname: {e}")))?;
         let family = match key_alg.unwrap_or(KeyAlgArg::Rsa) {
             KeyAlgArg::Rsa => "rsa",
             KeyAlgArg::Ec => "ec",
         };
-        let algorithm = KeyAlgorithm::from_name_and_size(family, None)
-            .map_err(|e| UsageError(e.to_string()))?;
+        KeyAlgorithm::from_name_and_size(family, None).map_err(|e| UsageError(e.to_string()))?;
         Ok(NewKeystore {
             alias: alias.map(str::to_owned),
-            dname,
-            algorithm,
+            dname: dname.map(str::to_owned),
+            key_alg: family,
         })
+    }
+
+    /// What the server is asked to generate, named after the app, application id and set.
+    pub fn spec(&self, name: String) -> KeystoreSpec {
+        KeystoreSpec {
+            name: Some(name),
+            alias: self.alias.clone(),
+            dname: self.dname.clone(),
+            key_alg: Some(self.key_alg.to_owned()),
+            ..KeystoreSpec::default()
+        }
     }
 }
 
@@ -122,8 +120,8 @@ pub struct Created {
 }
 
 /// Creates build set `name` of the target's application id, with a keystore on the server
-/// or one generated for it (uploaded, never written to disk or shown: its passwords live
-/// on the server). `default` makes it the default even when another one is.
+/// or one the server generates for it (its key and passwords never reach this machine; an
+/// admin can export them). `default` makes it the default even when another one is.
 pub fn create(
     remote: &Remote,
     target: &AndroidTarget,
@@ -146,9 +144,12 @@ pub fn create(
     }
     let (keystore, generated) = match source {
         KeystoreSource::Existing(id) => (read_keystore(remote, &id)?, false),
-        KeystoreSource::Generate(spec) => {
-            let upload = generated_upload(&spec, &details.app, &target.application_id, name)?;
-            let keystore = remote.block_on(remote.client.upload(&remote.org, &upload))?;
+        KeystoreSource::Generate(new) => {
+            let spec = new.spec(format!(
+                "{} {} {name}",
+                details.app.slug, target.application_id
+            ));
+            let keystore = remote.block_on(remote.client.generate_keystore(&remote.org, &spec))?;
             (Known::Read(Box::new(keystore)), true)
         }
     };
@@ -167,8 +168,8 @@ pub fn create(
             let err = anyhow::Error::new(e);
             if generated {
                 err.context(format!(
-                    "the new keystore was uploaded as {id}, but the build set was not created \
-                     (retry with --keystore {id})"
+                    "the new keystore was generated on the server as {id}, but the build set \
+                     was not created (retry with --keystore {id})"
                 ))
             } else {
                 err
@@ -224,42 +225,6 @@ fn read_keystore(remote: &Remote, id: &CredentialId) -> anyhow::Result<Known> {
         None if records.hidden => Ok(Known::Hidden(id.clone())),
         None => bail!("no credential {id} in this organization (deleted, or never there)"),
     }
-}
-
-/// A JKS keystore generated for a build set, as an upload: random store password (the
-/// key's too), random alias unless given. Nothing is written to disk.
-fn generated_upload(
-    spec: &NewKeystore,
-    app: &App,
-    application_id: &str,
-    set: &str,
-) -> anyhow::Result<Upload> {
-    let alias = match &spec.alias {
-        Some(a) => a.clone(),
-        None => signet_formats::random_hex32()?,
-    };
-    let password = Password::generate()?;
-    let entry =
-        signet_formats::generate::key_entry(&alias, spec.algorithm, &spec.dname, VALIDITY_DAYS)?;
-    let options = WriteOptions {
-        kind: KeystoreType::Jks,
-        store_password: password.clone(),
-        key_password: None,
-        pkcs12_encryption: Pkcs12Encryption::Modern,
-    };
-    let bytes = Zeroizing::new(signet_formats::write(
-        std::slice::from_ref(&entry),
-        &[],
-        &options,
-    )?);
-    Ok(Upload::AndroidKeystore(KeystoreUpload {
-        name: Some(format!("{} {application_id} {set}", app.slug)),
-        keystore: SecretString::new(base64::engine::general_purpose::STANDARD.encode(&*bytes)),
-        store_password: SecretString::new(password.expose()),
-        // JKS keeps aliases in lower case.
-        key_alias: Some(alias.to_lowercase()),
-        key_password: None,
-    }))
 }
 
 /// Makes build set `name` the default of its application id.

@@ -7,12 +7,13 @@
 //! the impact on standard error and ask first ([`crate::remote::confirm`]).
 
 pub mod build_sets;
+pub mod play_signing;
 pub mod slots;
 
 use anyhow::bail;
 use serde::Serialize;
 use serde_json::json;
-use signet_client::{App, BuildSet, Credential, CredentialId, Link};
+use signet_client::{App, BuildSet, Credential, CredentialId, Link, Metadata};
 
 use self::{
     build_sets::{KeystoreSource, NewKeystore, create, delete, make_default, rename, swap},
@@ -34,6 +35,7 @@ pub fn run(command: &CredentialsAndroidCommand) -> anyhow::Result<()> {
         CredentialsAndroidCommand::Show(args) => show(args, true),
         CredentialsAndroidCommand::BuildSet(c) => build_set(c),
         CredentialsAndroidCommand::Slot(c) => slot(c),
+        CredentialsAndroidCommand::OptInPlaySigning(args) => play_signing::run(args),
     }
 }
 
@@ -153,6 +155,8 @@ pub struct AndroidView {
     pub build_sets: Vec<SetView>,
     /// Its Android slots.
     pub slots: Vec<SlotView>,
+    /// Its Play App Signing opt-ins: which keystore is the app-signing key Google holds.
+    pub play_app_signing: Vec<signet_client::PlayAppSigning>,
     /// The caller may not read credentials' records (a robot limited to apps): only ids.
     #[serde(skip)]
     pub hidden: bool,
@@ -183,6 +187,11 @@ pub fn view(
         .into_iter()
         .filter(|l| l.platform == "android" && wanted(&l.identifier))
         .collect();
+    let play_app_signing: Vec<_> = details
+        .play_app_signing
+        .into_iter()
+        .filter(|p| wanted(&p.application_id))
+        .collect();
     let records = describe::credentials(
         remote,
         sets.iter()
@@ -191,6 +200,7 @@ pub fn view(
     )?;
     let record = |id: &CredentialId| records.get(id);
     Ok(AndroidView {
+        play_app_signing,
         hidden: records.hidden,
         app: details.app,
         build_sets: sets
@@ -267,6 +277,16 @@ fn show(args: &AndroidShowArgs, with_slots: bool) -> anyhow::Result<()> {
         }
         print!("{}", t.render());
     }
+    for p in &v.play_app_signing {
+        println!(
+            "Play App Signing of {} (since {}): keystore {} is the app-signing key, held by \
+             Google; keep it. Builds sign with upload keystore {}.",
+            p.application_id,
+            output::date_ms(p.opted_in_at),
+            p.app_signing_keystore_id,
+            p.upload_keystore_id
+        );
+    }
     if with_slots {
         println!();
         if v.slots.is_empty() {
@@ -341,9 +361,22 @@ fn create_command(args: &BuildSetCreateArgs) -> anyhow::Result<()> {
         set.name, set.application_id, set.keystore_id,
     );
     if created.generated {
+        if let Some(Metadata::AndroidKeystore(m)) = created.keystore.as_ref().map(|k| &k.metadata) {
+            let c = &m.certificate;
+            println!(
+                "Certificate (generated on the server):\n  Subject:     {}\n  Key:         {} {}\n  \
+                 Valid until: {}\n  SHA-1:       {}\n  SHA-256:     {}",
+                c.subject,
+                c.key_algorithm,
+                c.key_size,
+                c.not_after.date(),
+                c.sha1,
+                c.sha256
+            );
+        }
         println!(
-            "Its passwords are kept on the server only; an admin can export the keystore with \
-             `signet credentials export {}`.",
+            "The key and its passwords are kept on the server only; an admin can export the \
+             keystore with `signet credentials export {}`.",
             set.keystore_id
         );
     }
