@@ -2,10 +2,9 @@
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
-use signet_formats::{KeyAlgorithm, PrivateKey, pem};
 use signet_store::{
-    BuildPair, Credential, Kind, Metadata, Named, StoreError,
-    validate::{CertificateUpload, ProfileUpload, SecretString, Upload, validate},
+    BuildPair, CertificateRequestId, Credential, Kind, Metadata, Named, StoreError,
+    validate::{ProfileUpload, Upload, validate},
 };
 
 use super::{Context, FlowError, cert_sha1, der_of};
@@ -280,18 +279,13 @@ impl Context<'_> {
                 return Ok((c, a.clone()));
             }
         }
-        // A new one: the key and CSR are made here; only the CSR goes to Apple.
-        let key = PrivateKey::generate(KeyAlgorithm::Rsa2048).map_err(|e| FlowError::Unusable {
-            what: "a key",
-            reason: e.to_string(),
-        })?;
-        let csr =
-            signet_formats::generate::csr_pem(&key, "signet", None, Some("US")).map_err(|e| {
-                FlowError::Unusable {
-                    what: "a CSR",
-                    reason: e.to_string(),
-                }
-            })?;
+        // A new one: the store makes the key and CSR (the key sealed there, as every
+        // secret); only the CSR goes to Apple.
+        let request = self
+            .store
+            .create_certificate_request(self.actor, self.org, "signet", None)
+            .await?;
+        let csr = request.csr_pem.clone();
         let created = match asc.create_certificate(&csr, types[0]).await {
             Ok(c) => c,
             Err(AscError::Apple {
@@ -314,7 +308,10 @@ impl Context<'_> {
             }
             Err(e) => return Err(e.into()),
         };
-        let stored = match self.store_certificate(asc, &key, &created, current).await {
+        let stored = match self
+            .store_certificate(asc, &request.id, &created, current, steps)
+            .await
+        {
             Ok(c) => c,
             Err(e) => {
                 // Nothing half-done: a certificate whose key is lost would only take a slot.
@@ -332,74 +329,73 @@ impl Context<'_> {
         Ok((stored, created))
     }
 
-    /// Stores the new certificate with its key. At signet's own per-team limit, a stored
-    /// certificate Apple no longer lists (revoked, expired) is replaced in place (the old
-    /// one kept as a previous version): it can sign nothing any more.
+    /// Joins Apple's certificate to the request's key (a stored .p12). At signet's own
+    /// per-team limit, the stored certificates Apple no longer lists (revoked, expired:
+    /// they can sign nothing) are deleted first (restorable within the restore window,
+    /// audited), the pair's own first.
     async fn store_certificate(
         &self,
         asc: &AscClient,
-        key: &PrivateKey,
+        request: &CertificateRequestId,
         created: &AscCertificate,
         current: Option<&BuildPair>,
+        steps: &mut Vec<Step>,
     ) -> Result<Credential, FlowError> {
-        let content = created
+        let der = created
             .attributes
             .certificate_content
-            .clone()
+            .as_deref()
+            .and_then(der_of)
             .ok_or_else(|| FlowError::Unusable {
                 what: "a certificate",
                 reason: "no certificateContent".into(),
             })?;
-        let upload = || {
-            Upload::AppleDistributionCertificate(CertificateUpload {
-                name: None,
-                p12: None,
-                password: None,
-                private_key: Some(SecretString::new(pem::encode(
-                    "PRIVATE KEY",
-                    key.pkcs8_der(),
-                ))),
-                certificate: Some(content.clone()),
-                team_id: None,
-            })
+        let limit = match self
+            .store
+            .complete_certificate_request(self.actor, self.org, request, &der, None)
+            .await
+        {
+            Ok(c) => return Ok(c),
+            Err(limit @ StoreError::Limit { .. }) => limit,
+            Err(e) => return Err(e.into()),
         };
-        let v = validate(&upload(), now_utc())?;
-        let team = v.apple_team().map(str::to_owned);
-        match self.store.create_credential(self.actor, self.org, v).await {
-            Ok(c) => Ok(c),
-            Err(limit @ StoreError::Limit { .. }) => {
-                let listed: Vec<String> = asc
-                    .certificates(&[])
-                    .await?
-                    .iter()
-                    .filter_map(|a| a.attributes.certificate_content.as_deref().and_then(der_of))
-                    .map(|der| signet_formats::fingerprints(&der).sha1)
-                    .collect();
-                let mut stale: Vec<Credential> = self
-                    .stored(Kind::AppleDistributionCertificate)
-                    .await?
-                    .into_iter()
-                    .filter(|c| c.apple_team == team)
-                    .filter(|c| cert_sha1(c).is_some_and(|s| !listed.contains(&s)))
-                    .collect();
-                stale.sort_by_key(|c| current.is_none_or(|p| p.certificate_id != c.id));
-                let Some(old) = stale.first() else {
-                    return Err(limit.into());
-                };
-                tracing::info!(credential = %old.id, "replacing a certificate Apple no longer lists");
-                Ok(self
-                    .store
-                    .replace_credential(
-                        self.actor,
-                        self.org,
-                        &old.id,
-                        old.version,
-                        validate(&upload(), now_utc())?,
-                    )
-                    .await?)
-            }
-            Err(e) => Err(e.into()),
+        let team = signet_formats::Certificate::from_der(&der)
+            .ok()
+            .and_then(|c| c.info().apple.as_ref().and_then(|a| a.team_id.clone()));
+        let listed: Vec<String> = asc
+            .certificates(&[])
+            .await?
+            .iter()
+            .filter_map(|a| a.attributes.certificate_content.as_deref().and_then(der_of))
+            .map(|der| signet_formats::fingerprints(&der).sha1)
+            .collect();
+        let mut stale: Vec<Credential> = self
+            .stored(Kind::AppleDistributionCertificate)
+            .await?
+            .into_iter()
+            .filter(|c| team.is_some() && c.apple_team == team)
+            .filter(|c| cert_sha1(c).is_some_and(|s| !listed.contains(&s)))
+            .collect();
+        if stale.is_empty() {
+            return Err(limit.into());
         }
+        stale.sort_by_key(|c| current.is_none_or(|p| p.certificate_id != c.id));
+        let old = &stale[0];
+        self.store
+            .delete_credential(self.actor, self.org, &old.id, Some(old.version))
+            .await?;
+        steps.push(step(
+            "certificate",
+            "deleted",
+            format!(
+                "{} ({}): Apple no longer lists it; restorable with `signet credentials restore`",
+                old.name, old.id
+            ),
+        ));
+        Ok(self
+            .store
+            .complete_certificate_request(self.actor, self.org, request, &der, None)
+            .await?)
     }
 
     /// A stored profile Apple lists as active, allowing the certificate and holding every

@@ -500,6 +500,10 @@ fn a_revoked_certificate_makes_doctor_report_and_fix_repair() {
         .run(&dev, &["ios", "doctor", "--app", "acme", "--fix"])
         .ok();
     assert!(fixed.contains("fixed: created certificate"), "{fixed}");
+    // signet's own limit (one per team by default) held the revoked one: it is deleted,
+    // restorable, and says so.
+    assert!(fixed.contains("fixed: deleted certificate"), "{fixed}");
+    assert!(fixed.contains("Apple no longer lists it"), "{fixed}");
     assert!(fixed.contains("fixed: created profile"), "{fixed}");
     team.run(owner, &["ios", "doctor", "--app", "acme"]).ok();
     apple.finish();

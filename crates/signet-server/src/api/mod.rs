@@ -4,8 +4,8 @@
 //! problem+json.
 
 pub(crate) mod account;
-pub(crate) mod apple;
 pub(crate) mod apns;
+pub(crate) mod apple;
 pub(crate) mod apps;
 pub(crate) mod credentials;
 pub(crate) mod keys;

@@ -171,6 +171,7 @@ fn print_report(r: &SetupReport) {
             "created" => "Created",
             "enabled" => "Enabled",
             "set" => "Set",
+            "deleted" => "Deleted",
             _ => "Unchanged",
         };
         println!("{verb} {}: {}", s.what.replace('-', " "), s.detail);
