@@ -471,10 +471,17 @@ impl Context<'_> {
                 return Ok(p);
             }
         }
+        // Apple refuses a second profile of the same name: the time and a random tag.
+        let mut tag = [0u8; 3];
+        aws_lc_rs::rand::fill(&mut tag).map_err(|_| FlowError::Unusable {
+            what: "a profile name",
+            reason: "no randomness".into(),
+        })?;
         let name = format!(
-            "signet {bundle_id} {} {}",
+            "signet {bundle_id} {} {} {}",
             distribution.as_str(),
-            now.unix_timestamp()
+            now.unix_timestamp(),
+            signet_formats::hex_lower(&tag)
         );
         let device_ids: Vec<String> = devices.iter().map(|(id, _)| id.clone()).collect();
         let created = asc

@@ -288,8 +288,64 @@ fn devices_join_ad_hoc_profiles_at_the_next_setup() {
         .json();
     assert_eq!(list["devices"].as_array().unwrap().len(), 2, "{list}");
 
-    let first = apple.setup(owner, "ad-hoc").ok();
+    // The app's entitlements name the capabilities to enable.
+    team.site.dir.write(
+        "App.entitlements",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<plist version="1.0"><dict>
+<key>aps-environment</key><string>production</string>
+<key>com.apple.developer.associated-domains</key><array><string>applinks:acme.test</string></array>
+<key>get-task-allow</key><false/>
+</dict></plist>"#,
+    );
+    let first = team
+        .run(
+            owner,
+            &[
+                "ios",
+                "setup",
+                "--app",
+                "acme",
+                "--bundle-id",
+                BUNDLE,
+                "--distribution",
+                "ad-hoc",
+                "--entitlements",
+                "App.entitlements",
+            ],
+        )
+        .ok();
     assert!(first.contains("2 devices"), "{first}");
+    assert!(
+        first.contains("Enabled capability: PUSH_NOTIFICATIONS on com.acme.app"),
+        "{first}"
+    );
+    assert!(
+        first.contains("Enabled capability: ASSOCIATED_DOMAINS on com.acme.app"),
+        "{first}"
+    );
+    team.site.dir.write("bad.entitlements", "not a plist");
+    let err = team
+        .run(
+            owner,
+            &[
+                "ios",
+                "setup",
+                "--app",
+                "acme",
+                "--bundle-id",
+                BUNDLE,
+                "--distribution",
+                "ad-hoc",
+                "--entitlements",
+                "bad.entitlements",
+            ],
+        )
+        .fails_with(1);
+    assert!(
+        err.starts_with("error: bad.entitlements: not a property list"),
+        "{err}"
+    );
     let posts = apple.sim.posts();
     assert!(apple.setup(owner, "ad-hoc").ok().contains("Reused profile"));
     assert_eq!(apple.sim.posts(), posts);
@@ -409,6 +465,36 @@ fn certificate_limit_on_a_terminal_revokes_the_chosen_one_after_its_impact() {
     let certs = apple.sim.certificates();
     assert_eq!(certs.len(), 1);
     assert_ne!(certs[0].0, foreign);
+    apple.finish();
+}
+
+#[test]
+fn the_credentials_menu_sets_up_with_apple() {
+    let apple = Apple::new(2);
+    let team = &apple.team;
+    let mut cmd = team.command(&team.owner);
+    cmd.args(["credentials", "-p", "ios", "--app", "acme"])
+        .env("TERM", "xterm-256color");
+    let mut s = Session::spawn(cmd).expect("spawn signet in a pseudo-terminal");
+    s.set_expect_timeout(Some(Duration::from_secs(60)));
+    expect(&mut s, "Select bundle id");
+    s.send("\r").unwrap(); // com.acme.app, which has the key's slot
+    expect(&mut s, "What do you want to do?");
+    s.send("\r").unwrap(); // Build Credentials
+    expect(&mut s, "No build credentials yet for com.acme.app.");
+    expect(&mut s, "Set up with Apple");
+    s.send("\r").unwrap();
+    expect(&mut s, "Distribution type");
+    s.send("\r").unwrap(); // app-store
+    let done = expect(&mut s, "is ready for app-store builds");
+    assert!(done.contains("Created certificate"), "{done}");
+    expect(&mut s, "Exit");
+    for _ in 0..4 {
+        s.send("\x1b[B").unwrap();
+    }
+    s.send("\r").unwrap();
+    s.expect(expectrl::Eof).expect("the menu ends");
+    assert_eq!(apple.sim.posts(), 3);
     apple.finish();
 }
 

@@ -164,7 +164,7 @@ pub fn setup(
     }
 }
 
-fn print_report(r: &SetupReport) {
+pub fn print_report(r: &SetupReport) {
     for s in &r.steps {
         let verb = match s.action.as_str() {
             "reused" => "Reused",
