@@ -23,6 +23,23 @@ pub const DEFAULT_BASE_URL: &str = "https://api.appstoreconnect.apple.com";
 /// The largest answer read (a profile list with its contents stays far below).
 const MAX_RESPONSE: usize = 32 << 20;
 
+/// Checks an App Store Connect base URL (`SIGNET_ASC_URL`) as [`AscClient::new`] will.
+pub fn check_base_url(base: &str) -> Result<(), AscError> {
+    parse_base(base).map(|_| ())
+}
+
+fn parse_base(base: &str) -> Result<Url, AscError> {
+    let mut url = Url::parse(base).map_err(|_| AscError::BadUrl(base.to_owned()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(AscError::BadUrl(base.to_owned()));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
 /// Retries and bounds.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -82,14 +99,7 @@ fn now() -> i64 {
 impl AscClient {
     /// A client of the API at `base` (e.g. [`DEFAULT_BASE_URL`]) with `key`.
     pub fn new(base: &str, key: AscKey, policy: Policy) -> Result<AscClient, AscError> {
-        let mut base = Url::parse(base).map_err(|_| AscError::BadUrl(base.to_owned()))?;
-        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
-            return Err(AscError::BadUrl(base.to_string()));
-        }
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
+        let base = parse_base(base)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -489,4 +499,36 @@ async fn read_limited(mut resp: reqwest::Response, base: &Url) -> Result<Vec<u8>
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_keep_a_path_prefix_and_refuse_other_schemes() {
+        assert_eq!(
+            parse_base("https://api.appstoreconnect.apple.com")
+                .unwrap()
+                .as_str(),
+            "https://api.appstoreconnect.apple.com/"
+        );
+        assert_eq!(
+            parse_base("http://127.0.0.1:9/asc").unwrap().as_str(),
+            "http://127.0.0.1:9/asc/"
+        );
+        for bad in ["ftp://apple.com", "not a url", "file:///etc/passwd", ""] {
+            assert!(
+                matches!(check_base_url(bad), Err(AscError::BadUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(seg("ABC123"), "ABC123");
+        assert_eq!(seg("a/b?c"), "a%2Fb%3Fc");
+        assert_eq!(seg("../x"), "..%2Fx");
+    }
 }

@@ -79,3 +79,85 @@ impl AscKey {
         Ok(format!("{input}.{}", b64.encode(sig)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::*;
+
+    fn key() -> AscKey {
+        let k = signet_formats::PrivateKey::generate(signet_formats::KeyAlgorithm::EcP256).unwrap();
+        let pem = signet_formats::pem::encode("PRIVATE KEY", k.pkcs8_der());
+        AscKey::new(
+            pem.as_bytes(),
+            "ABC123DEFG",
+            "57246542-96fe-1a63-e053-0824d011072a",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn tokens_carry_apples_claims_and_verify() {
+        let k = key();
+        let t = k.token(1_700_000_000, LIFETIME_SECS).unwrap();
+        let parts: Vec<&str> = t.split('.').collect();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header: serde_json::Value =
+            serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(
+            header,
+            serde_json::json!({"alg": "ES256", "kid": "ABC123DEFG", "typ": "JWT"})
+        );
+        assert_eq!(
+            claims,
+            serde_json::json!({"iss": "57246542-96fe-1a63-e053-0824d011072a", "iat": 1_700_000_000,
+                "exp": 1_700_000_000 + LIFETIME_SECS, "aud": "appstoreconnect-v1"})
+        );
+        const { assert!(LIFETIME_SECS <= MAX_LIFETIME_SECS) };
+        let public = k.key.public_key().unwrap();
+        aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+            &public,
+        )
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &b64.decode(parts[2]).unwrap(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn refuses_bad_keys_and_ids_without_showing_the_key() {
+        let rsa =
+            signet_formats::PrivateKey::generate(signet_formats::KeyAlgorithm::Rsa2048).unwrap();
+        let pem = signet_formats::pem::encode("PRIVATE KEY", rsa.pkcs8_der());
+        assert!(matches!(
+            AscKey::new(pem.as_bytes(), "ABC123DEFG", "57246542-96fe"),
+            Err(AscError::Key(_))
+        ));
+        let k = key();
+        assert!(matches!(
+            AscKey::new(b"junk", "ABC123DEFG", "57246542"),
+            Err(AscError::Key(_))
+        ));
+        let debug = format!("{k:?}");
+        assert!(
+            debug.contains("[redacted]") && debug.contains("ABC123DEFG"),
+            "{debug}"
+        );
+        let ec =
+            signet_formats::PrivateKey::generate(signet_formats::KeyAlgorithm::EcP256).unwrap();
+        let pem = signet_formats::pem::encode("PRIVATE KEY", ec.pkcs8_der());
+        assert!(matches!(
+            AscKey::new(pem.as_bytes(), "bad id", "57246542"),
+            Err(AscError::Key(_))
+        ));
+        assert!(matches!(
+            AscKey::new(pem.as_bytes(), "ABC123DEFG", "not a uuid!"),
+            Err(AscError::Key(_))
+        ));
+    }
+}

@@ -19,7 +19,7 @@ pub mod report;
 pub mod types;
 
 pub use crate::{
-    client::{AscClient, DEFAULT_BASE_URL, Policy},
+    client::{AscClient, DEFAULT_BASE_URL, Policy, check_base_url},
     error::{AppleError, AscError},
     flows::{Context, FlowError, REVOKE_IMPACT},
     jwt::AscKey,

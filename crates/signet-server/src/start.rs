@@ -149,6 +149,9 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// `SIGNET_ASC_URL` (`--asc-url`) is not an http(s) URL.
+    #[error("SIGNET_ASC_URL (--asc-url) is not an http(s) URL: {0}")]
+    AscUrl(String),
     /// The listen address could not be bound.
     #[error("cannot listen on {address}")]
     Listen {
@@ -262,6 +265,8 @@ pub fn run(config: Config) -> Result<(), StartError> {
 }
 
 async fn start(config: Config) -> Result<(), StartError> {
+    signet_apple::check_base_url(&config.asc_url)
+        .map_err(|_| StartError::AscUrl(config.asc_url.clone()))?;
     let store = open_store(&config.store).await?.with_limits(config.limits);
     // Secrets under a key this server does not hold (another replica's own key file, a
     // key file from another data dir, a key removed too early) cannot be served, and what

@@ -541,3 +541,49 @@ pub(crate) fn kind_name<T: serde::Serialize>(kind: &T) -> Option<String> {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entitlements_name_their_capabilities_once() {
+        let e: Map<String, Value> = serde_json::from_value(serde_json::json!({
+            "aps-environment": "production",
+            "com.apple.developer.icloud-container-identifiers": [],
+            "com.apple.developer.ubiquity-kvstore-identifier": "x",
+            "get-task-allow": false,
+            "keychain-access-groups": [],
+        }))
+        .unwrap();
+        assert_eq!(capabilities_for(&e), vec!["PUSH_NOTIFICATIONS", "ICLOUD"]);
+        assert!(capabilities_for(&Map::new()).is_empty());
+    }
+
+    #[test]
+    fn distributions_map_to_apples_types() {
+        for (name, profile, cert, devices) in [
+            ("app-store", "IOS_APP_STORE", "IOS_DISTRIBUTION", false),
+            ("ad-hoc", "IOS_APP_ADHOC", "IOS_DISTRIBUTION", true),
+            ("enterprise", "IOS_APP_INHOUSE", "IOS_DISTRIBUTION", false),
+            (
+                "development",
+                "IOS_APP_DEVELOPMENT",
+                "IOS_DEVELOPMENT",
+                true,
+            ),
+        ] {
+            let d = Distribution::parse(name).unwrap();
+            assert_eq!(
+                (
+                    d.as_str(),
+                    d.profile_type(),
+                    d.certificate_types()[0],
+                    d.needs_devices()
+                ),
+                (name, profile, cert, devices)
+            );
+        }
+        assert!(Distribution::parse("store").is_none());
+    }
+}

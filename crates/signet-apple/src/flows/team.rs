@@ -108,3 +108,29 @@ impl Context<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn udids_old_and_new_forms() {
+        assert!(check_udid("00008101-000A1B2C3D4E5F60").is_ok());
+        assert!(check_udid(&"a".repeat(40)).is_ok());
+        for bad in [
+            "",
+            "nope",
+            "00008101000A1B2C3D4E5F600",
+            &"g".repeat(40),
+            "0000810-1000A1B2C3D4E5F60",
+        ] {
+            assert!(
+                matches!(
+                    check_udid(bad),
+                    Err(FlowError::Invalid { field: "udid", .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+}

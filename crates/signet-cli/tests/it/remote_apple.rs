@@ -658,3 +658,24 @@ fn robots_of_another_app_and_viewers_are_refused() {
     );
     apple.finish();
 }
+
+#[test]
+fn serve_refuses_an_asc_url_that_is_not_http() {
+    let dir = Dir::new();
+    let err = dir
+        .signet(&[
+            "serve",
+            "--data-dir",
+            "data",
+            "--listen",
+            "127.0.0.1:0",
+            "--asc-url",
+            "ftp://apple.example",
+        ])
+        .fails_with(1);
+    assert_eq!(
+        err,
+        "error: SIGNET_ASC_URL (--asc-url) is not an http(s) URL: ftp://apple.example\n"
+    );
+    assert!(!dir.exists("data"), "nothing made before the check");
+}
