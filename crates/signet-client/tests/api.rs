@@ -804,6 +804,27 @@ async fn apple_round_trip(store: Store) {
             .impact
             .contains("apps already in the App Store are not affected")
     );
+    // Every use of the ASC key is audited, saying what for.
+    let audit = me
+        .audit(
+            &org,
+            &PageRequest {
+                cursor: None,
+                limit: Some(500),
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    let revoke = audit
+        .iter()
+        .find(|r| r.action == "asc.revoke")
+        .expect("the revocation is audited");
+    assert_eq!(revoke.target, key.id.to_string());
+    assert!(revoke.detail.contains(&a), "{}", revoke.detail);
+    for action in ["asc.setup", "asc.devices", "asc.certificates"] {
+        assert!(audit.iter().any(|r| r.action == action), "{action}");
+    }
     let fixed = me.apple_doctor(&org, "acme", None, true).await.unwrap();
     assert!(fixed.pairs.iter().all(|p| p.fixed.is_some()), "{fixed:?}");
     let healthy = me.apple_doctor(&org, "acme", None, false).await.unwrap();

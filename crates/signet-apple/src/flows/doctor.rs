@@ -1,6 +1,7 @@
 //! `ios doctor`: what App Store Connect says of each build pair of an app, and with `fix`
 //! a setup for every pair found wanting.
 
+use serde_json::json;
 use signet_store::{Kind, Metadata};
 
 use super::{Context, FlowError, cert_sha1, der_of, setup::kind_name};
@@ -32,7 +33,15 @@ impl Context<'_> {
         let mut out = Vec::new();
         for pair in pairs {
             let mut findings = Vec::new();
-            let asc = match self.client(&links, Some(&pair.bundle_id), "doctor").await {
+            let asc = match self
+                .client(
+                    &links,
+                    Some(&pair.bundle_id),
+                    "doctor",
+                    json!({ "distribution": pair.distribution, "fix": fix }),
+                )
+                .await
+            {
                 Ok(c) => c,
                 Err(FlowError::NoAscKey { bundle_id }) => {
                     findings.push(finding(

@@ -108,6 +108,7 @@ impl Context<'_> {
         links: &AppCredentials,
         bundle_id: Option<&str>,
         purpose: &str,
+        what: Value,
     ) -> Result<AscClient, FlowError> {
         let mut keys: Vec<&CredentialId> = links
             .links
@@ -134,7 +135,7 @@ impl Context<'_> {
                 self.org,
                 &id,
                 &format!("asc.{purpose}"),
-                &json!({ "app": self.app.id, "bundle_id": bundle_id }),
+                &json!({ "app": self.app.id, "bundle_id": bundle_id, "what": what }),
             )
             .await?;
         let v: Value = serde_json::from_slice(&secret)

@@ -105,7 +105,14 @@ impl Context<'_> {
             });
         }
         let links = self.store.app_credentials(self.org, self.app).await?;
-        let asc = self.client(&links, Some(bundle_id), "setup").await?;
+        let asc = self
+            .client(
+                &links,
+                Some(bundle_id),
+                "setup",
+                serde_json::json!({ "distribution": distribution.as_str() }),
+            )
+            .await?;
         let mut steps = Vec::new();
 
         let bundle = self.bundle_id(&asc, bundle_id, &mut steps).await?;

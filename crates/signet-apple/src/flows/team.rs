@@ -1,5 +1,7 @@
 //! The team's devices and certificates, through an app's App Store Connect key.
 
+use serde_json::json;
+
 use super::{Context, FlowError, REVOKE_IMPACT};
 use crate::report::{CertificateList, DeviceEntry, Revoked};
 
@@ -29,7 +31,9 @@ impl Context<'_> {
     /// The team's registered devices.
     pub async fn devices(&self, bundle_id: Option<&str>) -> Result<Vec<DeviceEntry>, FlowError> {
         let links = self.store.app_credentials(self.org, self.app).await?;
-        let asc = self.client(&links, bundle_id, "devices").await?;
+        let asc = self
+            .client(&links, bundle_id, "devices", json!("list"))
+            .await?;
         Ok(asc
             .devices()
             .await?
@@ -66,7 +70,9 @@ impl Context<'_> {
             });
         }
         let links = self.store.app_credentials(self.org, self.app).await?;
-        let asc = self.client(&links, bundle_id, "devices").await?;
+        let asc = self
+            .client(&links, bundle_id, "devices", json!({ "register": udid }))
+            .await?;
         let d = asc.register_device(name, udid, platform).await?;
         Ok(DeviceEntry {
             id: d.id,
@@ -83,7 +89,9 @@ impl Context<'_> {
         bundle_id: Option<&str>,
     ) -> Result<CertificateList, FlowError> {
         let links = self.store.app_credentials(self.org, self.app).await?;
-        let asc = self.client(&links, bundle_id, "certificates").await?;
+        let asc = self
+            .client(&links, bundle_id, "certificates", json!("list"))
+            .await?;
         Ok(CertificateList {
             certificates: self.certificate_entries(&asc, &ALL_SIGNING).await?,
         })
@@ -93,7 +101,9 @@ impl Context<'_> {
     /// `credentials delete`): builds with it fail from now on.
     pub async fn revoke(&self, bundle_id: Option<&str>, id: &str) -> Result<Revoked, FlowError> {
         let links = self.store.app_credentials(self.org, self.app).await?;
-        let asc = self.client(&links, bundle_id, "revoke").await?;
+        let asc = self
+            .client(&links, bundle_id, "revoke", json!({ "certificate": id }))
+            .await?;
         let entry = self
             .certificate_entries(&asc, &ALL_SIGNING)
             .await?
