@@ -21,6 +21,7 @@
 //!
 //! Tokens and secrets never appear in `Debug` output or error messages.
 
+pub mod apple;
 mod error;
 pub mod types;
 

@@ -649,3 +649,269 @@ async fn every_endpoint_on_sqlite() {
 async fn every_endpoint_on_postgres() {
     round_trip(fixtures::postgres_store().await).await;
 }
+
+/// Serves `store` calling App Store Connect at `asc_url` (the simulator).
+async fn serve_with_asc(store: Store, asc_url: &str) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = Arc::new(AppState::new(store, None).with_asc_url(asc_url));
+    tokio::spawn(signet_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    (url, stop)
+}
+
+/// The Apple routes (issue 12) against the App Store Connect simulator: setup through an
+/// injected 429 and 500, nothing created the second time, devices, certificates, the
+/// limit's problem with Apple's list, doctor and its fix, revocation.
+#[allow(clippy::too_many_lines)]
+async fn apple_round_trip(store: Store) {
+    use signet_asc_sim::{LIMIT_DETAIL, Sim, SimConfig, new_api_key};
+    use signet_client::apple::{CertificateEntry, Distribution};
+
+    const BUNDLE: &str = "com.acme.app";
+    let p8 = new_api_key();
+    let sim = Sim::start(SimConfig::new(
+        &p8,
+        "ABC123DEFG",
+        "57246542-96fe-1a63-e053-0824d011072a",
+    ));
+    store
+        .create_user(
+            &signet_store::Actor::system("test"),
+            "dev@acme.test",
+            PASSWORD,
+            None,
+        )
+        .await
+        .unwrap();
+    let (url, _stop) = serve_with_asc(store, &sim.url()).await;
+    let anonymous = Client::new(&url).unwrap();
+    let logged = anonymous
+        .login("dev@acme.test", &SecretString::new(PASSWORD))
+        .await
+        .unwrap();
+    let me = anonymous.with_token(logged.token);
+    let org = me.create_org("Acme").await.unwrap().id;
+    me.create_app(&org, "acme").await.unwrap();
+
+    // No key yet: the server says so, and nothing reaches Apple.
+    let err = me
+        .ios_setup(&org, "acme", BUNDLE, Distribution::AppStore, None)
+        .await
+        .unwrap_err();
+    let p = err.problem().expect("a problem");
+    assert_eq!(
+        (p.status, p.kind.as_str()),
+        (409, "asc-key-missing"),
+        "{err}"
+    );
+    assert!(sim.log().is_empty());
+
+    let key = me
+        .upload(
+            &org,
+            &Upload::AscApiKey(AscKeyUpload {
+                name: None,
+                p8: SecretString::new(p8.clone()),
+                key_id: "ABC123DEFG".into(),
+                issuer_id: "57246542-96fe-1a63-e053-0824d011072a".into(),
+                team_id: None,
+                roles: Vec::new(),
+            }),
+        )
+        .await
+        .unwrap();
+    me.set_slot(&org, "acme", "ios", BUNDLE, "asc-api-key", &key.id)
+        .await
+        .unwrap();
+
+    // Apple answers 429 then 500 first: the server retries.
+    sim.inject(&[429, 500]);
+    let mut entitlements = serde_json::Map::new();
+    entitlements.insert("aps-environment".into(), serde_json::json!("production"));
+    let first = me
+        .ios_setup(
+            &org,
+            "acme",
+            BUNDLE,
+            Distribution::AppStore,
+            Some(&entitlements),
+        )
+        .await
+        .unwrap();
+    let statuses: Vec<u16> = sim.log().iter().take(2).map(|l| l.status).collect();
+    assert_eq!(statuses, vec![429, 500]);
+    assert_eq!(first.created_at_apple(), 4, "{first:?}"); // bundle id, push capability, certificate, profile
+    assert!(
+        !first.push_key && first.notes[0].contains("has no push key"),
+        "{first:?}"
+    );
+    let posts = sim.posts();
+    let again = me
+        .ios_setup(
+            &org,
+            "acme",
+            BUNDLE,
+            Distribution::AppStore,
+            Some(&entitlements),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.created_at_apple(), 0, "{again:?}");
+    assert_eq!(
+        (again.certificate_id.clone(), again.profile_id.clone()),
+        (first.certificate_id.clone(), first.profile_id.clone())
+    );
+    assert_eq!(sim.posts(), posts);
+    let pair = me.app(&org, "acme").await.unwrap().build_pairs;
+    assert_eq!(pair[0].certificate_id, first.certificate_id);
+
+    // Devices: registered, listed through pages, held by the ad hoc profile.
+    for (i, udid) in [
+        "00008101-000A1B2C3D4E5F60",
+        "00008030-001122334455667A",
+        "00008030-00112233445566FF",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let d = me
+            .apple_add_device(&org, "acme", None, udid, &format!("phone {i}"), "IOS")
+            .await
+            .unwrap();
+        assert_eq!(d.udid, *udid);
+    }
+    let err = me
+        .apple_add_device(&org, "acme", None, "nope", "bad", "IOS")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.problem().and_then(|p| p.field.clone()).as_deref(),
+        Some("udid")
+    );
+    assert_eq!(
+        me.apple_devices(&org, "acme", Some(BUNDLE))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let adhoc = me
+        .ios_setup(&org, "acme", BUNDLE, Distribution::AdHoc, None)
+        .await
+        .unwrap();
+    assert!(
+        adhoc
+            .steps
+            .iter()
+            .any(|s| s.what == "profile" && s.detail.contains("3 devices")),
+        "{adhoc:?}"
+    );
+
+    let certs = me.apple_certificates(&org, "acme", None).await.unwrap();
+    assert_eq!(certs.certificates.len(), 1);
+    assert_eq!(
+        certs.certificates[0].held_by.as_ref(),
+        Some(&first.certificate_id)
+    );
+
+    // The certificate revoked on the portal, and the team at Apple's limit with two made
+    // elsewhere: setup answers the limit with Apple's list.
+    let ours = certs.certificates[0].id.clone();
+    sim.revoke_out_of_band(&ours);
+    let a = sim.add_foreign_certificate();
+    sim.add_foreign_certificate();
+    let report = me.apple_doctor(&org, "acme", None, false).await.unwrap();
+    let codes: Vec<&str> = report
+        .pairs
+        .iter()
+        .flat_map(|p| p.findings.iter().map(|f| f.code.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            "certificate-not-listed",
+            "profile-invalid",
+            "certificate-not-listed",
+            "profile-invalid"
+        ],
+        "{report:?}"
+    );
+    let err = me
+        .ios_setup(&org, "acme", BUNDLE, Distribution::AppStore, None)
+        .await
+        .unwrap_err();
+    let p = err.problem().expect("a problem");
+    assert_eq!(
+        (p.status, p.kind.as_str(), p.detail.as_str()),
+        (409, "certificate-limit", LIMIT_DETAIL)
+    );
+    let listed: Vec<CertificateEntry> =
+        serde_json::from_value(p.body["certificates"].clone()).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|c| c.held_by.is_none()));
+
+    // Revoking one makes room; the doctor's fix sets both pairs up again.
+    let revoked = me
+        .apple_revoke_certificate(&org, "acme", None, &a)
+        .await
+        .unwrap();
+    assert_eq!(revoked.certificate.id, a);
+    assert!(
+        revoked
+            .impact
+            .contains("apps already in the App Store are not affected")
+    );
+    // Every use of the ASC key is audited, saying what for.
+    let audit = me
+        .audit(
+            &org,
+            &PageRequest {
+                cursor: None,
+                limit: Some(500),
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    let revoke = audit
+        .iter()
+        .find(|r| r.action == "asc.revoke")
+        .expect("the revocation is audited");
+    assert_eq!(revoke.target, key.id.to_string());
+    assert!(revoke.detail.contains(&a), "{}", revoke.detail);
+    for action in ["asc.setup", "asc.devices", "asc.certificates"] {
+        assert!(audit.iter().any(|r| r.action == action), "{action}");
+    }
+    let fixed = me.apple_doctor(&org, "acme", None, true).await.unwrap();
+    assert!(fixed.pairs.iter().all(|p| p.fixed.is_some()), "{fixed:?}");
+    let healthy = me.apple_doctor(&org, "acme", None, false).await.unwrap();
+    assert!(
+        healthy.pairs.iter().all(|p| p.findings.is_empty()),
+        "{healthy:?}"
+    );
+
+    // Nothing any answer held, and nothing Apple was sent, carried a private key.
+    let answers = serde_json::to_string(&(
+        &first, &again, &adhoc, &certs, &report, &revoked, &fixed, &healthy,
+    ))
+    .unwrap();
+    for line in p8.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!answers.contains(line));
+    }
+    assert_eq!(sim.schema_failures(), Vec::<String>::new());
+    assert_eq!(sim.key_leaks(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apple_endpoints_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    apple_round_trip(fixtures::sqlite_store(&dir).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apple_endpoints_on_postgres() {
+    apple_round_trip(fixtures::postgres_store().await).await;
+}

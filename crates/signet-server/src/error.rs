@@ -115,6 +115,13 @@ impl ApiError {
         )
     }
 
+    /// With extension members beside `type`, `title`, `status` and `detail`.
+    #[must_use]
+    pub fn with(mut self, extra: Value) -> ApiError {
+        self.extra = extra;
+        self
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -71,6 +71,8 @@ pub struct AppState {
     pub setup_token_file: Option<std::path::PathBuf>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// App Store Connect's base URL (`SIGNET_ASC_URL`).
+    pub asc_url: String,
     /// APNs provider tokens minted by this process (see `api/apns.rs`).
     pub(crate) apns_tokens: api::apns::TokenCache,
 }
@@ -82,8 +84,16 @@ impl AppState {
             store,
             setup_token_file,
             trusted_proxies: Vec::new(),
+            asc_url: signet_apple::DEFAULT_BASE_URL.to_owned(),
             apns_tokens: api::apns::TokenCache::default(),
         }
+    }
+
+    /// Calls App Store Connect at `url` (a simulator, in tests).
+    #[must_use]
+    pub fn with_asc_url(mut self, url: &str) -> AppState {
+        url.clone_into(&mut self.asc_url);
+        self
     }
 
     /// Trusts these proxies' `X-Forwarded-For`.

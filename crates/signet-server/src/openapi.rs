@@ -66,6 +66,9 @@ fn schemas() -> Value {
             "required": ["artifact"],
             "additionalProperties": false
         },
+        "AppleSetup": s(&[("distribution", "string"), ("entitlements", "object")], &["distribution"]),
+        "AppleDoctor": s(&[("bundle_id", "string"), ("fix", "boolean")], &[]),
+        "AppleDevice": s(&[("udid", "string"), ("name", "string"), ("platform", "string"), ("bundle_id", "string")], &["udid", "name"]),
         "GenerateKeystore": s(&[("name", "string"), ("alias", "string"), ("dname", "string"), ("key_alg", "string"), ("key_size", "integer"), ("validity_days", "integer")], &[]),
         "CertificateRequest": s(&[("common_name", "string"), ("email", "string")], &["common_name"]),
         "PlayAppSigning": s(&[("build_set", "string")], &[]),

@@ -14,7 +14,7 @@ use signet_store::Role::{Admin, Developer, Owner, Viewer};
 
 use crate::{
     AppState,
-    api::{self, account, apns, apps, credentials, keys, orgs, signing},
+    api::{self, account, apns, apple, apps, credentials, keys, orgs, signing},
 };
 
 /// Who may call an endpoint.
@@ -312,6 +312,28 @@ pub static ROUTES: &[Route] = &[
         .doc("Sign an artifact's to-be-signed messages (a JAR .SF, APK v2/v3 signed data, an IPA's CMS signed attributes) with its build's key, which never leaves the server; each signature is audited with the digest it attests. No messages: only the signer (certificates; an iOS pair's profile).")
         .body("Sign")
         .apps(),
+    // The Apple side through App Store Connect (issue 12), with the app's asc-api-key slot.
+    route("POST", "/v1/orgs/{org}/apps/{app}/ios/{bundle_id}/setup", Need::Role(Developer), |m| on(m, apple::setup))
+        .doc("Make the bundle id ready to build for a distribution at Apple: bundle id, capabilities (from ?entitlements), certificate (key made here), profile, build pair; reuses what Apple still lists.")
+        .body("AppleSetup")
+        .apps(),
+    route("POST", "/v1/orgs/{org}/apps/{app}/apple/doctor", Need::Role(Developer), |m| on(m, apple::doctor))
+        .doc("Check the app's build pairs at Apple (invalid or expired profiles, certificates Apple no longer lists, missing devices); with fix, set them up again.")
+        .body("AppleDoctor")
+        .apps(),
+    route("GET", "/v1/orgs/{org}/apps/{app}/apple/devices", Need::Role(Developer), |m| on(m, apple::devices))
+        .doc("The team's registered devices (?bundle_id names the key's slot).")
+        .apps(),
+    route("POST", "/v1/orgs/{org}/apps/{app}/apple/devices", Need::Role(Developer), |m| on(m, apple::add_device))
+        .doc("Register a device with the team.")
+        .body("AppleDevice")
+        .ok(201)
+        .apps(),
+    route("GET", "/v1/orgs/{org}/apps/{app}/apple/certificates", Need::Role(Developer), |m| on(m, apple::certificates))
+        .doc("Apple's signing certificates of the team, with the stored certificate holding each key and what uses it.")
+        .apps(),
+    route("DELETE", "/v1/orgs/{org}/apps/{app}/apple/certificates/{id}", Need::Role(Admin), |m| on(m, apple::revoke))
+        .doc("Revoke a certificate at Apple (profiles allowing it become invalid); returns it with the impact."),
 ];
 
 /// The router of every route of [`ROUTES`], each behind the guard of its entry.

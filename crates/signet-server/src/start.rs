@@ -72,6 +72,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// App Store Connect's base URL (`SIGNET_ASC_URL`; Apple's by default).
+    pub asc_url: String,
 }
 
 /// Why a server did not start (or stopped), or its store could not be opened. Messages
@@ -147,6 +149,9 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// `SIGNET_ASC_URL` (`--asc-url`) is not an http(s) URL.
+    #[error("SIGNET_ASC_URL (--asc-url) is not an http(s) URL: {0}")]
+    AscUrl(String),
     /// The listen address could not be bound.
     #[error("cannot listen on {address}")]
     Listen {
@@ -260,6 +265,8 @@ pub fn run(config: Config) -> Result<(), StartError> {
 }
 
 async fn start(config: Config) -> Result<(), StartError> {
+    signet_apple::check_base_url(&config.asc_url)
+        .map_err(|_| StartError::AscUrl(config.asc_url.clone()))?;
     let store = open_store(&config.store).await?.with_limits(config.limits);
     // Secrets under a key this server does not hold (another replica's own key file, a
     // key file from another data dir, a key removed too early) cannot be served, and what
@@ -318,7 +325,9 @@ async fn start(config: Config) -> Result<(), StartError> {
         "signet serve listening"
     );
     let state = Arc::new(
-        AppState::new(store, Some(setup_file)).with_trusted_proxies(config.trusted_proxies),
+        AppState::new(store, Some(setup_file))
+            .with_trusted_proxies(config.trusted_proxies)
+            .with_asc_url(&config.asc_url),
     );
     crate::serve(listener, state, shutdown_signal())
         .await

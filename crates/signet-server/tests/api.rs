@@ -373,6 +373,9 @@ enum Expect {
     User(u16),
     /// At least this role: success; below: 403; another organization: 404; anonymous: 401.
     Role(Role, u16),
+    /// As `Role`, but past the guard the handler refuses with this status (the Apple
+    /// routes: this world has no App Store Connect key, so `asc-key-missing`, 409).
+    RoleThen(Role, u16),
 }
 
 impl Expect {
@@ -398,7 +401,7 @@ impl Expect {
                 Who::Robot => 403,
                 _ => s,
             },
-            Expect::Role(min, s) => match who {
+            Expect::Role(min, s) | Expect::RoleThen(min, s) => match who {
                 Who::Anonymous => 401,
                 Who::OtherOrg => 404,
                 _ if role.is_some_and(|r| r >= min) => s,
@@ -661,6 +664,42 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "POST",
         "/v1/orgs/{org}/apps/{app}/sign",
         Expect::Role(Role::Developer, 200),
+    ),
+    (
+        "apple-setup",
+        "POST",
+        "/v1/orgs/{org}/apps/{app}/ios/{bundle_id}/setup",
+        Expect::RoleThen(Role::Developer, 409),
+    ),
+    (
+        "apple-doctor",
+        "POST",
+        "/v1/orgs/{org}/apps/{app}/apple/doctor",
+        Expect::Role(Role::Developer, 200),
+    ),
+    (
+        "apple-devices",
+        "GET",
+        "/v1/orgs/{org}/apps/{app}/apple/devices",
+        Expect::RoleThen(Role::Developer, 409),
+    ),
+    (
+        "apple-device-add",
+        "POST",
+        "/v1/orgs/{org}/apps/{app}/apple/devices",
+        Expect::RoleThen(Role::Developer, 409),
+    ),
+    (
+        "apple-certificates",
+        "GET",
+        "/v1/orgs/{org}/apps/{app}/apple/certificates",
+        Expect::RoleThen(Role::Developer, 409),
+    ),
+    (
+        "apple-revoke",
+        "DELETE",
+        "/v1/orgs/{org}/apps/{app}/apple/certificates/{id}",
+        Expect::RoleThen(Role::Admin, 409),
     ),
 ];
 
@@ -1008,6 +1047,21 @@ async fn prepare(w: &mut World, ctx: &Ctx, who: Who, name: &str, n: usize) -> Pr
             body: Some(json!({ "artifact": "apk", "application_id": "com.acme.app" })),
             ..prepared(format!("{base}/apps/app/sign"))
         },
+        "apple-setup" => Prepared {
+            body: Some(json!({ "distribution": "app-store" })),
+            ..prepared(format!("{base}/apps/app/ios/com.acme.app/setup"))
+        },
+        "apple-doctor" => Prepared {
+            body: Some(json!({})),
+            ..prepared(format!("{base}/apps/app/apple/doctor"))
+        },
+        "apple-devices" => prepared(format!("{base}/apps/app/apple/devices")),
+        "apple-device-add" => Prepared {
+            body: Some(json!({ "udid": "00008101-000A1B2C3D4E5F60", "name": "phone" })),
+            ..prepared(format!("{base}/apps/app/apple/devices"))
+        },
+        "apple-certificates" => prepared(format!("{base}/apps/app/apple/certificates")),
+        "apple-revoke" => prepared(format!("{base}/apps/app/apple/certificates/C000000001")),
         other => panic!("no preparation for {other}"),
     }
 }
@@ -1667,7 +1721,7 @@ fn the_route_table_documents_these_endpoints() {
             _ => None,
         };
         let tested = match expect {
-            Expect::Role(r, _) => Some(*r),
+            Expect::Role(r, _) | Expect::RoleThen(r, _) => Some(*r),
             _ => None,
         };
         assert_eq!(documented, tested, "{} {}", route.method, route.path);

@@ -311,7 +311,11 @@ async fn a_held_key_refuses_what_artifact_signing_does_not_produce() {
         apk(vec![json!({ "purpose": "jar-signature-file", "algorithm": "rsa-pkcs1-sha256", "message": STANDARD.encode(&good_sf) })]),
     )
     .await;
-    assert_refused(&r, "messages[0]", "rsa-pkcs1-sha256 does not fit the held key (EC 256)");
+    assert_refused(
+        &r,
+        "messages[0]",
+        "rsa-pkcs1-sha256 does not fit the held key (EC 256)",
+    );
     // The wrong build for the artifact.
     let r = sign(
         &w,

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod apple;
 pub mod archive;
 pub mod build_credentials;
 pub mod certificate_requests;

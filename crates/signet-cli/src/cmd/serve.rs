@@ -21,6 +21,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             LogFormat::Json => signet_server::LogFormat::Json,
         },
         trusted_proxies: args.trusted_proxies.clone(),
+        asc_url: args.asc_url.clone(),
     };
     signet_server::run(config)?;
     Ok(())

@@ -17,6 +17,18 @@ pub enum IosCommand {
     Csr(IosCsrArgs),
     /// Bundle a private key and the .cer Apple issued into a .p12 identity.
     P12(IosP12Args),
+    /// Make an app ready to build at Apple through the server's App Store Connect key:
+    /// bundle id, capabilities, distribution certificate, provisioning profile, build pair.
+    Setup(super::apple::IosSetupArgs),
+    /// Find invalid or expired profiles, certificates Apple no longer lists and profiles
+    /// missing devices; `--fix` makes new ones.
+    Doctor(super::apple::IosDoctorArgs),
+    /// The team's registered devices.
+    #[command(subcommand)]
+    Device(super::apple::DeviceCommand),
+    /// The team's signing certificates at Apple.
+    #[command(subcommand)]
+    Certificate(super::apple::CertificateCommand),
 }
 
 #[derive(Debug, Args)]

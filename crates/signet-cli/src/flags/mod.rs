@@ -4,6 +4,7 @@
 //! One module per command group; the groups' types are re-exported here.
 
 mod admin;
+mod apple;
 mod archive;
 mod build_credentials;
 mod credentials;
@@ -21,6 +22,7 @@ mod team;
 use clap::{Args, Parser, Subcommand};
 
 pub use admin::{AdminCommand, CreateUserArgs, RemoveKeyArgs, RewrapArgs, RotateKeyArgs};
+pub use apple::{CertificateCommand, DeviceCommand, IosDoctorArgs, IosSetupArgs};
 pub use archive::{
     ApkCommand, ApkLineageArgs, ApkRotateArgs, ArchiveCommand, ArchiveSignArgs, ArchiveVerifyArgs,
 };

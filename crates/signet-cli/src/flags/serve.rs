@@ -69,6 +69,16 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// App Store Connect's base URL (the Apple side of `ios setup`, `doctor`, devices and
+    /// certificates); tests point it at a simulator.
+    #[arg(
+        long = "asc-url",
+        value_name = "URL",
+        env = "SIGNET_ASC_URL",
+        default_value = "https://api.appstoreconnect.apple.com"
+    )]
+    pub asc_url: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

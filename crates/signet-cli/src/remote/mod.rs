@@ -316,6 +316,16 @@ pub fn hint(err: &ClientError) -> Option<String> {
         ClientError::Problem(p) if p.status == 429 || p.status == 503 => {
             p.retry_after.map(|s| format!("try again in {s} s"))
         }
+        ClientError::Problem(p) if p.kind == "asc-key-missing" => Some(
+            "upload the team's App Store Connect API key with `signet credentials upload asc-key \
+             AuthKey_<KEY ID>.p8 --issuer-id <UUID>`, then assign it with `signet credentials ios \
+             slot set --app <APP> --bundle-id <ID> asc-api-key --credential <its id>`"
+                .into(),
+        ),
+        ClientError::Problem(p) if p.kind == "no-devices" => Some(
+            "register a device with `signet ios device add --app <APP> --udid <UDID> --name <NAME>`"
+                .into(),
+        ),
         _ => None,
     }
 }

@@ -36,6 +36,9 @@ mod serve;
 mod remote;
 // `signet credentials` as a menu, driven through a pseudo-terminal.
 mod remote_menu;
+// The Apple side through a simulated App Store Connect: ios setup, doctor, devices,
+// certificates, the certificate limit off and on a terminal.
+mod remote_apple;
 // `signet credentials list|show|upload|delete|restore|export|expiring` against a server.
 mod remote_credentials;
 // Per-app build sets, pairs and slots; robots, members and the audit log, from the CLI.

@@ -41,8 +41,13 @@ pub(crate) struct Person {
 impl Team {
     /// A server on `backend`, Acme, and its owner logged in through the CLI.
     pub(crate) fn new(backend: Backend) -> Team {
+        Team::new_with(backend, &[])
+    }
+
+    /// [`Team::new`] with more `serve` flags (`--asc-url` of a simulator, …).
+    pub(crate) fn new_with(backend: Backend, serve_flags: &[&str]) -> Team {
         let site = Site::new(backend);
-        let server = site.start("data");
+        let server = site.start_with("data", serve_flags);
         let url = format!("http://{}", server.addr());
         let password = site.password("owner");
         let v = site.create_user("data", "owner@acme.test", &password, Some("Acme"));

@@ -536,7 +536,7 @@ impl Site {
     }
 
     /// The base64 lines of a PEM file, each a secret.
-    fn pem_secret(&self, pem: &str) {
+    pub(crate) fn pem_secret(&self, pem: &str) {
         self.secret(pem);
         for line in pem
             .lines()

@@ -67,12 +67,19 @@ impl AuthKey {
         let header = b64.encode(format!(r#"{{"alg":"ES256","kid":"{key_id}"}}"#));
         let claims = b64.encode(format!(r#"{{"iss":"{team_id}","iat":{issued_at}}}"#));
         let signing_input = format!("{header}.{claims}");
+        let sig = self.sign_es256(signing_input.as_bytes())?;
+        Ok(format!("{signing_input}.{}", b64.encode(sig)))
+    }
+
+    /// Signs `message` as JWS's ES256 does: ECDSA P-256 with SHA-256, the signature as
+    /// `r || s` (64 bytes). App Store Connect API tokens are signed so too.
+    pub fn sign_es256(&self, message: &[u8]) -> Result<Vec<u8>> {
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, self.key.pkcs8_der())
             .map_err(|_| FormatError::BadPrivateKey("EC P-256".into()))?;
         let sig = pair
-            .sign(&SystemRandom::new(), signing_input.as_bytes())
+            .sign(&SystemRandom::new(), message)
             .map_err(|_| FormatError::Crypto("ECDSA signing"))?;
-        Ok(format!("{signing_input}.{}", b64.encode(sig.as_ref())))
+        Ok(sig.as_ref().to_vec())
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub(crate) mod account;
 pub(crate) mod apns;
+pub(crate) mod apple;
 pub(crate) mod apps;
 pub(crate) mod credentials;
 pub(crate) mod keys;

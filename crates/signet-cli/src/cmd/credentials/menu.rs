@@ -556,12 +556,20 @@ fn build_pair_menu(remote: &Remote, app: &str, bundle_id: &str) -> anyhow::Resul
     match select(
         "What do you want to do?",
         &[
+            "Set up with Apple: create what is missing through App Store Connect (certificate, profile)",
             "Distribution Certificate and Provisioning Profile: use existing ones for a distribution type",
             "Provisioning Profile: Delete the pair of a distribution type from your project",
             "Go back",
         ],
     )? {
         0 => {
+            let d = DISTRIBUTIONS[select("Distribution type", &DISTRIBUTIONS)?];
+            let d = signet_client::apple::Distribution::parse(d)
+                .ok_or_else(|| anyhow::anyhow!("unknown distribution {d}"))?;
+            let report = crate::cmd::apple::setup::setup(remote, app, bundle_id, d, None, false)?;
+            crate::cmd::apple::setup::print_report(&report);
+        }
+        1 => {
             let d = DISTRIBUTIONS[select("Distribution type", &DISTRIBUTIONS)?];
             if certificates.is_empty() || profiles.is_empty() {
                 eprintln!(
@@ -600,7 +608,7 @@ fn build_pair_menu(remote: &Remote, app: &str, bundle_id: &str) -> anyhow::Resul
                 pair.distribution, cert.name, profile.name
             );
         }
-        1 => {
+        2 => {
             if pairs.is_empty() {
                 return Ok(());
             }
