@@ -3,8 +3,9 @@
 //! [`sign`] streams the input once: every entry is copied verbatim (never recompressed),
 //! stored entries are aligned (4 bytes, shared libraries on 16 KiB pages) with apksig's
 //! `0xd935` extra field, old signatures are dropped, and while the bytes go out the v1
-//! entry digests and the v2/v3 chunk digests are computed. Memory holds the central
-//! directory and one chunk, never the APK.
+//! entry digests (on a worker thread, `v1_worker`) and the v2/v3 chunk digests (on
+//! worker threads of their own) are computed. Memory holds the central directory and a
+//! few bounded buffers, never the APK.
 
 pub mod algorithms;
 mod finding;
@@ -14,6 +15,7 @@ pub mod manifest;
 mod scheme;
 pub mod signing_block;
 pub mod v1;
+mod v1_worker;
 pub mod v2;
 pub mod v3;
 pub mod v4;
@@ -492,81 +494,59 @@ pub fn sign_rotated<W: Write>(
         pos: 0,
         digester: (v2 || v3).then(|| ChunkedDigester::new(&content_algs)),
     };
-    let mut cd_records: Vec<(usize, Vec<u8>)> = Vec::with_capacity(kept.len() + 3);
-    let mut v1_digests: Vec<(String, Vec<u8>)> = Vec::new();
     let order: std::collections::HashMap<&str, usize> = archive
         .entries
         .iter()
         .enumerate()
         .map(|(i, e)| (e.name.as_str(), i))
         .collect();
-    let mut buf = vec![0u8; COPY_BUF];
 
-    for entry in &kept {
-        let header = LocalHeader::read(&mut archive.file, entry)?;
-        let align = match entry.method {
-            zip::METHOD_STORED if entry.name.ends_with(".so") => LIBRARY_ALIGNMENT,
-            zip::METHOD_STORED => 4,
-            _ => 1,
-        };
-        let new_offset = out.pos;
-        out.write(&zip::write::aligned_local_header(
-            &header, new_offset, align,
-        )?)?;
-        let data_start = entry.local_offset + header.data_offset();
-        let dd_len = zip::data_descriptor_len(
-            &mut archive.file,
-            header.flags(),
-            data_start + entry.compressed_size,
-        )?;
-        let copy_len = entry.compressed_size + dd_len;
-        if data_start + copy_len > archive.entries_end {
-            return Err(ZipError::Truncated("entry data").into());
-        }
-        archive.file.seek(SeekFrom::Start(data_start))?;
-
-        let want_v1 = v1_digest.is_some() && !entry.is_dir();
-        let mut ctx = if want_v1 {
-            v1_digest.map(V1Digest::context)
-        } else {
-            None
-        };
-        if want_v1 {
-            archive.inflater.start(entry)?;
-        }
-        let inflater = &mut archive.inflater;
-        let mut left = copy_len;
-        let mut data_left = entry.compressed_size;
-        while left > 0 {
-            let n = usize::try_from(left.min(COPY_BUF as u64)).unwrap_or(COPY_BUF);
-            archive.file.read_exact(&mut buf[..n])?;
-            out.write(&buf[..n])?;
-            if let Some(ctx) = &mut ctx {
-                let data_n = usize::try_from(data_left.min(n as u64)).unwrap_or(n);
-                inflater.feed(&buf[..data_n], &mut |c| {
-                    ctx.update(c);
-                    Ok(())
-                })?;
-                data_left -= data_n as u64;
+    // One pass over the entries: this thread copies them and feeds the v2/v3 chunk
+    // digests; a worker inflates and hashes them for v1 meanwhile.
+    let (mut cd_records, mut v1_digests) = std::thread::scope(|scope| {
+        let (mut feed, worker) = match v1_digest {
+            Some(alg) => {
+                let (feed, worker) = v1_worker::channel();
+                let kept = &kept;
+                (Some(feed), Some(scope.spawn(move || worker.run(kept, alg))))
             }
-            left -= n as u64;
-        }
-        if let Some(mut ctx) = ctx {
-            inflater.finish(&mut |c| {
-                ctx.update(c);
+            None => (None, None),
+        };
+        let copied = copy_entries(
+            &mut archive.file,
+            archive.entries_end,
+            &kept,
+            &mut out,
+            &order,
+            feed.as_mut(),
+        );
+        // Closing the feed lets the worker finish (or stop, after an error here).
+        let fed = match feed {
+            Some(feed) if copied.is_ok() => feed.finish(),
+            Some(feed) => {
+                drop(feed);
                 Ok(())
-            })?;
-            v1_digests.push((entry.name.clone(), ctx.finish().as_ref().to_vec()));
-        }
-        let index = order
-            .get(entry.name.as_str())
-            .copied()
-            .unwrap_or(usize::MAX);
-        cd_records.push((
-            index,
-            zip::write::relocated_cd_record(&entry.raw, new_offset)?,
-        ));
-    }
+            }
+            None => Ok(()),
+        };
+        let digests = match worker.map(std::thread::ScopedJoinHandle::join) {
+            None => Vec::new(),
+            // The worker's error comes first: it is about an entry already copied.
+            Some(Ok(result)) => result?,
+            Some(Err(_)) => {
+                return Err(SignError::Io(std::io::Error::other(
+                    "the v1 digest worker failed (a bug in signet)",
+                )));
+            }
+        };
+        let cd_records = copied?;
+        fed.map_err(|v1_worker::WorkerStopped| {
+            SignError::Io(std::io::Error::other(
+                "the v1 digest worker stopped early (a bug in signet)",
+            ))
+        })?;
+        Ok::<_, SignError>((cd_records, digests))
+    })?;
     // The central directory keeps the input's order; new entries go last.
     cd_records.sort_by_key(|(i, _)| *i);
     let mut cd: Vec<u8> = cd_records.into_iter().flat_map(|(_, r)| r).collect();
@@ -670,6 +650,76 @@ pub fn sign_rotated<W: Write>(
         entries: kept.len(),
         content_digest,
     })
+}
+
+/// Copies the entries `kept` (in file order) to `out`, aligned, each with its local header
+/// rewritten, feeding each file entry's compressed data to the v1 worker when there is
+/// one; returns each entry's relocated central directory record with its index in the
+/// input's central directory (`order`).
+fn copy_entries<W: Write>(
+    file: &mut zip::ArchiveReader<File>,
+    entries_end: u64,
+    kept: &[CdEntry],
+    out: &mut Out<'_, W>,
+    order: &std::collections::HashMap<&str, usize>,
+    mut v1: Option<&mut v1_worker::Feed>,
+) -> Result<Vec<(usize, Vec<u8>)>, SignError> {
+    // The worker stopped on an error of its own, which the caller reports.
+    let stopped = |v1_worker::WorkerStopped| {
+        SignError::Io(std::io::Error::other("the v1 digest worker stopped"))
+    };
+    let mut cd_records = Vec::with_capacity(kept.len() + 3);
+    let mut buf = vec![0u8; COPY_BUF];
+    for (index, entry) in kept.iter().enumerate() {
+        let header = LocalHeader::read(file, entry)?;
+        let align = match entry.method {
+            zip::METHOD_STORED if entry.name.ends_with(".so") => LIBRARY_ALIGNMENT,
+            zip::METHOD_STORED => 4,
+            _ => 1,
+        };
+        let new_offset = out.pos;
+        out.write(&zip::write::aligned_local_header(
+            &header, new_offset, align,
+        )?)?;
+        let data_start = entry.local_offset + header.data_offset();
+        let dd_len =
+            zip::data_descriptor_len(file, header.flags(), data_start + entry.compressed_size)?;
+        let copy_len = entry.compressed_size + dd_len;
+        if data_start + copy_len > entries_end {
+            return Err(ZipError::Truncated("entry data").into());
+        }
+        file.seek(SeekFrom::Start(data_start))?;
+
+        let mut feed = v1.as_deref_mut().filter(|_| !entry.is_dir());
+        if let Some(feed) = feed.as_deref_mut() {
+            feed.start(index);
+        }
+        let mut left = copy_len;
+        let mut data_left = entry.compressed_size;
+        while left > 0 {
+            let n = usize::try_from(left.min(COPY_BUF as u64)).unwrap_or(COPY_BUF);
+            file.read_exact(&mut buf[..n])?;
+            out.write(&buf[..n])?;
+            if let Some(feed) = feed.as_deref_mut() {
+                let data_n = usize::try_from(data_left.min(n as u64)).unwrap_or(n);
+                feed.data(&buf[..data_n]).map_err(stopped)?;
+                data_left -= data_n as u64;
+            }
+            left -= n as u64;
+        }
+        if let Some(feed) = feed {
+            feed.end().map_err(stopped)?;
+        }
+        let index = order
+            .get(entry.name.as_str())
+            .copied()
+            .unwrap_or(usize::MAX);
+        cd_records.push((
+            index,
+            zip::write::relocated_cd_record(&entry.raw, new_offset)?,
+        ));
+    }
+    Ok(cd_records)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1312,6 +1362,145 @@ mod sign_call_tests {
                     returned: 0
                 }
             ),
+            "{err:?}"
+        );
+    }
+}
+
+/// The v1 digests computed on the worker thread while the entries are copied.
+#[cfg(test)]
+mod v1_worker_tests {
+    use std::io::Write as _;
+
+    use super::{rotation_tests::key, *};
+
+    /// A ZIP of `(name, method, data)` entries, deflating where asked; `raw` entries are
+    /// written as given under the deflate method (for corrupt data).
+    fn zip_of(entries: &[(&str, u16, Vec<u8>, bool)]) -> Vec<u8> {
+        let mut z = Vec::new();
+        let mut cd = Vec::new();
+        for (name, method, data, raw) in entries {
+            let stored = if *method == 8 && !*raw {
+                let mut e =
+                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            } else {
+                data.clone()
+            };
+            let mut crc = flate2::Crc::new();
+            crc.update(data);
+            let mut common = Vec::new();
+            common.extend_from_slice(&[20, 0, 0, 0]);
+            common.extend_from_slice(&method.to_le_bytes());
+            common.extend_from_slice(&[0, 0, 0, 0]);
+            common.extend_from_slice(&crc.sum().to_le_bytes());
+            common.extend_from_slice(&(stored.len() as u32).to_le_bytes());
+            common.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            common.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            common.extend_from_slice(&[0, 0]);
+            let offset = z.len() as u32;
+            z.extend_from_slice(b"PK\x03\x04");
+            z.extend_from_slice(&common);
+            z.extend_from_slice(name.as_bytes());
+            z.extend_from_slice(&stored);
+            cd.extend_from_slice(b"PK\x01\x02\x14\x00");
+            cd.extend_from_slice(&common);
+            cd.extend_from_slice(&[0; 10]); // comment length, disk, attributes
+            cd.extend_from_slice(&offset.to_le_bytes());
+            cd.extend_from_slice(name.as_bytes());
+        }
+        let cd_offset = z.len() as u32;
+        z.extend_from_slice(&cd);
+        let n = (entries.len() as u16).to_le_bytes();
+        z.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+        z.extend_from_slice(&n);
+        z.extend_from_slice(&n);
+        z.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+        z.extend_from_slice(&cd_offset.to_le_bytes());
+        z.extend_from_slice(&[0, 0]);
+        z
+    }
+
+    /// Pseudo-random bytes (xorshift), so that deflate cannot shrink them much.
+    fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect()
+    }
+
+    fn sign_bytes(zip: &[u8], dir: &Path) -> Result<Vec<u8>, SignError> {
+        let input = dir.join("u.apk");
+        std::fs::write(&input, zip).unwrap();
+        let options = SignOptions {
+            kind: ArchiveKind::Apk,
+            min_sdk: Some(21),
+            v1: None,
+            v2: None,
+            v3: None,
+            v1_basename: "K".into(),
+            allow_debug_key: false,
+        };
+        let mut out = Vec::new();
+        sign(&input, &mut out, &key("k"), &options)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn digests_entries_that_span_batches_and_entries_that_share_one() {
+        let mut entries = vec![
+            ("big.bin", 8, noise(3 * 1024 * 1024, 7), false),
+            ("big-stored.bin", 0, noise(1024 * 1024 + 17, 9), false),
+            ("empty.txt", 0, Vec::new(), false),
+            ("empty-deflated.txt", 8, Vec::new(), false),
+        ];
+        let names: Vec<String> = (0..3000).map(|i| format!("res/{i}.txt")).collect();
+        for (i, name) in names.iter().enumerate() {
+            let method = if i % 2 == 0 { 8 } else { 0 };
+            entries.push((
+                name,
+                method,
+                format!("resource {i}\n").repeat(i % 50).into_bytes(),
+                false,
+            ));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let signed = sign_bytes(&zip_of(&entries), dir.path()).unwrap();
+        let output = dir.path().join("s.apk");
+        std::fs::write(&output, &signed).unwrap();
+        // Verification recomputes every v1 digest on this thread, entry by entry.
+        let r = verify(&output, ArchiveKind::Apk, Some(21)).unwrap();
+        assert_eq!(r.errors, []);
+        assert!(r.verified && r.v1 && r.v2 && r.v3);
+    }
+
+    #[test]
+    fn bad_deflate_data_is_a_typed_error_even_with_much_left_to_copy() {
+        // The worker fails on the first entry while the copy has megabytes to go: the
+        // copy stops at its next hand-over instead of waiting for a worker that is gone.
+        let mut entries = vec![("bad.bin", 8, vec![0xff; 64], true)];
+        let names: Vec<String> = (0..40).map(|i| format!("assets/{i}.bin")).collect();
+        for name in &names {
+            entries.push((name, 0, noise(256 * 1024, 3), false));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let err = sign_bytes(&zip_of(&entries), dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, SignError::Zip(ZipError::Malformed(m))
+                if m == "entry `bad.bin` is not valid deflate data"),
+            "{err:?}"
+        );
+        // An unsupported method is the worker's error too, with the entry's name.
+        let entries = vec![("odd.bin", 12, vec![1, 2, 3], true)];
+        let err = sign_bytes(&zip_of(&entries), dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, SignError::Zip(ZipError::Unsupported(m))
+                if m == "entry `odd.bin` uses compression method 12"),
             "{err:?}"
         );
     }
