@@ -63,6 +63,8 @@ pub struct Route {
     /// The handler finds the `{app}` in the same query as what it reads, and checks it
     /// against the caller's scope there (the CI fetch): the guard does not look it up.
     pub app_in_query: bool,
+    /// A body limit other than the API's 4 MiB.
+    pub body_limit: Option<usize>,
 }
 
 impl std::fmt::Debug for Route {
@@ -87,6 +89,7 @@ const fn route(
         ok: 200,
         handler,
         app_in_query: false,
+        body_limit: None,
     }
 }
 
@@ -118,6 +121,12 @@ impl Route {
         self
     }
 
+    /// Takes bodies up to `bytes`.
+    const fn body_limit(mut self, bytes: usize) -> Route {
+        self.body_limit = Some(bytes);
+        self
+    }
+
     /// Only users' sessions may call it.
     const fn users(mut self) -> Route {
         self.tokens = Tokens::Users;
@@ -136,6 +145,10 @@ impl Route {
         }
     }
 }
+
+/// A sign request carries a JAR signature file, which lists every entry of the archive:
+/// 32 MiB takes a .SF of some 250,000 entries, base64-encoded.
+const SIGN_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 const BUILD_SET: &str = "/v1/orgs/{org}/apps/{app}/android/{application_id}/build-sets/{name}";
 const BUILD_PAIR: &str = "/v1/orgs/{org}/apps/{app}/ios/{bundle_id}/build-pairs/{distribution}";
@@ -311,6 +324,7 @@ pub static ROUTES: &[Route] = &[
     route("POST", "/v1/orgs/{org}/apps/{app}/sign", Need::Role(Developer), |m| on(m, signing::sign))
         .doc("Sign an artifact's to-be-signed messages (a JAR .SF, APK v2/v3 signed data, an IPA's CMS signed attributes) with its build's key, which never leaves the server; each signature is audited with the digest it attests. No messages: only the signer (certificates; an iOS pair's profile).")
         .body("Sign")
+        .body_limit(SIGN_BODY_LIMIT)
         .apps(),
     // The Apple side through App Store Connect (issue 12), with the app's asc-api-key slot.
     route("POST", "/v1/orgs/{org}/apps/{app}/ios/{bundle_id}/setup", Need::Role(Developer), |m| on(m, apple::setup))
@@ -345,6 +359,9 @@ pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
                 crate::ANONYMOUS_BODY_LIMIT,
             ));
         } else {
+            if let Some(limit) = route.body_limit {
+                method_router = method_router.layer(axum::extract::DefaultBodyLimit::max(limit));
+            }
             method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
                 (Arc::clone(state), route),
                 crate::auth::guard,

@@ -141,8 +141,18 @@ async fn a_held_key_signs_apk_messages_and_audits_each() {
             .unwrap_or_else(|| panic!("no {purpose} record in {records:?}"))
     };
     let jar = by("jar-signature-file");
-    assert_eq!(jar["detail"]["digest"], "07".repeat(32));
-    assert_eq!(jar["detail"]["digest_algorithm"], "sha256");
+    // A .SF is recorded by its own digest: what the signature binds.
+    let sf_digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &sf);
+    let hex: String = sf_digest
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(jar["detail"]["digest"], hex.as_str());
+    assert_eq!(
+        jar["detail"]["digest_algorithm"],
+        "sha256-of-signature-file"
+    );
     let v2 = by("apk-v2-signed-data");
     assert_eq!(v2["detail"]["digest"], "09".repeat(32));
     assert_eq!(v2["detail"]["digest_algorithm"], "sha256-chunked");
@@ -401,4 +411,94 @@ async fn only_the_apps_robots_and_developers_sign() {
         assert_eq!(r.status, 200, "{}", r.text);
     }
     assert_eq!(signature_records(&w).await.len(), 8);
+}
+
+#[tokio::test]
+async fn a_large_archives_signature_file_fits_the_sign_route() {
+    let w = World::sqlite().await;
+    // A .SF of some 60,000 entries (6 MiB) is over the API's 4 MiB but within the sign
+    // route's limit: it reaches the check (no manifest digest here), not a 413.
+    let mut sf = String::from("Signature-Version: 1.0\r\nCreated-By: 1.0 (Android)\r\n\r\n");
+    while sf.len() < 6 * 1024 * 1024 {
+        sf.push_str("Name: res/raw/an-entry-of-a-large-bundle.bin\r\nSHA-256-Digest: AAAA\r\n\r\n");
+    }
+    let r = sign(
+        &w,
+        &w.developer,
+        "a",
+        apk(vec![message("jar-signature-file", sf.as_bytes())]),
+    )
+    .await;
+    assert_refused(
+        &r,
+        "messages[0]",
+        "refused to sign: the .SF file has no digest of the whole manifest",
+    );
+    // Beyond 32 MiB: 413.
+    let huge = vec![b'a'; 33 * 1024 * 1024];
+    let r = sign(
+        &w,
+        &w.developer,
+        "a",
+        apk(vec![message("jar-signature-file", &huge)]),
+    )
+    .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_keystore_made_on_the_server_is_not_fetched_below_admin() {
+    let w = World::sqlite().await;
+    let robot = w.robot_for_a().await;
+    let r = call("POST", &format!("{}/credentials/generate", w.base()))
+        .token(&w.developer)
+        .body(json!({}))
+        .send(&w.app)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let held = r.json()["id"].as_str().unwrap().to_owned();
+    let r = call(
+        "PUT",
+        &format!(
+            "{}/apps/a/android/com.acme.held/build-sets/release",
+            w.base()
+        ),
+    )
+    .token(&w.developer)
+    .body(json!({ "keystore_id": held }))
+    .send(&w.app)
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let fetch = format!(
+        "{}/apps/a/build-credentials?platform=android&application_id=com.acme.held",
+        w.base()
+    );
+    for token in [&w.developer, &robot] {
+        let r = call("GET", &fetch).token(token).send(&w.app).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(
+            r.json()["detail"],
+            "this build set's keystore was made on the server and does not leave it below the \
+             admin role: sign with `signet apk sign --app` (the server signs; the key stays), or \
+             have an admin export it"
+        );
+    }
+    // The robot signs with it instead; an admin may still fetch it.
+    let body = json!({ "artifact": "apk", "application_id": "com.acme.held" });
+    let r = sign(&w, &robot, "a", body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = call("GET", &fetch).token(&w.admin).send(&w.app).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // An uploaded keystore (the world's) is fetched by developers as before.
+    let r = call(
+        "GET",
+        &format!(
+            "{}/apps/a/build-credentials?platform=android&application_id=com.acme.app",
+            w.base()
+        ),
+    )
+    .token(&robot)
+    .send(&w.app)
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

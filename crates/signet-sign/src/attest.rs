@@ -2,15 +2,24 @@
 //! before it signs, and the digest it records for the audit log.
 //!
 //! A held key signs only the messages artifact signing produces, each parsed whole: a JAR
-//! signature file (its manifest digest), an APK v2/v3 signer's signed data (its content
-//! digest, for the key's own certificate), or the signed attributes of a code signature
-//! (their message digest). Anything else is refused, so the key cannot be used as a
-//! general-purpose signing oracle (for a certificate, a TLS handshake, a JWT).
+//! signature file, an APK v2/v3 signer's signed data (one content digest, of the
+//! algorithm asked for, for the key's own certificate), or the signed attributes of a code
+//! signature (content type `data`, one message digest). Anything else is refused, so the
+//! key cannot be used as a general-purpose signing oracle (for a certificate, a TLS
+//! handshake, a JWT).
+//!
+//! The digest recorded is one the signature binds whatever the client claims: a .SF's own
+//! SHA-256 (its main section's manifest digest is a claim JAR verifiers may skip, falling
+//! back to the per-entry digests, so it is not recorded), an APK's v2/v3 content digest (the
+//! only digest in the signed data), a code directory's digest.
 
 use base64::Engine;
-use signet_formats::Certificate;
+use signet_formats::{Certificate, SignatureScheme};
 
-use crate::{Purpose, SignError, apk::length_prefixed::Reader};
+use crate::{
+    Purpose, SignError,
+    apk::{algorithms::ApkSigAlg, length_prefixed::Reader},
+};
 
 /// The digest a message commits to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,13 +48,19 @@ fn refuse(what: &str) -> SignError {
     SignError::Config(format!("refused to sign: {what}"))
 }
 
-/// Checks that `message` is a well-formed message of `purpose` and, where it names a
-/// certificate, that it is `leaf`; returns the digest it attests.
-pub fn attest(purpose: Purpose, message: &[u8], leaf: &Certificate) -> Result<Attested, SignError> {
+/// Checks that `message` is a well-formed message of `purpose`, to be signed with
+/// `scheme`, and, where it names a certificate, that it is `leaf`; returns the digest the
+/// signature will bind.
+pub fn attest(
+    purpose: Purpose,
+    scheme: SignatureScheme,
+    message: &[u8],
+    leaf: &Certificate,
+) -> Result<Attested, SignError> {
     match purpose {
         Purpose::JarSignatureFile => jar_signature_file(message),
-        Purpose::ApkV2SignedData => apk_signed_data(message, leaf, false),
-        Purpose::ApkV3SignedData => apk_signed_data(message, leaf, true),
+        Purpose::ApkV2SignedData => apk_signed_data(message, scheme, leaf, false),
+        Purpose::ApkV3SignedData => apk_signed_data(message, scheme, leaf, true),
         Purpose::CmsSignedAttributes => cms_signed_attributes(message),
         _ => Err(refuse("this kind of message is not signed with a held key")),
     }
@@ -69,31 +84,54 @@ fn jar_signature_file(message: &[u8]) -> Result<Attested, SignError> {
             _ => lines.push(line.to_owned()),
         }
     }
-    for (name, algorithm, len) in [
-        ("SHA-256-Digest-Manifest", "sha256", 32),
-        ("SHA-512-Digest-Manifest", "sha512", 64),
-        ("SHA-384-Digest-Manifest", "sha384", 48),
-        ("SHA1-Digest-Manifest", "sha1", 20),
-    ] {
-        let prefix = format!("{name}: ");
-        if let Some(value) = lines.iter().find_map(|l| l.strip_prefix(&prefix)) {
-            let digest = base64::engine::general_purpose::STANDARD
-                .decode(value.trim())
-                .ok()
-                .filter(|d| d.len() == len)
-                .ok_or_else(|| refuse("the .SF file's manifest digest is malformed"))?;
-            return Ok(Attested {
-                digest_algorithm: algorithm,
-                digest,
-            });
+    let mut found = None;
+    for line in &lines {
+        let Some((name, value)) = line.split_once(": ") else {
+            continue;
+        };
+        let Some(algorithm) = name
+            .to_ascii_uppercase()
+            .strip_suffix("-DIGEST-MANIFEST")
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let len = match algorithm.as_str() {
+            "SHA-256" => 32,
+            "SHA-384" => 48,
+            "SHA-512" => 64,
+            "SHA1" | "SHA-1" => 20,
+            _ => return Err(refuse("the .SF file's manifest digest is malformed")),
+        };
+        base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()
+            .filter(|d| d.len() == len)
+            .ok_or_else(|| refuse("the .SF file's manifest digest is malformed"))?;
+        if found.replace(algorithm).is_some() {
+            return Err(refuse(
+                "the .SF file has more than one digest of the whole manifest",
+            ));
         }
     }
-    Err(refuse("the .SF file has no digest of the whole manifest"))
+    if found.is_none() {
+        return Err(refuse("the .SF file has no digest of the whole manifest"));
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
+    Ok(Attested {
+        digest_algorithm: "sha256-of-signature-file",
+        digest: digest.as_ref().to_vec(),
+    })
 }
 
 /// An APK v2 or v3 signer's signed data: digests, certificates (the first is the
 /// signer's), for v3 the SDK range, and attributes, with nothing after.
-fn apk_signed_data(message: &[u8], leaf: &Certificate, v3: bool) -> Result<Attested, SignError> {
+fn apk_signed_data(
+    message: &[u8],
+    scheme: SignatureScheme,
+    leaf: &Certificate,
+    v3: bool,
+) -> Result<Attested, SignError> {
     let malformed = || refuse("the APK signed data is malformed");
     let mut r = Reader::new(message);
     let digests = Reader::new(r.lp().ok_or_else(malformed)?)
@@ -120,18 +158,31 @@ fn apk_signed_data(message: &[u8], leaf: &Certificate, v3: bool) -> Result<Attes
             "the signed data names another certificate than the held key's",
         ));
     }
-    let first = digests.first().ok_or_else(malformed)?;
-    let mut d = Reader::new(first);
+    // One digest, of the algorithm whose signature is asked for: with two, a verifier
+    // that checks only one could accept content the other (the recorded one) does not
+    // describe.
+    let [only] = digests.as_slice() else {
+        return Err(refuse(
+            "the signed data must carry exactly one content digest",
+        ));
+    };
+    let mut d = Reader::new(only);
     let algorithm = d.u32().ok_or_else(malformed)?;
     let digest = d.lp().ok_or_else(malformed)?;
     if !d.is_empty() {
         return Err(malformed());
     }
+    let Some((alg_scheme, _)) = ApkSigAlg(algorithm).parts() else {
+        return Err(refuse("the signed data's algorithm is unknown"));
+    };
+    if alg_scheme != scheme {
+        return Err(refuse(
+            "the signed data's algorithm is not the signature scheme asked for",
+        ));
+    }
     let (digest_algorithm, len) = match algorithm {
-        0x0101 | 0x0103 | 0x0201 | 0x0301 => ("sha256-chunked", 32),
-        0x0102 | 0x0104 | 0x0202 => ("sha512-chunked", 64),
-        0x0421 | 0x0423 | 0x0425 => ("sha256-verity", 40),
-        _ => return Err(refuse("the signed data's algorithm is unknown")),
+        0x0103 | 0x0201 => ("sha256-chunked", 32),
+        _ => ("sha512-chunked", 64),
     };
     if digest.len() != len {
         return Err(malformed());
@@ -162,6 +213,8 @@ fn der(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 
 /// 1.2.840.113549.1.9.3 contentType
 const CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
+/// 1.2.840.113549.1.7.1 data
+const DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
 /// 1.2.840.113549.1.9.4 messageDigest
 const MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
 
@@ -190,6 +243,11 @@ fn cms_signed_attributes(message: &[u8]) -> Result<Attested, SignError> {
             return Err(malformed());
         }
         if oid == CONTENT_TYPE {
+            // Code signatures sign `data`; any other content type is not an IPA's.
+            let (tag, value, after) = der(values).ok_or_else(malformed)?;
+            if tag != 0x06 || value != DATA || !after.is_empty() || content_type {
+                return Err(refuse("the signed attributes' content type is not data"));
+            }
             content_type = true;
         } else if oid == MESSAGE_DIGEST {
             let (tag, value, after) = der(values).ok_or_else(malformed)?;
@@ -218,14 +276,17 @@ fn cms_signed_attributes(message: &[u8]) -> Result<Attested, SignError> {
 
 #[cfg(test)]
 mod tests {
-    use signet_formats::{DistinguishedName, KeyAlgorithm, KeyEntry, generate};
+    use signet_formats::{
+        DistinguishedName, KeyAlgorithm, KeyEntry, SignatureScheme as S, generate,
+    };
 
     use super::*;
     use crate::asn1::{oid, seq, set, tlv};
 
-    fn entry(cn: &str) -> KeyEntry {
+    fn certificate(cn: &str) -> Certificate {
         let dn = DistinguishedName::parse(&format!("CN={cn}")).unwrap();
-        generate::key_entry("k", KeyAlgorithm::EcP256, &dn, 30).unwrap()
+        let mut e: KeyEntry = generate::key_entry("k", KeyAlgorithm::EcP256, &dn, 30).unwrap();
+        e.chain.remove(0)
     }
 
     fn lp(bytes: &[u8]) -> Vec<u8> {
@@ -234,10 +295,14 @@ mod tests {
         out
     }
 
-    fn signed_data(alg: u32, digest: &[u8], cert: &[u8], v3: bool) -> Vec<u8> {
-        let mut d = alg.to_le_bytes().to_vec();
-        d.extend(lp(digest));
-        let mut out = lp(&lp(&d));
+    fn signed_data(digests: &[(u32, &[u8])], cert: &[u8], v3: bool) -> Vec<u8> {
+        let mut seq_ = Vec::new();
+        for (alg, digest) in digests {
+            let mut d = alg.to_le_bytes().to_vec();
+            d.extend(lp(digest));
+            seq_.extend(lp(&d));
+        }
+        let mut out = lp(&seq_);
         out.extend(lp(&lp(cert)));
         if v3 {
             out.extend(24u32.to_le_bytes());
@@ -254,104 +319,150 @@ mod tests {
         }
     }
 
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
     #[test]
-    fn jar_signature_files_attest_the_manifest_digest_even_wrapped() {
-        let leaf = entry("a").chain.remove(0);
-        let sha256 = [0xabu8; 32];
+    fn jar_signature_files_attest_their_own_digest() {
+        let leaf = certificate("a");
+        let jar = |sf: &str| {
+            attest(
+                Purpose::JarSignatureFile,
+                S::EcdsaSha256,
+                sf.as_bytes(),
+                &leaf,
+            )
+        };
         let sf = format!(
             "Signature-Version: 1.0\r\nCreated-By: 1.0 (Android)\r\nSHA-256-Digest-Manifest: {}\r\n\r\nName: x\r\nSHA-256-Digest: AA==\r\n\r\n",
-            base64::engine::general_purpose::STANDARD.encode(sha256)
+            b64(&[0xab; 32])
         );
-        let a = attest(Purpose::JarSignatureFile, sf.as_bytes(), &leaf).unwrap();
+        // What is recorded is the .SF's own digest: what the signature binds.
+        let a = jar(&sf).unwrap();
+        let own = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, sf.as_bytes());
         assert_eq!(
-            (a.digest_algorithm, a.digest_hex()),
-            ("sha256", "ab".repeat(32))
+            (a.digest_algorithm, a.digest.as_slice()),
+            ("sha256-of-signature-file", own.as_ref())
         );
         // A SHA-512 line is longer than 72 bytes and continues on the next line.
-        let b64 = base64::engine::general_purpose::STANDARD.encode([0x11u8; 64]);
-        let line = format!("SHA-512-Digest-Manifest: {b64}");
+        let line = format!("SHA-512-Digest-Manifest: {}", b64(&[0x11; 64]));
         let (first, rest) = line.split_at(70);
-        let sf = format!("Signature-Version: 1.0\r\n{first}\r\n {rest}\r\n\r\n");
-        let a = attest(Purpose::JarSignatureFile, sf.as_bytes(), &leaf).unwrap();
-        assert_eq!((a.digest_algorithm, a.digest), ("sha512", vec![0x11; 64]));
-        // The per-entry sections never stand in for the whole manifest's digest.
-        let sf = "Signature-Version: 1.0\r\n\r\nName: x\r\nSHA-256-Digest-Manifest: AAAA\r\n\r\n";
+        assert!(
+            jar(&format!(
+                "Signature-Version: 1.0\r\n{first}\r\n {rest}\r\n\r\n"
+            ))
+            .is_ok()
+        );
+        // Two claims of the whole manifest's digest (in any case), or none, or a bad one.
+        let two = format!(
+            "Signature-Version: 1.0\r\nSHA-256-Digest-Manifest: {}\r\nsha-256-digest-manifest: {}\r\n\r\n",
+            b64(&[1; 32]),
+            b64(&[2; 32])
+        );
         assert_eq!(
-            refusal(attest(Purpose::JarSignatureFile, sf.as_bytes(), &leaf)),
+            refusal(jar(&two)),
+            "refused to sign: the .SF file has more than one digest of the whole manifest"
+        );
+        assert_eq!(
+            refusal(jar(
+                "Signature-Version: 1.0\r\n\r\nName: x\r\nSHA-256-Digest-Manifest: AAAA\r\n\r\n"
+            )),
             "refused to sign: the .SF file has no digest of the whole manifest"
         );
-        let sf = "Signature-Version: 1.0\r\nSHA-256-Digest-Manifest: AAAA\r\n\r\n";
         assert_eq!(
-            refusal(attest(Purpose::JarSignatureFile, sf.as_bytes(), &leaf)),
+            refusal(jar(
+                "Signature-Version: 1.0\r\nSHA-256-Digest-Manifest: AAAA\r\n\r\n"
+            )),
             "refused to sign: the .SF file's manifest digest is malformed"
         );
         assert_eq!(
-            refusal(attest(Purpose::JarSignatureFile, leaf.der(), &leaf)),
+            refusal(jar("eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0")),
+            "refused to sign: not a JAR signature file (no Signature-Version: 1.0)"
+        );
+        assert_eq!(
+            refusal(attest(
+                Purpose::JarSignatureFile,
+                S::EcdsaSha256,
+                leaf.der(),
+                &leaf
+            )),
             "refused to sign: a .SF file is UTF-8"
         );
     }
 
     #[test]
-    fn apk_signed_data_attests_its_content_digest_for_the_keys_certificate_only() {
-        let mut k = entry("a");
-        let leaf = k.chain.remove(0);
-        let other = entry("b").chain.remove(0);
-        let v2 = signed_data(0x0201, &[5; 32], leaf.der(), false);
-        let a = attest(Purpose::ApkV2SignedData, &v2, &leaf).unwrap();
+    fn apk_signed_data_attests_one_content_digest_of_the_scheme_for_the_keys_certificate() {
+        let leaf = certificate("a");
+        let other = certificate("b");
+        let v2 = signed_data(&[(0x0201, &[5; 32])], leaf.der(), false);
+        let a = attest(Purpose::ApkV2SignedData, S::EcdsaSha256, &v2, &leaf).unwrap();
         assert_eq!(
             (a.digest_algorithm, a.digest),
             ("sha256-chunked", vec![5; 32])
         );
-        let v3 = signed_data(0x0104, &[6; 64], leaf.der(), true);
-        let a = attest(Purpose::ApkV3SignedData, &v3, &leaf).unwrap();
+        let v3 = signed_data(&[(0x0104, &[6; 64])], leaf.der(), true);
+        let a = attest(Purpose::ApkV3SignedData, S::RsaPkcs1Sha512, &v3, &leaf).unwrap();
         assert_eq!(
             (a.digest_algorithm, a.digest),
             ("sha512-chunked", vec![6; 64])
         );
+        let refused = |purpose, scheme, data: &[u8]| refusal(attest(purpose, scheme, data, &leaf));
         // v2's layout is not v3's, and the other way round.
-        for (purpose, data) in [
-            (Purpose::ApkV3SignedData, &v2),
-            (Purpose::ApkV2SignedData, &v3),
-        ] {
-            assert_eq!(
-                refusal(attest(purpose, data, &leaf)),
-                "refused to sign: the APK signed data is malformed"
-            );
-        }
         assert_eq!(
-            refusal(attest(
+            refused(Purpose::ApkV3SignedData, S::EcdsaSha256, &v2),
+            "refused to sign: the APK signed data is malformed"
+        );
+        assert_eq!(
+            refused(Purpose::ApkV2SignedData, S::RsaPkcs1Sha512, &v3),
+            "refused to sign: the APK signed data is malformed"
+        );
+        assert_eq!(
+            refused(Purpose::ApkV2SignedData, S::RsaPkcs1Sha256, &v2),
+            "refused to sign: the signed data's algorithm is not the signature scheme asked for"
+        );
+        assert_eq!(
+            refused(
                 Purpose::ApkV2SignedData,
-                &signed_data(0x0201, &[5; 32], other.der(), false),
-                &leaf
-            )),
+                S::EcdsaSha256,
+                &signed_data(&[(0x0201, &[5; 32])], other.der(), false)
+            ),
             "refused to sign: the signed data names another certificate than the held key's"
         );
         assert_eq!(
-            refusal(attest(
+            refused(
                 Purpose::ApkV2SignedData,
-                &signed_data(0x0999, &[5; 32], leaf.der(), false),
-                &leaf
-            )),
+                S::EcdsaSha256,
+                &signed_data(&[(0x0999, &[5; 32])], leaf.der(), false)
+            ),
             "refused to sign: the signed data's algorithm is unknown"
         );
-        // A digest of the wrong length, and trailing bytes.
+        // Two digests: a verifier checking one could accept what the other describes.
         assert_eq!(
-            refusal(attest(
+            refused(
                 Purpose::ApkV2SignedData,
-                &signed_data(0x0201, &[5; 31], leaf.der(), false),
-                &leaf
-            )),
+                S::EcdsaSha256,
+                &signed_data(&[(0x0201, &[1; 32]), (0x0202, &[2; 64])], leaf.der(), false)
+            ),
+            "refused to sign: the signed data must carry exactly one content digest"
+        );
+        assert_eq!(
+            refused(
+                Purpose::ApkV2SignedData,
+                S::EcdsaSha256,
+                &signed_data(&[(0x0201, &[5; 31])], leaf.der(), false)
+            ),
             "refused to sign: the APK signed data is malformed"
         );
         let mut trailing = v2.clone();
         trailing.push(0);
         assert_eq!(
-            refusal(attest(Purpose::ApkV2SignedData, &trailing, &leaf)),
+            refused(Purpose::ApkV2SignedData, S::EcdsaSha256, &trailing),
             "refused to sign: the APK signed data is malformed"
         );
         // Every prefix is refused, never a panic.
         for n in 0..v2.len() {
-            assert!(attest(Purpose::ApkV2SignedData, &v2[..n], &leaf).is_err());
+            assert!(attest(Purpose::ApkV2SignedData, S::EcdsaSha256, &v2[..n], &leaf).is_err());
         }
     }
 
@@ -359,13 +470,10 @@ mod tests {
     const CONTENT_TYPE_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
     const MESSAGE_DIGEST_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
 
-    fn attributes(digest: Option<&[u8]>, content_type: bool) -> Vec<u8> {
+    fn attributes(digest: Option<&[u8]>, content_type: Option<&[u8]>) -> Vec<u8> {
         let mut attrs = Vec::new();
-        if content_type {
-            attrs.push(seq(&[
-                &oid(CONTENT_TYPE_OID),
-                &set(&[&oid(crate::asn1::oids::DATA)]),
-            ]));
+        if let Some(ct) = content_type {
+            attrs.push(seq(&[&oid(CONTENT_TYPE_OID), &set(&[&oid(ct)])]));
         }
         if let Some(d) = digest {
             attrs.push(seq(&[&oid(MESSAGE_DIGEST_OID), &set(&[&tlv(0x04, d)])]));
@@ -376,47 +484,44 @@ mod tests {
 
     #[test]
     fn cms_signed_attributes_attest_their_message_digest() {
-        let leaf = entry("a").chain.remove(0);
-        let a = attest(
-            Purpose::CmsSignedAttributes,
-            &attributes(Some(&[9; 32]), true),
-            &leaf,
-        )
-        .unwrap();
+        let leaf = certificate("a");
+        let cms = |data: &[u8]| attest(Purpose::CmsSignedAttributes, S::EcdsaSha256, data, &leaf);
+        let data = crate::asn1::oids::DATA;
+        let a = cms(&attributes(Some(&[9; 32]), Some(data))).unwrap();
         assert_eq!((a.digest_algorithm, a.digest), ("sha256", vec![9; 32]));
         assert_eq!(
-            refusal(attest(
-                Purpose::CmsSignedAttributes,
-                &attributes(None, true),
-                &leaf
-            )),
+            refusal(cms(&attributes(None, Some(data)))),
             "refused to sign: the signed attributes carry no message digest"
         );
         assert_eq!(
-            refusal(attest(
-                Purpose::CmsSignedAttributes,
-                &attributes(Some(&[9; 32]), false),
-                &leaf
-            )),
+            refusal(cms(&attributes(Some(&[9; 32]), None))),
             "refused to sign: the signed attributes carry no content type"
+        );
+        // Another content type (signedData) is not a code signature's.
+        assert_eq!(
+            refusal(cms(&attributes(
+                Some(&[9; 32]),
+                Some(crate::asn1::oids::SIGNED_DATA)
+            ))),
+            "refused to sign: the signed attributes' content type is not data"
         );
         // A certificate is DER too, but no SET of attributes.
         assert_eq!(
-            refusal(attest(Purpose::CmsSignedAttributes, leaf.der(), &leaf)),
+            refusal(cms(leaf.der())),
             "refused to sign: the signed attributes are malformed"
         );
-        let good = attributes(Some(&[9; 32]), true);
+        let good = attributes(Some(&[9; 32]), Some(data));
         for n in 0..good.len() {
-            assert!(attest(Purpose::CmsSignedAttributes, &good[..n], &leaf).is_err());
+            assert!(cms(&good[..n]).is_err());
         }
     }
 
     #[test]
     fn other_purposes_are_not_signed_with_a_held_key() {
-        let leaf = entry("a").chain.remove(0);
+        let leaf = certificate("a");
         for purpose in [Purpose::ApkV4SignedData, Purpose::LineageNode] {
             assert_eq!(
-                refusal(attest(purpose, leaf.der(), &leaf)),
+                refusal(attest(purpose, S::EcdsaSha256, leaf.der(), &leaf)),
                 "refused to sign: this kind of message is not signed with a held key"
             );
         }

@@ -513,7 +513,7 @@ impl Store {
         )?;
         let done = sqlx::query(
             "UPDATE credentials SET name = $1, apple_team = $2, expires_at = $3, version = $4, key_id = $5, \
-             sealed = $6, metadata = $7, updated_at = $8, created_by = $9 \
+             sealed = $6, metadata = $7, updated_at = $8, created_by = $9, held = 0 \
              WHERE id = $10 AND org_id = $11 AND version = $12 AND deleted_at IS NULL",
         )
         .bind(new.name)

@@ -430,7 +430,8 @@ async fn export_before_destroy(store: Store) {
                 app.id.as_str(),
                 &signet_store::Scope::Org,
                 "com.acme.app",
-                None
+                None,
+                true,
             )
             .await,
         Err(StoreError::Rule(signet_store::Rule::DeletedKeystore { .. }))

@@ -401,9 +401,16 @@ fn held_keys(backend: Backend) {
         .collect();
     assert_eq!(v2, v3);
     assert_ne!(v2[0], v2[1], "two APKs, two content digests");
-    // A JAR signature attests the digest of the whole manifest, which anyone can check.
+    // A JAR signature is recorded by the digest of the .SF it signed, which anyone can
+    // check in the artifact.
+    let listing = site.tool("unzip", &["-Z1", "signed.aab"]).ok();
+    let sf_name = listing
+        .lines()
+        .find(|l| l.starts_with("META-INF/") && l.ends_with(".SF"))
+        .expect("a .SF in the signed AAB")
+        .to_owned();
     let manifest = site
-        .tool("unzip", &["-p", "signed.aab", "META-INF/MANIFEST.MF"])
+        .tool("unzip", &["-p", "signed.aab", &sf_name])
         .out
         .stdout;
     let jar_digests: Vec<&str> = of("jar-signature-file")

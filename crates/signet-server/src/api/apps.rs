@@ -321,6 +321,7 @@ pub(crate) async fn build_credentials(
                     &access.scope,
                     application_id,
                     q.name.as_deref(),
+                    access.role >= signet_store::Role::Admin,
                 )
                 .await?;
             let secret = secret_json(&b.secrets[0])?;
@@ -346,7 +347,14 @@ pub(crate) async fn build_credentials(
             let app = access.resolve_app(&state).await?;
             let b = state
                 .store
-                .ios_build_credentials(&access.actor, &access.org, &app, bundle_id, distribution)
+                .ios_build_credentials(
+                    &access.actor,
+                    &access.org,
+                    &app,
+                    bundle_id,
+                    distribution,
+                    access.role >= signet_store::Role::Admin,
+                )
                 .await?;
             let cert = secret_json(&b.secrets[0])?;
             let profile = secret_json(&b.secrets[1])?;

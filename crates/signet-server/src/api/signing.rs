@@ -217,7 +217,7 @@ pub(crate) async fn sign(
         let bytes = STANDARD
             .decode(&m.message)
             .map_err(|_| ApiError::invalid(&field, "the message is not base64"))?;
-        let attested = signet_sign::attest(m.purpose, &bytes, leaf)
+        let attested = signet_sign::attest(m.purpose, m.algorithm, &bytes, leaf)
             .map_err(|e| ApiError::invalid(&field, e.to_string()))?;
         records.push(SignatureRecord {
             purpose: m.purpose.as_str().to_owned(),
@@ -276,7 +276,12 @@ pub(crate) async fn sign(
             .iter()
             .map(|c| STANDARD.encode(c.der()))
             .collect(),
-        profile: key.profile.as_ref().map(|(_, p)| STANDARD.encode(p)),
+        // The profile comes with the signer, whose request audits it, not with signatures.
+        profile: key
+            .profile
+            .as_ref()
+            .filter(|_| records.is_empty())
+            .map(|(_, p)| STANDARD.encode(p)),
         alias: key.profile.is_none().then(|| key.key.alias.clone()),
         signatures: signatures.iter().map(|s| STANDARD.encode(s)).collect(),
     }))

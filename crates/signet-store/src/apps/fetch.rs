@@ -16,13 +16,25 @@ pub(crate) struct AndroidSecret {
     pub set: BuildSet,
     pub keystore: Credential,
     pub secret: Zeroizing<Vec<u8>>,
+    /// The keystore was made on the server (see `held::mark_held`).
+    pub held: bool,
+}
+
+/// Why a held key is not handed out: it signs on the server.
+fn held_refusal(what: &str, sign: &str) -> StoreError {
+    StoreError::Forbidden(format!(
+        "{what} was made on the server and does not leave it below the admin role: sign \
+         with `{sign}` (the server signs; the key stays), or have an admin export it"
+    ))
 }
 
 impl Store {
     /// The decrypted material of one Android build: the named build set's keystore, or
     /// the default's. `app_ref` is the app's id or slug, checked against the caller's
     /// `scope` here (403), not by the guard: one query finds app, set and keystore, as
-    /// this is what every CI build calls. Audited.
+    /// this is what every CI build calls. A keystore made on the server is handed out only
+    /// when `held_ok` (the caller is an admin): others sign with it on the server. Audited.
+    #[allow(clippy::too_many_arguments)]
     pub async fn android_build_credentials(
         &self,
         actor: &Actor,
@@ -31,10 +43,17 @@ impl Store {
         scope: &Scope,
         application_id: &str,
         name: Option<&str>,
+        held_ok: bool,
     ) -> Result<BuildCredentials, StoreError> {
         let found = self
             .android_build_secret(org, app_ref, scope, application_id, name)
             .await?;
+        if found.held && !held_ok {
+            return Err(held_refusal(
+                "this build set's keystore",
+                "signet apk sign --app",
+            ));
+        }
         self.audit_read(crate::audit_log::Entry {
             org: org.clone(),
             actor: actor.clone(),
@@ -65,7 +84,7 @@ impl Store {
             "SELECT a.id AS app_id, a.slug, \
                     s.id AS set_id, s.name AS set_name, s.is_default, s.version AS set_version, \
                     c.id, c.kind, c.name, c.apple_team, c.expires_at, c.version, c.metadata, \
-                    c.created_at, c.updated_at, c.deleted_at, c.sealed \
+                    c.created_at, c.updated_at, c.deleted_at, c.sealed, c.held \
              FROM apps a JOIN android_build_sets s ON s.app_id = a.id \
              JOIN credentials c ON c.id = s.keystore_id \
              WHERE a.org_id = $1 AND (a.id = $2 OR a.slug = $3) AND s.application_id = $4 \
@@ -124,11 +143,15 @@ impl Store {
             set,
             keystore: cred,
             secret,
+            held: row.try_get::<i64, _>("held")? == 1,
         })
     }
 
     /// The decrypted material of one iOS build: the pair for the bundle id and
     /// distribution type (certificate, then profile). Audited.
+    ///
+    /// A certificate whose key was made on the server is handed out only when `held_ok`
+    /// (the caller is an admin): others sign with it on the server.
     pub async fn ios_build_credentials(
         &self,
         actor: &Actor,
@@ -136,10 +159,26 @@ impl Store {
         app: &App,
         bundle_id: &str,
         distribution: &str,
+        held_ok: bool,
     ) -> Result<BuildCredentials, StoreError> {
         let (pair, opened) = self
             .ios_pair_secrets(org, app, bundle_id, distribution)
             .await?;
+        if !held_ok {
+            let held = sqlx::query("SELECT held FROM credentials WHERE id = $1 AND org_id = $2")
+                .bind(&pair.certificate_id)
+                .bind(org)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get::<i64, _>("held"))
+                .transpose()?;
+            if held == Some(1) {
+                return Err(held_refusal(
+                    "this pair's certificate key",
+                    "signet ipa sign --app",
+                ));
+            }
+        }
         let detail =
             json!({ "app": app.slug, "bundle_id": bundle_id, "distribution": distribution });
         let mut credentials = Vec::new();

@@ -323,6 +323,7 @@ impl Store {
         let credential = self
             .insert_credential(&mut tx, actor, org, v, "credential.create", detail)
             .await?;
+        super::mark_held(&mut tx, &credential).await?;
         let done = sqlx::query(
             "UPDATE certificate_requests SET completed_at = $1, completed_by = $2, credential_id = $3 \
              WHERE org_id = $4 AND id = $5 AND completed_at IS NULL",

@@ -156,6 +156,19 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|_| StoreError::Crypto("key generation did not finish"))?
 }
 
+/// Marks a credential whose key was made here as held: the build-credentials fetch hands
+/// it out to admins only (others sign with it on the server).
+pub(crate) async fn mark_held(
+    tx: &mut sqlx::AnyConnection,
+    id: &crate::CredentialId,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE credentials SET held = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Generates an Android keystore on the server (see [`KeystoreSpec`]) and stores it as
     /// an `android-keystore` credential, audited as `credential.generate`. The key and its
@@ -172,6 +185,7 @@ impl Store {
         let id = self
             .insert_credential(&mut tx, actor, org, v, "credential.generate", detail)
             .await?;
+        mark_held(&mut tx, &id).await?;
         let c = self.credential_in(&mut tx, org, &id, false).await?;
         tx.commit().await?;
         Ok(c)

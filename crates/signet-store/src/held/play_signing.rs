@@ -185,6 +185,7 @@ impl Store {
         let upload = self
             .insert_credential(&mut tx, actor, org, v, "credential.generate", detail)
             .await?;
+        super::mark_held(&mut tx, &upload).await?;
         let t = now();
         let set_id = BuildSetId::mint()?;
         sqlx::query(
