@@ -130,6 +130,19 @@ pub fn run(args: &OptInPlaySigningArgs) -> anyhow::Result<()> {
             return Err(e.into());
         }
     };
+    // The default build set may have changed between the export and the opt-in (someone
+    // else made another one the default): then the backup is not the key the server now
+    // marks as Google's. Say so loudly rather than report a backup of the wrong key.
+    if opted.play_app_signing.app_signing_keystore_id != current.keystore_id {
+        anyhow::bail!(
+            "opted in, but the server marked keystore {} as the app-signing key while the \
+             backup written is of {} (the default build set changed meanwhile): export {} \
+             with `signet credentials export` and upload that one to the Play Console",
+            opted.play_app_signing.app_signing_keystore_id,
+            current.keystore_id,
+            opted.play_app_signing.app_signing_keystore_id
+        );
+    }
     output_file::write_atomic(
         &certificate,
         opted.upload_certificate_pem.as_bytes(),
