@@ -780,10 +780,9 @@ fn debug_key_is_refused_unless_allowed() {
     assert!(apksigner_verify(&dir, "d.apk", 21).starts_with("Verifies"));
 }
 
-#[test]
-fn aab_signed_by_signet_passes_jarsigner() {
-    let dir = Dir::new();
-    keystores(&dir);
+/// An unsigned AAB at `out`: a protobuf manifest, a dex of 10,000 bytes of 5, a bundle
+/// config.
+pub(crate) fn build_aab(dir: &Dir, out: &str) {
     let src = dir.path("bundle");
     std::fs::create_dir_all(src.join("base/manifest")).unwrap();
     std::fs::create_dir_all(src.join("base/dex")).unwrap();
@@ -794,13 +793,20 @@ fn aab_signed_by_signet_passes_jarsigner() {
     .unwrap();
     std::fs::write(src.join("base/dex/classes.dex"), vec![5u8; 10_000]).unwrap();
     std::fs::write(src.join("BundleConfig.pb"), [0x0a, 0x00]).unwrap();
-    let aab = dir.path("app.aab").display().to_string();
-    let out = std::process::Command::new("zip")
+    let aab = dir.path(out).display().to_string();
+    let zipped = std::process::Command::new("zip")
         .args(["-q", "-r", &aab, "."])
         .current_dir(&src)
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(zipped.status.success());
+}
+
+#[test]
+fn aab_signed_by_signet_passes_jarsigner() {
+    let dir = Dir::new();
+    keystores(&dir);
+    build_aab(&dir, "app.aab");
     for ks in ["rsa.jks", "ec.p12"] {
         dir.signet(&[
             "aab",

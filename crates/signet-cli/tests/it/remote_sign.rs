@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::{
-    apk::build_apk,
+    apk::{build_aab, build_apk},
     ios::{ProfileSpec, apple_identity, build_ipa, profile_from},
     proxy::Proxy,
     remote::Team,
@@ -121,27 +121,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-/// An unsigned AAB: a protobuf manifest, a dex and a bundle config.
-fn build_aab(dir: &Dir, out: &str) {
-    let src = dir.path("bundle");
-    std::fs::create_dir_all(src.join("base/manifest")).unwrap();
-    std::fs::create_dir_all(src.join("base/dex")).unwrap();
-    std::fs::write(
-        src.join("base/manifest/AndroidManifest.xml"),
-        [0x0a, 0x03, 0x61, 0x62, 0x63],
-    )
-    .unwrap();
-    std::fs::write(src.join("base/dex/classes.dex"), vec![5u8; 10_000]).unwrap();
-    std::fs::write(src.join("BundleConfig.pb"), [0x0a, 0x00]).unwrap();
-    let aab = dir.path(out).display().to_string();
-    let zipped = std::process::Command::new("zip")
-        .args(["-q", "-r", &aab, "."])
-        .current_dir(&src)
-        .output()
-        .unwrap();
-    assert!(zipped.status.success());
 }
 
 fn held_keys(backend: Backend) {
