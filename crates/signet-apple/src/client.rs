@@ -40,6 +40,9 @@ fn parse_base(base: &str) -> Result<Url, AscError> {
     Ok(url)
 }
 
+/// The most bytes all the pages of one list may take together.
+const MAX_LIST_BYTES: usize = 64 * 1024 * 1024;
+
 /// Retries and bounds.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -60,7 +63,9 @@ impl Default for Policy {
         Policy {
             retries: 4,
             backoff: Duration::from_millis(500),
-            max_wait: Duration::from_secs(30),
+            // A hostile or overloaded endpoint's `Retry-After` must not hold a request past
+            // the server's own 60 s limit on a whole request.
+            max_wait: Duration::from_secs(5),
             max_pages: 200,
             refresh_margin_secs: 60,
         }
@@ -252,8 +257,17 @@ impl AscClient {
             url.query_pairs_mut().extend_pairs(query);
         }
         let mut out = Vec::new();
+        let mut read = 0usize;
         for _ in 0..self.policy.max_pages {
             let (_, bytes) = self.send(Method::GET, url.clone(), None).await?;
+            // Each page is bounded; so is the whole list (memory per request).
+            read = read.saturating_add(bytes.len());
+            if read > MAX_LIST_BYTES {
+                return Err(AscError::Decode {
+                    what: path.to_owned(),
+                    reason: format!("the list is larger than {} MiB", MAX_LIST_BYTES >> 20),
+                });
+            }
             let page = decode::<Many<T>>(path, &bytes)?;
             out.extend(page.data);
             match page.links.and_then(|l| l.next) {

@@ -83,6 +83,10 @@ pub struct Context<'a> {
     pub app: &'a App,
     /// The caller's scope (assignments are checked against it).
     pub scope: &'a Scope,
+    /// Whether the caller may delete credentials (an admin of the whole organization): at
+    /// signet's own certificate limit, setup then soft-deletes a stored certificate Apple no
+    /// longer lists; anyone else gets the limit, naming it.
+    pub may_delete: bool,
     /// App Store Connect's base URL.
     pub asc_url: &'a str,
     /// Retries and bounds.

@@ -383,7 +383,9 @@ impl Context<'_> {
             .filter(|c| team.is_some() && c.apple_team == team)
             .filter(|c| cert_sha1(c).is_some_and(|s| !listed.contains(&s)))
             .collect();
-        if stale.is_empty() {
+        // Deleting is an admin's to do (as `DELETE …/credentials/{id}` is): a developer or
+        // robot gets the limit, which names what occupies it.
+        if stale.is_empty() || !self.may_delete {
             return Err(limit.into());
         }
         stale.sort_by_key(|c| current.is_none_or(|p| p.certificate_id != c.id));

@@ -581,9 +581,31 @@ fn a_revoked_certificate_makes_doctor_report_and_fix_repair() {
     assert!(out.contains("certificate-not-listed"), "{out}");
     assert!(out.contains("profile-invalid"), "{out}");
     assert!(err.contains("--fix"), "{err}");
-    // A developer repairs it.
-    let fixed = team
+    // signet's own limit (one per team by default) holds the revoked one. A developer may
+    // not delete it: the fix stops at the limit, naming it, and deletes nothing.
+    let refused = team
         .run(&dev, &["ios", "doctor", "--app", "acme", "--fix"])
+        .fails_with(1);
+    assert!(
+        refused.starts_with(
+            "error: limit reached: at most 1 distribution certificates per Apple team \
+             (team A1B2C3D4E5); held by cred_"
+        ),
+        "{refused}"
+    );
+    let still = team.run(owner, &["credentials", "list", "--json"]).json();
+    assert!(
+        still
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "apple-distribution-certificate"
+                || c["type"] == "apple-distribution-certificate"),
+        "nothing deleted: {still}"
+    );
+    // An admin (here the owner) repairs it.
+    let fixed = team
+        .run(owner, &["ios", "doctor", "--app", "acme", "--fix"])
         .ok();
     assert!(fixed.contains("fixed: created certificate"), "{fixed}");
     // signet's own limit (one per team by default) held the revoked one: it is deleted,

@@ -26,6 +26,8 @@ fn context<'a>(state: &'a AppState, access: &'a Access) -> Result<Context<'a>, A
         org: &access.org,
         app: access.app()?,
         scope: &access.scope,
+        may_delete: access.role >= signet_store::Role::Admin
+            && matches!(access.scope, signet_store::Scope::Org),
         asc_url: &state.asc_url,
         policy: signet_apple::Policy::default(),
     })
