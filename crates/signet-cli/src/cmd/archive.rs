@@ -1,9 +1,6 @@
 //! `signet apk sign|verify|lineage` and `signet aab sign|verify`.
 
-use std::{
-    io::BufWriter,
-    path::{Path, PathBuf},
-};
+use std::{io::BufWriter, path::Path};
 
 use anyhow::{Context, bail};
 use signet_sign::apk::{
@@ -58,7 +55,7 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
         ));
     }
     if let Some(app) = &args.held.app {
-        return sign_held(args, kind, app);
+        return sign_held(args, kind, app, &idsig_path);
     }
     let Some(ks) = &args.ks else {
         bail!(UsageError(
@@ -116,7 +113,12 @@ pub fn sign(args: &ArchiveSignArgs, kind: ArchiveKind) -> anyhow::Result<()> {
 
 /// Signs with the key of a build set held by the server: every digest is computed here,
 /// the server signs the few to-be-signed messages (two round trips for v1 + v2/v3).
-fn sign_held(args: &ArchiveSignArgs, kind: ArchiveKind, app: &str) -> anyhow::Result<()> {
+fn sign_held(
+    args: &ArchiveSignArgs,
+    kind: ArchiveKind,
+    app: &str,
+    idsig_path: &Path,
+) -> anyhow::Result<()> {
     if args.v4_signing_enabled == Some(true) {
         bail!(UsageError(
             "--v4-signing-enabled with --app: APK Signature Scheme v4 is not signed with a \
@@ -145,11 +147,13 @@ fn sign_held(args: &ArchiveSignArgs, kind: ArchiveKind, app: &str) -> anyhow::Re
     // The .SF/.RSA files are named after the keystore's alias, as apksigner names them.
     let v1_alias = key.alias.clone().unwrap_or_else(|| "CERT".into());
     let report =
-        sign_into_out(args, kind, &key, None, &v1_alias, &PathBuf::new()).map_err(|e| match key
-            .take_failure()
-        {
-            Some(client) => anyhow::Error::new(client).context(args.input.display().to_string()),
-            None => e,
+        sign_into_out(args, kind, &key, None, &v1_alias, idsig_path).map_err(|e| {
+            match key.take_failure() {
+                Some(client) => {
+                    anyhow::Error::new(client).context(args.input.display().to_string())
+                }
+                None => e,
+            }
         })?;
     let who = format!(
         "the key of {app} / {application_id} held by the server (certificate SHA-256 {})",

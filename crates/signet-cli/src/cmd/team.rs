@@ -401,18 +401,18 @@ fn signature_table(records: &[AuditRecord], names: &HashMap<String, String>) -> 
     ]);
     for r in records {
         let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
-        let text = |_: &AuditRecord, field: &str| {
+        let text = |field: &str| {
             detail
                 .get(field)
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or("")
                 .to_owned()
         };
-        let build = match (text(r, "application_id"), text(r, "bundle_id")) {
-            (id, _) if !id.is_empty() => format!("{id} / {}", text(r, "build_set")),
-            (_, bundle) => format!("{bundle} / {}", text(r, "distribution")),
+        let build = match (text("application_id"), text("bundle_id")) {
+            (id, _) if !id.is_empty() => format!("{id} / {}", text("build_set")),
+            (_, bundle) => format!("{bundle} / {}", text("distribution")),
         };
-        let key = text(r, "key_sha256");
+        let key = text("key_sha256");
         t.row(vec![
             output::date_ms(r.at),
             names
@@ -420,12 +420,12 @@ fn signature_table(records: &[AuditRecord], names: &HashMap<String, String>) -> 
                 .cloned()
                 .unwrap_or_else(|| r.actor.clone()),
             r.ip.clone(),
-            text(r, "app"),
+            text("app"),
             build,
-            text(r, "artifact"),
-            text(r, "purpose"),
+            text("artifact"),
+            text("purpose"),
             key.get(..23).map_or(key.clone(), |k| format!("{k}…")),
-            format!("{}:{}", text(r, "digest_algorithm"), text(r, "digest")),
+            format!("{}:{}", text("digest_algorithm"), text("digest")),
         ]);
     }
     t
